@@ -1,0 +1,247 @@
+"""The command line: `python -m bot …` (also installed as `dramawatch`).
+
+run       connect to Discord and serve (the default)
+sandbox   try the bot against a local, Discord-compatible sandbox: no token, no network
+sync      register the slash commands with Discord (run after an upgrade; never automatic)
+migrate   create or upgrade the database
+backup    copy the database while the bot runs
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.settings import Settings, SettingsError, configure_logging, ensure_database_dir, load_settings
+
+EXIT_USAGE = 2
+
+
+def _fail(message: str, code: int = EXIT_USAGE) -> int:
+    print(f"dramawatch: error: {message}", file=sys.stderr)
+    return code
+
+
+def _need_token(settings: Settings) -> str | None:
+    if settings.token:
+        return None
+    return (
+        "DISCORD_TOKEN is not set. Put your bot token in a .env file (copy .env.example) or the environment. "
+        "No token? Try the bot locally with: python -m bot sandbox"
+    )
+
+
+# -- run -------------------------------------------------------------------------------------
+async def _run_bot(settings: Settings) -> None:
+    from bot.client import Dramawatch, apply_endpoints
+
+    apply_endpoints(settings)
+    async with Dramawatch(settings) as bot:
+        assert settings.token is not None
+        await bot.start(settings.token)
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    import discord
+
+    problem = _need_token(settings)
+    if problem:
+        return _fail(problem)
+    configure_logging(settings)
+    try:
+        asyncio.run(_run_bot(settings))
+    except discord.LoginFailure:
+        return _fail("Discord rejected DISCORD_TOKEN (check the token in the Developer Portal → Bot).")
+    except discord.PrivilegedIntentsRequired:
+        return _fail("Discord refused an intent this bot asked for; please report this as a bug.")
+    except SettingsError as exc:
+        return _fail(str(exc))
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+# -- sync ------------------------------------------------------------------------------------
+async def _sync(settings: Settings, guild_id: int | None) -> int:
+    import discord
+
+    from bot.client import Dramawatch, apply_endpoints
+
+    apply_endpoints(settings)
+    bot = Dramawatch(settings, start_scheduler=False)
+    async with bot:
+        assert settings.token is not None
+        await bot.login(settings.token)
+        if guild_id is not None:
+            guild = discord.Object(id=guild_id)
+            bot.tree.copy_global_to(guild=guild)
+            synced = await bot.tree.sync(guild=guild)
+            where = f"server {guild_id} (visible there at once)"
+        else:
+            synced = await bot.tree.sync()
+            where = "every server (global commands can take a few minutes to appear)"
+    print(f"Registered {len(synced)} command(s) for {where}: {', '.join('/' + c.name for c in synced)}")
+    return 0
+
+
+def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
+    import discord
+
+    problem = _need_token(settings)
+    if problem:
+        return _fail(problem)
+    configure_logging(settings)
+    guild_id = args.guild if args.guild is not None else (settings.dev_guild_id if args.dev else None)
+    try:
+        return asyncio.run(_sync(settings, guild_id))
+    except discord.LoginFailure:
+        return _fail("Discord rejected DISCORD_TOKEN (check the token in the Developer Portal → Bot).")
+    except discord.HTTPException as exc:
+        return _fail(f"Discord refused the command sync: {exc.status} {exc.text}", 1)
+
+
+# -- migrate / backup ------------------------------------------------------------------------
+async def _migrate(path: Path) -> tuple[list[int], int]:
+    from bot.storage import Database
+
+    db = await Database.open(path)
+    try:
+        applied = await db.migrate()
+        return applied, await db.version()
+    finally:
+        await db.close()
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.storage import MigrationError
+
+    path = Path(args.db) if args.db else settings.database_path
+    try:
+        ensure_database_dir(path, "--db" if args.db else "DATABASE_PATH")
+        applied, version = asyncio.run(_migrate(path))
+    except (SettingsError, MigrationError) as exc:
+        return _fail(str(exc))
+    if applied:
+        print(f"{path}: applied migration(s) {', '.join(f'{n:04d}' for n in applied)}; now at version {version}.")
+    else:
+        print(f"{path}: already up to date (version {version}); nothing changed.")
+    return 0
+
+
+async def _backup(source: Path, destination: Path) -> None:
+    from bot.storage import Database
+
+    db = await Database.open(source)
+    try:
+        await db.backup(destination)
+    finally:
+        await db.close()
+
+
+def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
+    source = Path(args.db) if args.db else settings.database_path
+    destination = Path(args.path)
+    if not source.is_file():
+        return _fail(f"there is no database at {source} to back up (set DATABASE_PATH or --db)")
+    if destination.exists() and not args.force:
+        return _fail(f"{destination} already exists; choose another path or pass --force to overwrite it")
+    if destination.exists():
+        destination.unlink()
+    try:
+        ensure_database_dir(destination, "PATH")
+        asyncio.run(_backup(source, destination))
+    except SettingsError as exc:
+        return _fail(str(exc))
+    print(f"Backed up {source} to {destination} ({destination.stat().st_size:,} bytes).")
+    return 0
+
+
+def cmd_sandbox(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.sandbox.cli import run_sandbox_cli
+
+    return run_sandbox_cli(args, settings)
+
+
+# -- parser ----------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dramawatch",
+        description="Dramawatch: a Discord bot for drama watch communities.",
+        epilog="Settings come from the environment or a .env file; see .env.example.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = sub.add_parser(
+        "run",
+        help="connect to Discord and serve (default)",
+        description="Connect to Discord with DISCORD_TOKEN and serve until stopped (Ctrl+C).",
+    )
+    run.set_defaults(func=cmd_run)
+
+    sandbox = sub.add_parser(
+        "sandbox",
+        help="try the bot on a local Discord-compatible sandbox (no token, no network)",
+        description="Start a loopback Discord (guild 'Drama Club') and the real bot connected to it. "
+        "Without -c, opens a prompt: type commands as in Discord (/help) and meta lines (:help).",
+    )
+    sandbox.add_argument("--db", metavar="PATH", help="the bot's database (default: a temporary file)")
+    sandbox.add_argument("--now", metavar="ISO-TIME", help="start the sandbox clock here, e.g. 2026-11-27T00:00:00Z")
+    sandbox.add_argument("--json", action="store_true", help="print one JSON object per line run")
+    sandbox.add_argument(
+        "-c",
+        dest="lines",
+        action="append",
+        metavar="LINE",
+        default=[],
+        help="run LINE (repeatable), then exit",
+    )
+    sandbox.set_defaults(func=cmd_sandbox)
+
+    sync = sub.add_parser(
+        "sync",
+        help="register slash commands with Discord",
+        description="Register the application commands. Globally by default; with --guild (or --dev and "
+        "DEV_GUILD_ID) in one server, where they appear at once.",
+    )
+    group = sync.add_mutually_exclusive_group()
+    group.add_argument("--guild", type=int, metavar="ID", help="sync to this server only")
+    group.add_argument("--dev", action="store_true", help="sync to DEV_GUILD_ID only")
+    sync.set_defaults(func=cmd_sync)
+
+    migrate = sub.add_parser(
+        "migrate",
+        help="create or upgrade the database",
+        description="Apply the database migrations; running it again changes nothing.",
+    )
+    migrate.add_argument("--db", metavar="PATH", help="database file (default: DATABASE_PATH)")
+    migrate.set_defaults(func=cmd_migrate)
+
+    backup = sub.add_parser(
+        "backup",
+        help="copy the database (safe while the bot runs)",
+        description="Make an online copy of the database with SQLite's backup API.",
+    )
+    backup.add_argument("path", metavar="PATH", help="where to write the copy")
+    backup.add_argument("--db", metavar="PATH", help="database file (default: DATABASE_PATH)")
+    backup.add_argument("--force", action="store_true", help="overwrite PATH if it exists")
+    backup.set_defaults(func=cmd_backup)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        args = parser.parse_args(["run", *(argv or [])])
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        return _fail(str(exc))
+    return args.func(args, settings)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,42 @@
+"""The moderator check shared by every moderator command.
+
+A moderator has Manage Server (or Administrator), or the server's configured moderator role.
+Moderator commands also carry ``default_permissions(manage_guild=True)`` (see
+:data:`MODERATOR_DEFAULT_PERMISSIONS`) so Discord hides them from everyone else; a server can
+show them to its moderator role under Server Settings → Integrations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+import discord
+from discord import app_commands
+
+from bot.errors import GuildOnly, NotModerator
+
+T = TypeVar("T")
+
+MODERATOR_DEFAULT_PERMISSIONS = discord.Permissions(manage_guild=True)
+
+
+def is_moderator(permissions: discord.Permissions, role_ids: Iterable[int], mod_role_id: int | None) -> bool:
+    if permissions.administrator or permissions.manage_guild:
+        return True
+    return mod_role_id is not None and mod_role_id in set(role_ids)
+
+
+async def check_moderator(interaction: discord.Interaction[Any]) -> bool:
+    if interaction.guild_id is None or not isinstance(interaction.user, discord.Member):
+        raise GuildOnly()
+    settings = await interaction.client.guild_settings.get(interaction.guild_id)  # type: ignore[attr-defined]
+    role_ids = [role.id for role in interaction.user.roles]
+    if not is_moderator(interaction.permissions, role_ids, settings.mod_role_id):
+        raise NotModerator()
+    return True
+
+
+def moderator_only() -> Callable[[T], T]:
+    """Decorator for a moderator command or subcommand."""
+    return app_commands.check(check_moderator)

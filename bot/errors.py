@@ -1,0 +1,177 @@
+"""User-facing errors and the one central handler that turns any error into a clear ephemeral reply.
+
+Raise a :class:`UserError` (or a subclass) from a command, view or modal with a message that says
+what went wrong and what to do; the handler shows it as is. Anything else is unexpected: it is
+logged with the command, the server and a short error id, and the user gets an apology with that id.
+No traceback ever reaches a user.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from typing import Any
+
+import discord
+from discord import app_commands
+
+log = logging.getLogger("bot.errors")
+
+
+class UserError(app_commands.AppCommandError):
+    """Something the user can fix. `message` is shown to them, ephemerally, as is."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidInput(UserError):
+    """An option value that is not allowed. Name the input and say what is allowed."""
+
+
+class NotFound(UserError):
+    """The thing asked for does not exist (unknown drama, episode out of range …)."""
+
+
+class NotModerator(UserError, app_commands.CheckFailure):
+    def __init__(self) -> None:
+        super().__init__(
+            "This command is for moderators: you need the **Manage Server** permission "
+            "or the server's moderator role (set with `/settings modrole`)."
+        )
+
+
+class GuildOnly(UserError, app_commands.NoPrivateMessage):
+    def __init__(self) -> None:
+        UserError.__init__(self, "This command works in a server, not in direct messages.")
+
+
+class BotMissingPermission(UserError):
+    """The bot lacks a Discord permission; names it and the channel."""
+
+    def __init__(self, permission: str, channel_id: int | None = None) -> None:
+        self.permission = permission
+        self.channel_id = channel_id
+        where = f" in <#{channel_id}>" if channel_id else " in this server"
+        super().__init__(
+            f"I don't have the **{permission}** permission{where}. "
+            "Ask a server admin to grant it to my role, then try again."
+        )
+
+
+# REST routes -> the permission a 403 on them most likely means (method, path regex, permission).
+_PERMISSION_BY_ROUTE: list[tuple[str, re.Pattern[str], str]] = [
+    ("POST", re.compile(r"/channels/(\d+)/messages/\d+/threads$"), "Create Public Threads"),
+    ("POST", re.compile(r"/channels/(\d+)/threads$"), "Create Public Threads"),
+    ("PUT", re.compile(r"/channels/(\d+)/(messages/)?pins/\d+$"), "Pin Messages"),
+    ("DELETE", re.compile(r"/channels/(\d+)/(messages/)?pins/\d+$"), "Pin Messages"),
+    ("PUT", re.compile(r"/channels/(\d+)/messages/\d+/reactions/"), "Add Reactions"),
+    ("POST", re.compile(r"/channels/(\d+)/messages$"), "Send Messages"),
+    ("PATCH", re.compile(r"/channels/(\d+)/messages/\d+$"), "Manage Messages"),
+    ("DELETE", re.compile(r"/channels/(\d+)/messages/\d+$"), "Manage Messages"),
+    ("PATCH", re.compile(r"/channels/(\d+)$"), "Manage Threads"),
+    ("POST", re.compile(r"/guilds/\d+/scheduled-events$"), "Manage Events"),
+    ("PATCH", re.compile(r"/guilds/\d+/scheduled-events/\d+$"), "Manage Events"),
+    ("DELETE", re.compile(r"/guilds/\d+/scheduled-events/\d+$"), "Manage Events"),
+]
+
+
+def permission_for_forbidden(error: discord.Forbidden) -> BotMissingPermission:
+    """Name the permission and channel behind a 403 from Discord, from the request that got it."""
+    response = getattr(error, "response", None)
+    method = str(getattr(response, "method", "") or "").upper()
+    path = getattr(getattr(response, "url", None), "path", "") or ""
+    if error.code == 50001:  # Missing Access: the bot cannot see the channel at all
+        match = re.search(r"/channels/(\d+)", path)
+        return BotMissingPermission("View Channel", int(match.group(1)) if match else None)
+    for route_method, pattern, permission in _PERMISSION_BY_ROUTE:
+        match = pattern.search(path)
+        if route_method == method and match:
+            channel = int(match.group(1)) if match.groups() and match.group(1) else None
+            return BotMissingPermission(permission, channel)
+    return BotMissingPermission("permission this needs", None)
+
+
+def new_error_id() -> str:
+    return secrets.token_hex(4)
+
+
+def unwrap(error: BaseException) -> BaseException:
+    """The error that actually happened, inside discord.py's invoke wrappers."""
+    while isinstance(error, app_commands.CommandInvokeError | app_commands.TransformerError) and error.__cause__:
+        error = error.__cause__
+    return error
+
+
+def describe(error: BaseException) -> tuple[str, bool]:
+    """(message for the user, whether it was unexpected). A pure function, easy to test."""
+    original = unwrap(error)
+    if isinstance(original, UserError):
+        return original.message, False
+    if isinstance(original, discord.Forbidden):
+        return permission_for_forbidden(original).message, False
+    if isinstance(original, app_commands.BotMissingPermissions):
+        perms = ", ".join(p.replace("_", " ").title() for p in original.missing_permissions)
+        return BotMissingPermission(perms).message, False
+    if isinstance(original, app_commands.MissingPermissions):
+        perms = ", ".join(p.replace("_", " ").title() for p in original.missing_permissions)
+        return f"You need the **{perms}** permission for this command.", False
+    if isinstance(original, app_commands.NoPrivateMessage):
+        return GuildOnly().message, False
+    if isinstance(original, app_commands.CommandOnCooldown):
+        return f"Slow down: try again in {original.retry_after:.0f} s.", False
+    if isinstance(original, app_commands.CheckFailure):
+        return "You can't use this command here.", False
+    if isinstance(original, app_commands.TransformerError | app_commands.CommandSignatureMismatch):
+        return (
+            "Discord sent this command in a form I don't know (the commands may be out of date); "
+            "try again in a minute.",
+            False,
+        )
+    return "", True
+
+
+async def reply_ephemeral(interaction: discord.Interaction[Any], content: str) -> None:
+    """Answer whether or not the interaction was already answered; never raises."""
+    try:
+        if interaction.type is discord.InteractionType.autocomplete:
+            if not interaction.response.is_done():
+                await interaction.response.autocomplete([])
+            return
+        if interaction.response.is_done():
+            await interaction.followup.send(content, ephemeral=True)
+        else:
+            await interaction.response.send_message(content, ephemeral=True)
+    except discord.HTTPException as exc:
+        log.warning("could not send an error reply (interaction %s): %s", interaction.id, exc)
+
+
+async def handle_interaction_error(
+    interaction: discord.Interaction[Any], error: BaseException, *, where: str | None = None
+) -> str | None:
+    """The central handler for commands, autocomplete, views and modals.
+
+    Returns the error id for an unexpected error (after logging it), else None.
+    """
+    message, unexpected = describe(error)
+    error_id: str | None = None
+    if unexpected:
+        error_id = new_error_id()
+        command = where or (interaction.command.qualified_name if interaction.command else "interaction")
+        log.error(
+            "error %s in %s (guild %s, channel %s, user %s)",
+            error_id,
+            command,
+            interaction.guild_id,
+            interaction.channel_id,
+            interaction.user.id if interaction.user else None,
+            exc_info=unwrap(error),
+        )
+        message = (
+            f"Sorry, something went wrong on my side (error id `{error_id}`). "
+            "It has been logged; the server's moderators can pass the id to whoever hosts the bot."
+        )
+    await reply_ephemeral(interaction, message)
+    return error_id

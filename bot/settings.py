@@ -1,0 +1,139 @@
+"""The one place the environment (and `.env`) is read.
+
+Every setting is parsed and checked here, once, at start. A bad value raises
+:class:`SettingsError` with one line that names the variable and says what is allowed;
+the CLI prints that line and exits with status 2. The token is never part of any message.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dotenv import dotenv_values
+
+LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
+DEFAULT_DATABASE_PATH = "data/dramawatch.db"
+
+
+class SettingsError(Exception):
+    """A setting has a value the bot cannot use. The message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    token: str | None = field(default=None, repr=False)
+    database_path: Path = Path(DEFAULT_DATABASE_PATH)
+    dev_guild_id: int | None = None
+    log_level: str = "INFO"
+    api_base: str | None = None
+    gateway_url: str | None = None
+
+    def __repr__(self) -> str:  # never show the token, even by accident
+        token = "set" if self.token else "unset"
+        return (
+            f"Settings(token={token}, database_path={str(self.database_path)!r}, "
+            f"dev_guild_id={self.dev_guild_id!r}, log_level={self.log_level!r}, "
+            f"api_base={self.api_base!r}, gateway_url={self.gateway_url!r})"
+        )
+
+
+def _snowflake(name: str, raw: str) -> int:
+    if not raw.isdigit() or not (0 < int(raw) < 2**64):
+        raise SettingsError(f"{name} must be a Discord id (digits only, e.g. 123456789012345678), got {raw!r}")
+    return int(raw)
+
+
+def _url(name: str, raw: str, schemes: tuple[str, ...]) -> str:
+    scheme, sep, rest = raw.partition("://")
+    if not sep or scheme.lower() not in schemes or not rest:
+        allowed = " or ".join(f"{s}://" for s in schemes)
+        raise SettingsError(f"{name} must be a URL starting with {allowed}, got {raw!r}")
+    return raw.rstrip("/")
+
+
+def _database_path(name: str, raw: str) -> Path:
+    path = Path(raw).expanduser()
+    if path.exists() and path.is_dir():
+        raise SettingsError(f"{name} points to a directory ({raw}); give a file path such as data/dramawatch.db")
+    return path
+
+
+def ensure_database_dir(path: Path, name: str = "DATABASE_PATH") -> None:
+    """Create the database's directory on demand; fail with one clear line if we cannot write there."""
+    parent = path.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SettingsError(f"{name}: cannot create the directory {parent} ({exc.strerror})") from None
+    if not os.access(parent, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise SettingsError(f"{name}: the database {path} is not writable by this user")
+
+
+def load_settings(environ: Mapping[str, str] | None = None, env_file: str | Path | None = ".env") -> Settings:
+    """Read settings from `environ` (default: the process environment) over the `.env` file.
+
+    Real environment variables win over `.env`, as python-dotenv does by default.
+    """
+    values: dict[str, str] = {}
+    if env_file is not None and Path(env_file).is_file():
+        values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+    values.update(os.environ if environ is None else environ)
+
+    def get(name: str) -> str | None:
+        raw = values.get(name)
+        if raw is None:
+            return None
+        raw = raw.strip()
+        return raw or None
+
+    token = get("DISCORD_TOKEN")
+    database_path = _database_path("DATABASE_PATH", get("DATABASE_PATH") or DEFAULT_DATABASE_PATH)
+    dev_guild_raw = get("DEV_GUILD_ID")
+    dev_guild_id = _snowflake("DEV_GUILD_ID", dev_guild_raw) if dev_guild_raw else None
+    log_level = (get("LOG_LEVEL") or "INFO").upper()
+    if log_level not in LOG_LEVELS:
+        raise SettingsError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {get('LOG_LEVEL')!r}")
+    api_raw = get("DISCORD_API_BASE")
+    api_base = _url("DISCORD_API_BASE", api_raw, ("http", "https")) if api_raw else None
+    gw_raw = get("DISCORD_GATEWAY_URL")
+    gateway_url = _url("DISCORD_GATEWAY_URL", gw_raw, ("ws", "wss")) if gw_raw else None
+    return Settings(
+        token=token,
+        database_path=database_path,
+        dev_guild_id=dev_guild_id,
+        log_level=log_level,
+        api_base=api_base,
+        gateway_url=gateway_url,
+    )
+
+
+class RedactingFilter(logging.Filter):
+    """Replaces the token wherever it would appear in a log record."""
+
+    def __init__(self, secret: str | None) -> None:
+        super().__init__()
+        self._secret = secret
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self._secret:
+            message = record.getMessage()
+            if self._secret in message:
+                record.msg = message.replace(self._secret, "[token]")
+                record.args = None
+        return True
+
+
+def configure_logging(settings: Settings) -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
+    handler.addFilter(RedactingFilter(settings.token))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(settings.log_level)
+    # discord.py is chatty at INFO about the gateway; keep it at WARNING unless debugging.
+    if settings.log_level != "DEBUG":
+        logging.getLogger("discord").setLevel(logging.WARNING)

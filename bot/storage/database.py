@@ -1,0 +1,176 @@
+"""One aiosqlite connection with WAL and foreign keys, numbered migrations, serialised access.
+
+Migrations are the files `migrations/NNNN_name.sql`, applied in number order, each in its own
+transaction together with `PRAGMA user_version = NNNN`, so running them twice changes nothing.
+A landed migration is never edited: add the next number instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+import re
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+log = logging.getLogger(__name__)
+
+_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+_holder: contextvars.ContextVar[Database | None] = contextvars.ContextVar("dramawatch_tx", default=None)
+
+
+class MigrationError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Migration:
+    number: int
+    name: str
+    sql: str
+
+
+def load_migrations() -> list[Migration]:
+    folder = resources.files("bot.storage") / "migrations"
+    found: list[Migration] = []
+    for entry in folder.iterdir():
+        match = _MIGRATION_NAME.match(entry.name)
+        if match:
+            found.append(Migration(int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
+    found.sort(key=lambda m: m.number)
+    numbers = [m.number for m in found]
+    if numbers != list(range(1, len(found) + 1)):
+        raise MigrationError(f"migrations must be numbered 0001, 0002, … without gaps; found {numbers}")
+    return found
+
+
+class Database:
+    """Serialises every statement through one connection; `transaction()` groups statements."""
+
+    def __init__(self, conn: aiosqlite.Connection, path: str) -> None:
+        self._conn = conn
+        self.path = path
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: str | Path) -> Database:
+        conn = await aiosqlite.connect(str(path), isolation_level=None)
+        conn.row_factory = sqlite3.Row
+        await conn.execute("PRAGMA journal_mode = WAL")
+        await conn.execute("PRAGMA foreign_keys = ON")
+        await conn.execute("PRAGMA synchronous = NORMAL")
+        await conn.execute("PRAGMA busy_timeout = 5000")
+        return cls(conn, str(path))
+
+    async def close(self) -> None:
+        async with self._lock:
+            await self._conn.close()
+
+    # -- access -------------------------------------------------------------------------------
+    @asynccontextmanager
+    async def _access(self) -> AsyncIterator[aiosqlite.Connection]:
+        if _holder.get() is self:  # already inside this task's transaction
+            yield self._conn
+            return
+        async with self._lock:
+            yield self._conn
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[None]:
+        """BEGIN IMMEDIATE … COMMIT, or ROLLBACK on error. Nested use joins the outer transaction."""
+        if _holder.get() is self:
+            yield
+            return
+        async with self._lock:
+            token = _holder.set(self)
+            try:
+                await self._conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield
+                except BaseException:
+                    await self._conn.execute("ROLLBACK")
+                    raise
+                else:
+                    await self._conn.execute("COMMIT")
+            finally:
+                _holder.reset(token)
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run one statement; returns the last row id for an INSERT, else the changed-row count."""
+        async with self._access() as conn:
+            cursor = await conn.execute(sql, params)
+            try:
+                if sql.lstrip().upper().startswith("INSERT"):
+                    return cursor.lastrowid or 0
+                return cursor.rowcount
+            finally:
+                await cursor.close()
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        async with self._access() as conn:
+            await conn.executemany(sql, rows)
+
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
+        async with self._access() as conn:
+            async with conn.execute(sql, params) as cursor:
+                return await cursor.fetchone()
+
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        async with self._access() as conn:
+            async with conn.execute(sql, params) as cursor:
+                return list(await cursor.fetchall())
+
+    # -- schema -------------------------------------------------------------------------------
+    async def version(self) -> int:
+        row = await self.fetchone("PRAGMA user_version")
+        return int(row[0]) if row else 0
+
+    async def migrate(self) -> list[int]:
+        """Apply every migration above the database's version; returns the numbers applied."""
+        migrations = load_migrations()
+        applied: list[int] = []
+        current = await self.version()
+        latest = migrations[-1].number if migrations else 0
+        if current > latest:
+            raise MigrationError(
+                f"the database {self.path} is at version {current}, newer than this bot knows ({latest}); "
+                "upgrade Dramawatch or restore a backup"
+            )
+        for migration in migrations:
+            if migration.number <= current:
+                continue
+            script = f"BEGIN IMMEDIATE;\n{migration.sql}\n;PRAGMA user_version = {migration.number};\nCOMMIT;"
+            async with self._lock:
+                try:
+                    await self._conn.executescript(script)
+                except sqlite3.Error as exc:
+                    if self._conn.in_transaction:
+                        await self._conn.execute("ROLLBACK")
+                    # Another process may have applied it first: that is fine.
+                    async with self._conn.execute("PRAGMA user_version") as cursor:
+                        row = await cursor.fetchone()
+                    if row and row[0] >= migration.number:
+                        current = row[0]
+                        continue
+                    raise MigrationError(f"migration {migration.name} failed: {exc}") from exc
+            log.info("applied migration %s", migration.name)
+            applied.append(migration.number)
+            current = migration.number
+        return applied
+
+    async def backup(self, destination: str | Path) -> None:
+        """An online copy (SQLite backup API): safe while the bot runs."""
+        async with self._lock:
+            target = await aiosqlite.connect(str(destination))
+            try:
+                await self._conn.backup(target)
+            finally:
+                await target.close()

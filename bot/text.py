@@ -1,0 +1,28 @@
+"""Making user-supplied text safe to echo: no mentions, no markdown, no invisible characters."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import discord
+
+_INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+
+
+def clean(text: str, limit: int = 100) -> str:
+    """Strip control and zero-width characters, fold whitespace, cap the length."""
+    text = _INVISIBLE.sub("", text)
+    text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
+    text = " ".join(text.split())
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return text
+
+
+def quote(text: str, limit: int = 100) -> str:
+    """User text made inert for echoing in a reply: cleaned, markdown and mentions escaped."""
+    cleaned = clean(text, limit)
+    if not cleaned:
+        return "(empty)"
+    return discord.utils.escape_mentions(discord.utils.escape_markdown(cleaned))

@@ -1,0 +1,1 @@
+"""Embed builders and views: pure functions over domain objects, no I/O of their own."""

@@ -1,0 +1,32 @@
+"""The /settings show card."""
+
+from __future__ import annotations
+
+import discord
+
+from bot.storage.guild_settings import CHANNEL_KINDS, GuildSettings
+from bot.ui.help import COLOUR
+
+CHANNEL_PURPOSE = {
+    "recaps": "new recaps from feeds",
+    "discussions": "episode discussion threads",
+    "announcements": "watch party announcements and reminders",
+    "mods": "warnings for moderators",
+}
+
+
+def settings_embed(settings: GuildSettings, guild_name: str) -> discord.Embed:
+    defaults = GuildSettings(guild_id=settings.guild_id)
+    embed = discord.Embed(title=f"Dramawatch settings — {guild_name}", colour=COLOUR)
+    tz = f"`{settings.timezone}`" + (" (default)" if settings.timezone == defaults.timezone else "")
+    embed.add_field(name="Time zone", value=tz, inline=True)
+    role = f"<@&{settings.mod_role_id}>" if settings.mod_role_id else "not set (Manage Server only)"
+    embed.add_field(name="Moderator role", value=role, inline=True)
+    lines = []
+    for kind in CHANNEL_KINDS:
+        channel_id = settings.channel_id(kind)
+        where = f"<#{channel_id}>" if channel_id else "not set"
+        lines.append(f"**{kind}** ({CHANNEL_PURPOSE[kind]}): {where}")
+    embed.add_field(name="Channels", value="\n".join(lines), inline=False)
+    embed.set_footer(text="Change with /settings channel, /settings modrole, /settings timezone.")
+    return embed

@@ -1,0 +1,95 @@
+"""/settings show|channel|modrole|timezone — moderators."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import timezones
+from bot.checks import MODERATOR_DEFAULT_PERMISSIONS, moderator_only
+from bot.errors import InvalidInput
+from bot.permissions import missing_for
+from bot.ui.settings import settings_embed
+
+ChannelKind = Literal["recaps", "discussions", "announcements", "mods"]
+
+
+@app_commands.guild_only()
+@app_commands.default_permissions(MODERATOR_DEFAULT_PERMISSIONS)
+class Settings(commands.GroupCog, group_name="settings", group_description="Server settings (moderators)."):
+    def __init__(self, bot: commands.Bot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="show", description="Show this server's Dramawatch settings.")
+    @moderator_only()
+    async def show(self, interaction: discord.Interaction[Any]) -> None:
+        assert interaction.guild is not None
+        settings = await self.bot.guild_settings.get(interaction.guild.id)
+        await interaction.response.send_message(embed=settings_embed(settings, interaction.guild.name), ephemeral=True)
+
+    @app_commands.command(name="channel", description="Choose the channel Dramawatch uses for one purpose.")
+    @app_commands.describe(
+        kind="What the channel is for: recaps, discussions (threads), announcements or mods",
+        channel="A text channel (or, for discussions, a forum channel)",
+    )
+    @moderator_only()
+    async def channel(
+        self,
+        interaction: discord.Interaction[Any],
+        kind: ChannelKind,
+        channel: discord.TextChannel | discord.ForumChannel,
+    ) -> None:
+        assert interaction.guild is not None
+        if isinstance(channel, discord.ForumChannel) and kind != "discussions":
+            raise InvalidInput(
+                f"`channel`: {channel.mention} is a forum channel; only `discussions` can use a forum. "
+                f"Pick a text channel for `{kind}`."
+            )
+        await self.bot.guild_settings.update(interaction.guild.id, **{f"{kind}_channel_id": channel.id})
+        text = f"The **{kind}** channel is now {channel.mention}."
+        missing = missing_for(kind, channel.permissions_for(interaction.guild.me))
+        if missing:
+            text += f"\n⚠️ I still need **{', '.join(missing)}** in {channel.mention} for this to work."
+        await interaction.response.send_message(text, ephemeral=True)
+
+    @app_commands.command(name="modrole", description="Set (or clear) the role whose members count as moderators.")
+    @app_commands.describe(role="The moderator role; leave empty to clear (then only Manage Server counts)")
+    @moderator_only()
+    async def modrole(self, interaction: discord.Interaction[Any], role: discord.Role | None = None) -> None:
+        assert interaction.guild is not None
+        if role is not None and role.is_default():
+            raise InvalidInput("`role`: @everyone cannot be the moderator role; pick a role only moderators have.")
+        await self.bot.guild_settings.update(interaction.guild.id, mod_role_id=role.id if role else None)
+        if role is None:
+            text = "Moderator role cleared: only members with **Manage Server** can use moderator commands."
+        else:
+            text = (
+                f"Members with {role.mention} can now use moderator commands. To show the commands to them in "
+                "Discord's menu, allow the role under Server Settings → Integrations → Dramawatch."
+            )
+        await interaction.response.send_message(text, ephemeral=True)
+
+    @app_commands.command(name="timezone", description="Set the server's time zone (IANA name, e.g. Asia/Seoul).")
+    @app_commands.describe(name="An IANA time zone name such as Asia/Seoul or Europe/London")
+    @moderator_only()
+    async def timezone(self, interaction: discord.Interaction[Any], name: app_commands.Range[str, 1, 64]) -> None:
+        assert interaction.guild is not None
+        zone = timezones.resolve(name)
+        await self.bot.guild_settings.update(interaction.guild.id, timezone=zone)
+        await interaction.response.send_message(
+            f"Time zone set to `{zone}`. Times you enter (watch parties) are read in this zone.",
+            ephemeral=True,
+        )
+
+    @timezone.autocomplete("name")
+    async def timezone_autocomplete(
+        self, interaction: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[str]]:
+        return [app_commands.Choice(name=z, value=z) for z in timezones.suggest(current, 25)]
+
+
+async def setup(bot: commands.Bot) -> None:
+    await bot.add_cog(Settings(bot))
