@@ -63,6 +63,9 @@ class Dramawatch(commands.Bot):
         start_scheduler: bool = True,
         **options: Any,
     ) -> None:
+        # This bot never joins voice: don't warn at every start that voice libraries are missing.
+        discord.VoiceClient.warn_nacl = False
+        discord.VoiceClient.warn_dave = False
         super().__init__(
             command_prefix=commands.when_mentioned,
             help_command=None,

@@ -42,14 +42,14 @@ class Settings:
 
 
 def _snowflake(name: str, raw: str) -> int:
-    if not raw.isdigit() or not (0 < int(raw) < 2**64):
+    if not (raw.isascii() and raw.isdigit()) or not (0 < int(raw) < 2**64):
         raise SettingsError(f"{name} must be a Discord id (digits only, e.g. 123456789012345678), got {raw!r}")
     return int(raw)
 
 
 def _url(name: str, raw: str, schemes: tuple[str, ...]) -> str:
     scheme, sep, rest = raw.partition("://")
-    if not sep or scheme.lower() not in schemes or not rest:
+    if not sep or scheme.lower() not in schemes or not rest or rest.startswith("/"):
         allowed = " or ".join(f"{s}://" for s in schemes)
         raise SettingsError(f"{name} must be a URL starting with {allowed}, got {raw!r}")
     return raw.rstrip("/")

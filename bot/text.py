@@ -8,6 +8,8 @@ import unicodedata
 import discord
 
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+# Like discord.utils.escape_mentions, but for ids of any length: Discord renders <@&123> as a mention too.
+_MENTION = re.compile(r"@(everyone|here|[!&]?[0-9]+)")
 
 
 def clean(text: str, limit: int = 100) -> str:
@@ -25,4 +27,4 @@ def quote(text: str, limit: int = 100) -> str:
     cleaned = clean(text, limit)
     if not cleaned:
         return "(empty)"
-    return discord.utils.escape_mentions(discord.utils.escape_markdown(cleaned))
+    return _MENTION.sub("@\u200b\\1", discord.utils.escape_markdown(cleaned))

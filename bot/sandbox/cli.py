@@ -1,0 +1,59 @@
+"""`python -m bot sandbox`: the prompt, or `--json -c LINE …` for scripts and tests."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from datetime import UTC, datetime
+
+from bot.settings import Settings
+
+
+class SandboxUsageError(Exception):
+    pass
+
+
+def parse_now(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise SandboxUsageError(f"--now: {text!r} is not an ISO time; use e.g. 2026-11-27T00:00:00Z") from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+async def run_json(lines: list[str], db: str | None, now: datetime | None) -> int:
+    from bot.sandbox.harness import Sandbox
+
+    failed = False
+    async with Sandbox(db_path=db, now=now) as sandbox:
+        if sandbox.violations:  # e.g. the command sync at start
+            print(json.dumps({"input": "(start)", "result": None, "error": "; ".join(sandbox.violations)}))
+            failed = True
+        for line in lines:
+            result = await sandbox.run_line(line)
+            failed = failed or bool(result.get("error"))
+            print(json.dumps(result, ensure_ascii=False), flush=True)
+    return 1 if failed else 0
+
+
+def run_sandbox_cli(args: argparse.Namespace, settings: Settings) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.getLogger("discord").setLevel(logging.WARNING)
+    try:
+        now = parse_now(args.now)
+    except SandboxUsageError as exc:
+        print(f"dramawatch: error: {exc}", file=sys.stderr)
+        return 2
+    if args.lines and args.json:
+        return asyncio.run(run_json(args.lines, args.db, now))
+    from bot.sandbox.prompt import run_prompt
+
+    try:
+        return asyncio.run(run_prompt(args.lines, args.db, now, as_json=args.json))
+    except KeyboardInterrupt:
+        return 0

@@ -1,0 +1,505 @@
+"""The sandbox and the real bot, side by side in one process, talking over loopback.
+
+`Sandbox` starts the loopback Discord, starts the real (unmodified) discord.py bot against it,
+registers the commands (as the owner's `sync` would), and runs lines typed as in Discord. Each
+line's result is a plain dict (the JSON the CLI prints; see `docs/sandbox.md`). The prompt, the
+`--json` mode, the tests and the benchmarks all go through `Sandbox.run_line`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bot.client import Dramawatch, apply_endpoints
+from bot.sandbox.lines import CommandParser, LineError, parse_duration, split
+from bot.sandbox.server import FailRule, SandboxServer
+from bot.sandbox.world import InteractionRecord, World
+from bot.scheduling import ManualClock
+from bot.settings import Settings
+
+SANDBOX_TOKEN = "sandbox.token.not-a-real-discord-token"
+ANSWER_TIMEOUT = 3.0  # Discord's own limit for the first answer to an interaction
+SETTLE_TIMEOUT = 15.0
+_INTERACTION_TASKS = ("CommandTree-invoker", "discord-ui-view-dispatch", "discord-ui-dynamic-item",
+                      "discord-ui-modal-dispatch")
+
+META_HELP = """\
+Type commands as in Discord, e.g. /help or /settings timezone name:Asia/Seoul
+(named options as name:value, "quoted values" with spaces, or values in order).
+Meta lines:
+  :as member|mod|admin|NAME     act as another user (member=alice, mod=mina, admin=sora)
+  :in #channel | :in thread NAME   where your commands are typed
+  :type /cmd option:partial     show the autocomplete choices for the last option
+  :click LABEL                  press a button on the latest message that has it
+  :submit field=value …         fill in and submit the open modal
+  :advance 90m|2h|3d            move the sandbox clock; due jobs run, in order
+  :messages #channel | :messages thread NAME
+  :threads   :events   :now
+  :fail METHOD PATH-GLOB STATUS [COUNT]   make matching REST calls fail (e.g. :fail POST /channels/* 403)
+  :fail clear | :fail reconnect | :fail drop   clear faults, force a gateway RESUME, drop the socket
+  :restart                      restart the bot over the same database
+  :help                         this text"""
+
+
+class _ErrorLogHandler(logging.Handler):
+    """Collects errors discord.py only logs (e.g. exceptions in event handlers)."""
+
+    def __init__(self, sink: list[str]) -> None:
+        super().__init__(logging.ERROR)
+        self.sink = sink
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = record.getMessage()
+        if record.exc_info and record.exc_info[1] is not None:
+            text += f": {type(record.exc_info[1]).__name__}: {record.exc_info[1]}"
+        self.sink.append(f"{record.name}: {text}")
+
+
+def message_view(message: dict[str, Any] | None) -> dict[str, Any] | None:
+    if message is None:
+        return None
+    return {
+        "id": message["id"],
+        "content": message.get("content") or "",
+        "embeds": message.get("embeds") or [],
+        "components": message.get("components") or [],
+        "ephemeral": bool(int(message.get("flags") or 0) & 64),
+    }
+
+
+class Sandbox:
+    def __init__(
+        self,
+        *,
+        db_path: str | Path | None = None,
+        now: datetime | None = None,
+        extensions: list[str] | None = None,
+    ) -> None:
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        if db_path is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="dramawatch-sandbox-")
+            db_path = Path(self._tmp.name) / "sandbox.db"
+        self.db_path = Path(db_path)
+        self.clock = ManualClock(now or datetime.now(UTC).replace(microsecond=0))
+        self.world = World(self.clock)
+        self.server = SandboxServer(self.world)
+        self.extensions = extensions
+        self.bot: Dramawatch | None = None
+        self._bot_task: asyncio.Task[None] | None = None
+        self.user_id = self.world.alice
+        self.channel_id = next(int(c["id"]) for c in self.world.channels.values() if c["name"] == "general")
+        self.errors: list[str] = []  # unexpected errors reported by the bot, never cleared
+        self._log_handler = _ErrorLogHandler(self.errors)
+        self.seen: list[dict[str, Any]] = []  # messages the current session has shown, oldest first
+        self.open_modal: tuple[InteractionRecord, dict[str, Any]] | None = None
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    async def start(self) -> Sandbox:
+        await self.server.start()
+        logging.getLogger("discord").addHandler(self._log_handler)
+        logging.getLogger("bot").addHandler(self._log_handler)
+        await self.start_bot()
+        return self
+
+    async def __aenter__(self) -> Sandbox:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    def settings(self) -> Settings:
+        return Settings(
+            token=SANDBOX_TOKEN,
+            database_path=self.db_path,
+            log_level="WARNING",
+            api_base=self.server.api_base,
+            gateway_url=self.server.gateway_url,
+        )
+
+    async def start_bot(self) -> Dramawatch:
+        settings = self.settings()
+        apply_endpoints(settings)
+        bot = Dramawatch(settings, clock=self.clock, extensions=self.extensions, guild_ready_timeout=0.05)
+
+        async def on_dramawatch_error(interaction: Any, error: BaseException, error_id: str) -> None:
+            command = interaction.command.qualified_name if interaction.command else "interaction"
+            self.errors.append(f"{command}: {type(error).__name__}: {error} (error id {error_id})")
+
+        bot.add_listener(on_dramawatch_error)
+        await bot.login(SANDBOX_TOKEN)
+        self._bot_task = asyncio.create_task(bot.connect(reconnect=True), name="sandbox-bot")
+        ready = asyncio.create_task(bot.wait_until_ready())
+        done, _ = await asyncio.wait({ready, self._bot_task}, timeout=15, return_when=asyncio.FIRST_COMPLETED)
+        if ready not in done:
+            ready.cancel()
+            if self._bot_task.done() and self._bot_task.exception():
+                raise RuntimeError(f"the bot stopped before it was ready: {self._bot_task.exception()}")
+            raise RuntimeError("the bot did not become ready within 15 s")
+        await bot.tree.sync()  # what the owner's `python -m bot sync` does once
+        self.bot = bot
+        return bot
+
+    async def stop_bot(self) -> None:
+        if self.bot is not None:
+            await self.bot.close()
+            self.bot = None
+        if self._bot_task is not None:
+            await asyncio.wait({self._bot_task}, timeout=5)
+            self._bot_task = None
+
+    async def restart_bot(self) -> Dramawatch:
+        await self.stop_bot()
+        return await self.start_bot()
+
+    async def close(self) -> None:
+        await self.stop_bot()
+        await self.server.stop()
+        logging.getLogger("discord").removeHandler(self._log_handler)
+        logging.getLogger("bot").removeHandler(self._log_handler)
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+    @property
+    def violations(self) -> list[str]:
+        return self.server.violations
+
+    # -- interactions ---------------------------------------------------------------------------
+    def _member_payload(self, user_id: int) -> dict[str, Any]:
+        world = self.world
+        member = dict(world.members[user_id])
+        member["permissions"] = str(world.permissions(user_id).value)
+        return member
+
+    async def interact(
+        self, type_: int, data: dict[str, Any], *, message: dict[str, Any] | None = None
+    ) -> InteractionRecord:
+        """Send one INTERACTION_CREATE as the current user in the current channel; wait for the bot."""
+        world = self.world
+        channel = dict(world.channels[self.channel_id])
+        channel["permissions"] = str(world.permissions(self.user_id).value)
+        interaction_id = world.snowflake()
+        token = f"aW50ZXJhY3Rpb246{interaction_id}:{secrets.token_hex(16)}"
+        payload: dict[str, Any] = {
+            "id": str(interaction_id),
+            "application_id": str(world.app_id),
+            "type": type_,
+            "token": token,
+            "version": 1,
+            "data": data,
+            "guild_id": str(world.guild_id),
+            "guild": {"id": str(world.guild_id), "locale": "en-US", "features": []},
+            "channel_id": str(self.channel_id),
+            "channel": channel,
+            "member": self._member_payload(self.user_id),
+            "app_permissions": str(world.permissions(int(world.bot_user["id"])).value),
+            "locale": "en-US",
+            "guild_locale": "en-US",
+            "entitlements": [],
+            "authorizing_integration_owners": {"0": str(world.guild_id)},
+            "context": 0,
+            "attachment_size_limit": 26214400,
+        }
+        if message is not None:
+            payload["message"] = message
+        record = InteractionRecord(
+            id=interaction_id, token=token, type=type_, user_id=self.user_id, channel_id=self.channel_id,
+            payload=payload, message_id=int(message["id"]) if message else None,
+        )
+        world.interactions[interaction_id] = record
+        answered = asyncio.Event()
+        self.server.interaction_events[interaction_id] = answered
+        await self.server.dispatch("INTERACTION_CREATE", payload)
+        try:
+            await asyncio.wait_for(answered.wait(), ANSWER_TIMEOUT)
+        except TimeoutError:
+            pass
+        await self._settle()
+        return record
+
+    async def _settle(self) -> None:
+        """Wait until the bot has finished every interaction task it started."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + SETTLE_TIMEOUT
+        while loop.time() < deadline:
+            for _ in range(3):
+                await asyncio.sleep(0)
+            busy = [t for t in asyncio.all_tasks() if not t.done() and t.get_name().startswith(_INTERACTION_TASKS)]
+            if not busy:
+                return
+            await asyncio.wait(busy, timeout=max(0.0, deadline - loop.time()))
+
+    # -- lines --------------------------------------------------------------------------------
+    async def run_line(self, line: str) -> dict[str, Any]:
+        """Run one typed line and return its result (see docs/sandbox.md for the shape)."""
+        line = line.strip()
+        start_requests = len(self.server.requests)
+        start_violations = len(self.server.violations)
+        start_errors = len(self.errors)
+        result: dict[str, Any]
+        try:
+            if line.startswith("/"):
+                result = await self._command(line)
+            elif line.startswith(":"):
+                result = await self._meta(line)
+            else:
+                raise LineError("start a command with / (e.g. /help) or a meta line with : (e.g. :help)")
+        except LineError as exc:
+            if line.startswith("/"):
+                return {"input": line, "response": None, "followups": [], "requests": [], "error": str(exc)}
+            return {"input": line, "result": None, "error": str(exc)}
+        problems = self.server.violations[start_violations:] + self.errors[start_errors:]
+        if "requests" in result or line.startswith("/"):
+            result["requests"] = [r.as_dict() for r in self.server.requests[start_requests:]]
+        result["error"] = result.get("error") or ("; ".join(problems) if problems else None)
+        return {"input": line, **{k: v for k, v in result.items() if k != "input"}}
+
+    def _note_new_messages(self, start_counts: dict[int, int]) -> None:
+        for channel_id, messages in self.world.messages.items():
+            for message in messages[start_counts.get(channel_id, 0):]:
+                if message not in self.seen:
+                    self.seen.append(message)
+
+    def _counts(self) -> dict[int, int]:
+        return {cid: len(msgs) for cid, msgs in self.world.messages.items()}
+
+    def _interaction_result(self, record: InteractionRecord, start_counts: dict[int, int]) -> dict[str, Any]:
+        self._note_new_messages(start_counts)
+        callback = record.callback
+        response: dict[str, Any] | None = None
+        error = None
+        if callback is None:
+            error = f"the bot did not answer within {ANSWER_TIMEOUT:g} s"
+        else:
+            kind = callback.get("type")
+            data = callback.get("data") or {}
+            if kind == 9:
+                response = {"type": 9, "content": "", "embeds": [], "components": data.get("components", []),
+                            "ephemeral": True, "title": data.get("title"), "custom_id": data.get("custom_id")}
+                self.open_modal = (record, data)
+            elif kind == 8:
+                response = {"type": 8, "content": "", "embeds": [], "components": [], "ephemeral": True,
+                            "choices": data.get("choices", [])}
+            else:
+                shown = message_view(record.original) or {"content": "", "embeds": [], "components": [],
+                                                          "ephemeral": False}
+                shown.pop("id", None)
+                response = {"type": kind, **shown}
+            for message in [record.original, *record.followups]:
+                if message is not None and message not in self.seen:
+                    self.seen.append(message)
+        followups = []
+        for message in record.followups:
+            if message is record.original:
+                continue
+            view = message_view(message)
+            assert view is not None
+            view.pop("id", None)
+            followups.append(view)
+        return {"response": response, "followups": followups, "error": error}
+
+    async def _command(self, line: str) -> dict[str, Any]:
+        parsed = CommandParser(self.world, self.user_id).parse(line)
+        start = self._counts()
+        record = await self.interact(2, parsed.data)
+        return self._interaction_result(record, start)
+
+    async def autocomplete(self, line: str) -> list[dict[str, Any]]:
+        parsed = CommandParser(self.world, self.user_id).parse(line, autocomplete=True)
+        record = await self.interact(4, parsed.data)
+        if record.callback is None:
+            raise LineError(f"the bot did not answer the autocomplete within {ANSWER_TIMEOUT:g} s")
+        if record.callback.get("type") != 8:
+            raise LineError(f"the bot answered autocomplete with callback type {record.callback.get('type')}")
+        return list((record.callback.get("data") or {}).get("choices", []))
+
+    def _find_button(self, label: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        wanted = label.strip().strip('"').casefold()
+        for message in reversed(self.seen):
+            for row in message.get("components") or []:
+                for component in row.get("components", []) if row.get("type") == 1 else [row]:
+                    if component.get("type") != 2:
+                        continue
+                    names = {str(component.get("label") or "").casefold(), str(component.get("custom_id", "")).casefold()}
+                    emoji = (component.get("emoji") or {}).get("name")
+                    if emoji:
+                        names.add(emoji.casefold())
+                    if wanted in names:
+                        if component.get("disabled"):
+                            raise LineError(f"the button {label!r} is disabled")
+                        return message, component
+        raise LineError(f"no button labelled {label!r} on the messages shown so far")
+
+    async def click(self, label: str) -> dict[str, Any]:
+        message, button = self._find_button(label)
+        if "custom_id" not in button:
+            raise LineError(f"{label!r} is a link button; it opens {button.get('url')}")
+        start = self._counts()
+        record = await self.interact(3, {"custom_id": button["custom_id"], "component_type": 2}, message=message)
+        return self._interaction_result(record, start)
+
+    async def submit(self, fields: dict[str, str]) -> dict[str, Any]:
+        if self.open_modal is None:
+            raise LineError("no modal is open; a command or button opens one first")
+        _record, modal = self.open_modal
+        inputs: list[dict[str, Any]] = []  # every text input in the modal, in order
+
+        def walk(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            submitted = []
+            for component in components:
+                if component.get("type") == 1:
+                    submitted.append({"type": 1, "components": walk(component.get("components", []))})
+                elif component.get("type") == 18:
+                    inner = component["component"]
+                    inputs.append({**inner, "label": component.get("label")})
+                    submitted.append({"type": 18, "component": walk([inner])[0]})
+                elif component.get("type") == 4:
+                    if not any(i["custom_id"] == component["custom_id"] for i in inputs):
+                        inputs.append(component)
+                    submitted.append({"type": 4, "custom_id": component["custom_id"], "value": ""})
+            return submitted
+
+        submitted = walk(modal.get("components", []))
+        values: dict[str, str] = {}
+        for key, value in fields.items():
+            target = next((i for i in inputs if key.casefold() in (
+                str(i.get("custom_id", "")).casefold(), str(i.get("label") or "").casefold())), None)
+            if target is None:
+                names = ", ".join(str(i.get("label") or i["custom_id"]) for i in inputs)
+                raise LineError(f"the modal has no field {key!r}; fields: {names}")
+            values[target["custom_id"]] = value
+        for field_ in inputs:
+            value = values.get(field_["custom_id"], "")
+            if field_.get("required", True) and not value:
+                raise LineError(f"the field {field_.get('label') or field_['custom_id']!r} is required")
+            if len(value) > int(field_.get("max_length") or 4000):
+                raise LineError(f"the field {field_.get('label') or field_['custom_id']!r} takes at most "
+                                f"{field_.get('max_length') or 4000} characters")
+
+        def fill(components: list[dict[str, Any]]) -> None:
+            for component in components:
+                if component["type"] == 1:
+                    fill(component["components"])
+                elif component["type"] == 18:
+                    fill([component["component"]])
+                elif component["type"] == 4:
+                    component["value"] = values.get(component["custom_id"], "")
+
+        fill(submitted)
+        self.open_modal = None
+        start = self._counts()
+        record = await self.interact(5, {"custom_id": modal["custom_id"], "components": submitted})
+        return self._interaction_result(record, start)
+
+    # -- meta lines ---------------------------------------------------------------------------
+    async def _meta(self, line: str) -> dict[str, Any]:
+        word, _, rest = line[1:].partition(" ")
+        word = word.lower()
+        rest = rest.strip()
+        world = self.world
+        if word == "help":
+            return {"result": {"help": META_HELP}}
+        if word == "as":
+            user_id = world.user_id(rest)
+            if user_id is None:
+                raise LineError(f"no user {rest!r}; use member, mod, admin, or alice, mina, sora")
+            self.user_id = user_id
+            return {"result": {"user": world.users[user_id]["username"]}}
+        if word == "in":
+            channel = self._channel_arg(rest)
+            self.channel_id = int(channel["id"])
+            return {"result": {"channel": channel["name"], "id": channel["id"]}}
+        if word == "type":
+            return {"result": {"choices": await self.autocomplete(rest)}}
+        if word == "click":
+            return await self.click(rest)
+        if word == "submit":
+            fields = {}
+            for token in split(rest):
+                key, sep, value = token.partition("=")
+                if not sep:
+                    raise LineError(f"write each field as field=value (got {token!r})")
+                fields[key] = value
+            return await self.submit(fields)
+        if word == "advance":
+            delta = parse_duration(rest)
+            if self.bot is None:
+                raise LineError("the bot is not running")
+            start = self._counts()
+            ran = await self.bot.scheduler.advance_to(self.clock.now() + delta)
+            await self._settle()
+            self._note_new_messages(start)
+            return {"result": {"now": self.clock.now().isoformat(), "jobs_run": ran}, "requests": []}
+        if word == "now":
+            return {"result": {"now": self.clock.now().isoformat()}}
+        if word == "messages":
+            channel = self._channel_arg(rest or f"#{world.channels[self.channel_id]['name']}")
+            messages = [self._message_summary(m) for m in world.messages.get(int(channel["id"]), [])]
+            return {"result": {"channel": channel["name"], "messages": messages}}
+        if word == "threads":
+            threads = [{"id": t["id"], "name": t["name"], "parent": world.channels.get(int(t["parent_id"]), {}).get(
+                "name"), "messages": len(world.messages.get(int(t["id"]), [])),
+                "archived": t["thread_metadata"]["archived"], "applied_tags": t.get("applied_tags", [])}
+                for t in world.threads()]
+            return {"result": {"threads": threads}}
+        if word == "events":
+            return {"result": {"events": list(world.events.values())}}
+        if word == "fail":
+            return {"result": await self._fail(rest)}
+        if word == "restart":
+            await self.restart_bot()
+            return {"result": {"restarted": True}}
+        raise LineError(f"unknown meta line :{word}; type :help for the list")
+
+    def _channel_arg(self, text: str) -> dict[str, Any]:
+        world = self.world
+        if text.lower().startswith("thread "):
+            name = text[7:].strip().strip('"').casefold()
+            for thread in world.threads():
+                if thread["name"].casefold() == name or name in thread["name"].casefold():
+                    return thread
+            names = ", ".join(t["name"] for t in world.threads()) or "none yet"
+            raise LineError(f"no thread named {text[7:].strip()!r}; threads: {names}")
+        channel = world.channel_by_name(text.strip())
+        if channel is None:
+            names = ", ".join("#" + c["name"] for c in world.channels.values() if "thread_metadata" not in c)
+            raise LineError(f"no channel {text!r}; channels: {names}")
+        return channel
+
+    def _message_summary(self, message: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "id": message["id"],
+            "author": message["author"]["username"],
+            "content": message.get("content") or "",
+            "embeds": message.get("embeds") or [],
+            "components": message.get("components") or [],
+            "pinned": message.get("pinned", False),
+            "timestamp": message["timestamp"],
+        }
+
+    async def _fail(self, rest: str) -> dict[str, Any]:
+        parts = rest.split()
+        if parts == ["clear"]:
+            self.server.fail_rules.clear()
+            return {"cleared": True}
+        if parts == ["reconnect"]:
+            await self.server.force_reconnect()
+            return {"gateway": "reconnect requested"}
+        if parts == ["drop"]:
+            await self.server.drop_connections()
+            return {"gateway": "dropped"}
+        if len(parts) not in (3, 4) or not parts[2].isdigit() or (len(parts) == 4 and not parts[3].isdigit()):
+            raise LineError("use :fail METHOD PATH-GLOB STATUS [COUNT], e.g. :fail POST /channels/*/threads 403 1; "
+                            "or :fail clear | reconnect | drop")
+        method = parts[0].upper()
+        if method not in ("GET", "POST", "PUT", "PATCH", "DELETE", "*"):
+            raise LineError(f"METHOD must be GET, POST, PUT, PATCH, DELETE or *, not {parts[0]!r}")
+        rule = FailRule(method, parts[1], int(parts[2]), int(parts[3]) if len(parts) == 4 else None)
+        self.server.fail_rules.append(rule)
+        return {"rule": {"method": rule.method, "path": rule.glob, "status": rule.status, "count": rule.remaining}}

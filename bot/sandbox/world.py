@@ -1,0 +1,324 @@
+"""The sandbox's state: one guild with channels, roles, users, messages, threads and events.
+
+Payloads are kept in Discord's own JSON shapes so the server can hand them out as is.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import discord
+
+from bot.scheduling import Clock
+
+DISCORD_EPOCH_MS = 1420070400000
+
+# Channel types (Discord API): text, voice, category, announcement, forum, public thread.
+TEXT, VOICE, FORUM, PUBLIC_THREAD = 0, 2, 15, 11
+
+EVERYONE_PERMISSIONS = discord.Permissions(
+    view_channel=True,
+    send_messages=True,
+    send_messages_in_threads=True,
+    create_public_threads=True,
+    embed_links=True,
+    attach_files=True,
+    add_reactions=True,
+    read_message_history=True,
+    use_application_commands=True,
+    connect=True,
+    speak=True,
+)
+MODERATOR_PERMISSIONS = discord.Permissions(
+    manage_guild=True, manage_threads=True, manage_events=True, manage_messages=True
+)
+BOT_PERMISSIONS = discord.Permissions(
+    view_channel=True,
+    send_messages=True,
+    send_messages_in_threads=True,
+    create_public_threads=True,
+    manage_threads=True,
+    embed_links=True,
+    attach_files=True,
+    add_reactions=True,
+    read_message_history=True,
+    pin_messages=True,
+    manage_events=True,
+    create_events=True,
+)
+
+
+def iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "+00:00")
+
+
+@dataclass
+class InteractionRecord:
+    """One interaction the sandbox sent, and everything the bot answered to it."""
+
+    id: int
+    token: str
+    type: int
+    user_id: int
+    channel_id: int
+    payload: dict[str, Any]
+    callback: dict[str, Any] | None = None  # the body of the interaction callback
+    original: dict[str, Any] | None = None  # the original response message, as last edited
+    followups: list[dict[str, Any]] = field(default_factory=list)
+    message_id: int | None = None  # the message a component interaction came from
+
+
+class World:
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self._counter = itertools.count(1)
+        self.app_id = 1100000000000000001
+        self.guild_id = 1100000000000000002
+        self.bot_user = self._user(1100000000000000003, "Dramawatch", bot=True)
+        self.users: dict[int, dict[str, Any]] = {}
+        self.members: dict[int, dict[str, Any]] = {}
+        self.roles: dict[int, dict[str, Any]] = {}
+        self.channels: dict[int, dict[str, Any]] = {}
+        self.messages: dict[int, list[dict[str, Any]]] = {}
+        self.events: dict[int, dict[str, Any]] = {}
+        self.commands: list[dict[str, Any]] = []
+        self.interactions: dict[int, InteractionRecord] = {}
+        self.nonces: dict[tuple[int, str], dict[str, Any]] = {}
+        self.aliases: dict[str, int] = {}
+        self._build_default()
+
+    # -- ids and basic payloads ---------------------------------------------------------------
+    def snowflake(self) -> int:
+        ms = int(self.clock.now().timestamp() * 1000) - DISCORD_EPOCH_MS
+        return (ms << 22) | (next(self._counter) & 0x3FFFFF)
+
+    @staticmethod
+    def _user(user_id: int, name: str, bot: bool = False) -> dict[str, Any]:
+        user: dict[str, Any] = {
+            "id": str(user_id),
+            "username": name.lower(),
+            "global_name": name,
+            "discriminator": "0",
+            "avatar": None,
+            "public_flags": 0,
+        }
+        if bot:
+            user["bot"] = True
+        return user
+
+    def _add_role(self, role_id: int, name: str, permissions: discord.Permissions, position: int, **extra: Any) -> int:
+        self.roles[role_id] = {
+            "id": str(role_id),
+            "name": name,
+            "color": 0,
+            "colors": {"primary_color": 0, "secondary_color": None, "tertiary_color": None},
+            "hoist": False,
+            "position": position,
+            "permissions": str(permissions.value),
+            "managed": False,
+            "mentionable": False,
+            "flags": 0,
+            **extra,
+        }
+        return role_id
+
+    def _add_member(self, user: dict[str, Any], roles: list[int], alias: str | None = None) -> int:
+        user_id = int(user["id"])
+        self.users[user_id] = user
+        self.members[user_id] = {
+            "user": user,
+            "roles": [str(r) for r in roles],
+            "joined_at": "2026-01-01T00:00:00.000000+00:00",
+            "deaf": False,
+            "mute": False,
+            "flags": 0,
+            "nick": None,
+            "avatar": None,
+            "pending": False,
+        }
+        if alias:
+            self.aliases[alias] = user_id
+        self.aliases[user["username"]] = user_id
+        return user_id
+
+    def add_channel(self, name: str, type_: int, position: int, **extra: Any) -> int:
+        channel_id = 1100000000000001000 + len(self.channels) + 1
+        payload: dict[str, Any] = {
+            "id": str(channel_id),
+            "guild_id": str(self.guild_id),
+            "type": type_,
+            "name": name,
+            "position": position,
+            "permission_overwrites": [],
+            "parent_id": None,
+            "nsfw": False,
+            "flags": 0,
+        }
+        if type_ == TEXT:
+            payload.update({"topic": None, "last_message_id": None, "rate_limit_per_user": 0})
+        if type_ == FORUM:
+            payload.update({"topic": None, "available_tags": [], "default_reaction_emoji": None,
+                            "default_sort_order": None, "default_forum_layout": 0, "rate_limit_per_user": 0})
+        if type_ == VOICE:
+            payload.update({"bitrate": 64000, "user_limit": 0, "rtc_region": None})
+        payload.update(extra)
+        self.channels[channel_id] = payload
+        self.messages[channel_id] = []
+        return channel_id
+
+    def _build_default(self) -> None:
+        g = self.guild_id
+        self.everyone_role = self._add_role(g, "@everyone", EVERYONE_PERMISSIONS, 0)
+        self.moderator_role = self._add_role(g + 10, "Moderator", MODERATOR_PERMISSIONS, 2)
+        self.bot_role = self._add_role(
+            g + 11, "Dramawatch", BOT_PERMISSIONS, 1, managed=True, tags={"bot_id": self.bot_user["id"]}
+        )
+        self.alice = self._add_member(self._user(1100000000000000101, "alice"), [], "member")
+        self.mina = self._add_member(self._user(1100000000000000102, "mina"), [self.moderator_role], "mod")
+        self.sora = self._add_member(self._user(1100000000000000103, "sora"), [], "admin")
+        self.owner_id = self.sora
+        self._add_member(self.bot_user, [self.bot_role])
+        for position, name in enumerate(("general", "recaps", "discussions", "mods")):
+            self.add_channel(name, TEXT, position)
+        self.add_channel("episode-forum", FORUM, 4)
+        self.add_channel("Watch Party", VOICE, 5)
+
+    # -- lookups ------------------------------------------------------------------------------
+    def channel_by_name(self, name: str) -> dict[str, Any] | None:
+        name = name.lstrip("#").casefold()
+        for channel in self.channels.values():
+            if channel["name"].casefold() == name:
+                return channel
+        return None
+
+    def role_by_name(self, name: str) -> dict[str, Any] | None:
+        name = name.lstrip("@").casefold()
+        for role in self.roles.values():
+            if role["name"].casefold().lstrip("@") == name:
+                return role
+        return None
+
+    def user_id(self, name: str) -> int | None:
+        name = name.lstrip("@").casefold()
+        if name.isdigit() and int(name) in self.users:
+            return int(name)
+        return self.aliases.get(name)
+
+    def permissions(self, user_id: int) -> discord.Permissions:
+        """Guild-level permissions (the sandbox has no channel overwrites)."""
+        if user_id == self.owner_id:
+            return discord.Permissions.all()
+        value = int(self.roles[self.everyone_role]["permissions"])
+        for role_id in self.members[user_id]["roles"]:
+            value |= int(self.roles[int(role_id)]["permissions"])
+        perms = discord.Permissions(value)
+        return discord.Permissions.all() if perms.administrator else perms
+
+    def threads(self) -> list[dict[str, Any]]:
+        return [c for c in self.channels.values() if c["type"] in (10, 11, 12)]
+
+    # -- gateway payloads ---------------------------------------------------------------------
+    def guild_payload(self) -> dict[str, Any]:
+        return {
+            "id": str(self.guild_id),
+            "name": "Drama Club",
+            "icon": None,
+            "splash": None,
+            "discovery_splash": None,
+            "owner_id": str(self.owner_id),
+            "afk_channel_id": None,
+            "afk_timeout": 300,
+            "verification_level": 0,
+            "default_message_notifications": 1,
+            "explicit_content_filter": 0,
+            "features": [],
+            "mfa_level": 0,
+            "system_channel_id": None,
+            "system_channel_flags": 0,
+            "rules_channel_id": None,
+            "vanity_url_code": None,
+            "description": None,
+            "banner": None,
+            "premium_tier": 0,
+            "preferred_locale": "en-US",
+            "public_updates_channel_id": None,
+            "nsfw_level": 0,
+            "premium_progress_bar_enabled": False,
+            "large": False,
+            "unavailable": False,
+            "member_count": len(self.members),
+            "joined_at": "2026-01-01T00:00:00.000000+00:00",
+            "roles": list(self.roles.values()),
+            "emojis": [],
+            "stickers": [],
+            "members": list(self.members.values()),
+            "channels": [c for c in self.channels.values() if c["type"] not in (10, 11, 12)],
+            "threads": [t for t in self.threads() if not t["thread_metadata"]["archived"]],
+            "voice_states": [],
+            "presences": [],
+            "stage_instances": [],
+            "guild_scheduled_events": list(self.events.values()),
+            "soundboard_sounds": [],
+        }
+
+    def application_payload(self) -> dict[str, Any]:
+        owner = self.users[self.owner_id]
+        return {
+            "id": str(self.app_id),
+            "name": "Dramawatch",
+            "description": "",
+            "icon": None,
+            "bot_public": False,
+            "bot_require_code_grant": False,
+            "owner": owner,
+            "verify_key": "0" * 64,
+            "flags": 0,
+            "team": None,
+        }
+
+    # -- messages -----------------------------------------------------------------------------
+    def new_message(self, channel_id: int, author: dict[str, Any], body: dict[str, Any], **extra: Any) -> dict[str, Any]:
+        message_id = self.snowflake()
+        message = {
+            "id": str(message_id),
+            "channel_id": str(channel_id),
+            "author": author,
+            "content": body.get("content") or "",
+            "timestamp": iso(self.clock.now()),
+            "edited_timestamp": None,
+            "tts": bool(body.get("tts", False)),
+            "mention_everyone": False,
+            "mentions": [],
+            "mention_roles": [],
+            "attachments": body.get("attachments", []),
+            "embeds": body.get("embeds") or [],
+            "components": body.get("components") or [],
+            "pinned": False,
+            "type": 0,
+            "flags": int(body.get("flags") or 0),
+            "nonce": body.get("nonce"),
+            "allowed_mentions": body.get("allowed_mentions"),
+        }
+        message.update(extra)
+        if "guild_id" not in message and channel_id in self.channels:
+            message["guild_id"] = str(self.guild_id)
+        return message
+
+    def store_message(self, message: dict[str, Any]) -> None:
+        channel_id = int(message["channel_id"])
+        self.messages.setdefault(channel_id, []).append(message)
+        channel = self.channels.get(channel_id)
+        if channel is not None:
+            channel["last_message_id"] = message["id"]
+            if "message_count" in channel:
+                channel["message_count"] += 1
+                channel["total_message_sent"] = channel.get("total_message_sent", 0) + 1
+
+    def find_message(self, channel_id: int, message_id: int) -> dict[str, Any] | None:
+        for message in self.messages.get(channel_id, []):
+            if int(message["id"]) == message_id:
+                return message
+        return None
