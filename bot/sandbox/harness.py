@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import shlex
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,8 +27,12 @@ from bot.settings import Settings
 SANDBOX_TOKEN = "sandbox.token.not-a-real-discord-token"
 ANSWER_TIMEOUT = 3.0  # Discord's own limit for the first answer to an interaction
 SETTLE_TIMEOUT = 15.0
-_INTERACTION_TASKS = ("CommandTree-invoker", "discord-ui-view-dispatch", "discord-ui-dynamic-item",
-                      "discord-ui-modal-dispatch")
+_INTERACTION_TASKS = (
+    "CommandTree-invoker",
+    "discord-ui-view-dispatch",
+    "discord-ui-dynamic-item",
+    "discord-ui-modal-dispatch",
+)
 
 META_HELP = """\
 Type commands as in Discord, e.g. /help or /settings timezone name:Asia/Seoul
@@ -55,6 +60,8 @@ class _ErrorLogHandler(logging.Handler):
         self.sink = sink
 
     def emit(self, record: logging.LogRecord) -> None:
+        if record.name == "bot.errors":
+            return  # interaction errors arrive through the bot's dramawatch_error event instead
         text = record.getMessage()
         if record.exc_info and record.exc_info[1] is not None:
             text += f": {type(record.exc_info[1]).__name__}: {record.exc_info[1]}"
@@ -166,6 +173,17 @@ class Sandbox:
             self._tmp.cleanup()
             self._tmp = None
 
+    async def add_role(self, name: str, *, members: tuple[str, ...] = ()) -> int:
+        """Create a role with no permissions (as a server admin would) and give it to members."""
+        role = self.world.add_role(name)
+        await self.server.dispatch("GUILD_ROLE_CREATE", {"guild_id": str(self.world.guild_id), "role": role})
+        for who in members:
+            user_id = self.world.user_id(who)
+            if user_id is None:
+                raise ValueError(f"no user {who!r}")
+            self.world.members[user_id]["roles"].append(role["id"])
+        return int(role["id"])
+
     @property
     def violations(self) -> list[str]:
         return self.server.violations
@@ -209,8 +227,13 @@ class Sandbox:
         if message is not None:
             payload["message"] = message
         record = InteractionRecord(
-            id=interaction_id, token=token, type=type_, user_id=self.user_id, channel_id=self.channel_id,
-            payload=payload, message_id=int(message["id"]) if message else None,
+            id=interaction_id,
+            token=token,
+            type=type_,
+            user_id=self.user_id,
+            channel_id=self.channel_id,
+            payload=payload,
+            message_id=int(message["id"]) if message else None,
         )
         world.interactions[interaction_id] = record
         answered = asyncio.Event()
@@ -262,7 +285,7 @@ class Sandbox:
 
     def _note_new_messages(self, start_counts: dict[int, int]) -> None:
         for channel_id, messages in self.world.messages.items():
-            for message in messages[start_counts.get(channel_id, 0):]:
+            for message in messages[start_counts.get(channel_id, 0) :]:
                 if message not in self.seen:
                     self.seen.append(message)
 
@@ -280,15 +303,32 @@ class Sandbox:
             kind = callback.get("type")
             data = callback.get("data") or {}
             if kind == 9:
-                response = {"type": 9, "content": "", "embeds": [], "components": data.get("components", []),
-                            "ephemeral": True, "title": data.get("title"), "custom_id": data.get("custom_id")}
+                response = {
+                    "type": 9,
+                    "content": "",
+                    "embeds": [],
+                    "components": data.get("components", []),
+                    "ephemeral": True,
+                    "title": data.get("title"),
+                    "custom_id": data.get("custom_id"),
+                }
                 self.open_modal = (record, data)
             elif kind == 8:
-                response = {"type": 8, "content": "", "embeds": [], "components": [], "ephemeral": True,
-                            "choices": data.get("choices", [])}
+                response = {
+                    "type": 8,
+                    "content": "",
+                    "embeds": [],
+                    "components": [],
+                    "ephemeral": True,
+                    "choices": data.get("choices", []),
+                }
             else:
-                shown = message_view(record.original) or {"content": "", "embeds": [], "components": [],
-                                                          "ephemeral": False}
+                shown = message_view(record.original) or {
+                    "content": "",
+                    "embeds": [],
+                    "components": [],
+                    "ephemeral": False,
+                }
                 shown.pop("id", None)
                 response = {"type": kind, **shown}
             for message in [record.original, *record.followups]:
@@ -302,13 +342,18 @@ class Sandbox:
             assert view is not None
             view.pop("id", None)
             followups.append(view)
-        return {"response": response, "followups": followups, "error": error}
+        return {"response": response, "followups": followups, "requests": [], "error": error}
 
     async def _command(self, line: str) -> dict[str, Any]:
         parsed = CommandParser(self.world, self.user_id).parse(line)
         start = self._counts()
         record = await self.interact(2, parsed.data)
         return self._interaction_result(record, start)
+
+    async def run_command(self, path: str, **options: str) -> dict[str, Any]:
+        """Run `/path` with named options given as raw strings (quoted for you): any text at all."""
+        line = "/" + path + "".join(f" {name}:{shlex.quote(value)}" for name, value in options.items())
+        return await self.run_line(line)
 
     async def autocomplete(self, line: str) -> list[dict[str, Any]]:
         parsed = CommandParser(self.world, self.user_id).parse(line, autocomplete=True)
@@ -326,7 +371,10 @@ class Sandbox:
                 for component in row.get("components", []) if row.get("type") == 1 else [row]:
                     if component.get("type") != 2:
                         continue
-                    names = {str(component.get("label") or "").casefold(), str(component.get("custom_id", "")).casefold()}
+                    names = {
+                        str(component.get("label") or "").casefold(),
+                        str(component.get("custom_id", "")).casefold(),
+                    }
                     emoji = (component.get("emoji") or {}).get("name")
                     if emoji:
                         names.add(emoji.casefold())
@@ -368,8 +416,14 @@ class Sandbox:
         submitted = walk(modal.get("components", []))
         values: dict[str, str] = {}
         for key, value in fields.items():
-            target = next((i for i in inputs if key.casefold() in (
-                str(i.get("custom_id", "")).casefold(), str(i.get("label") or "").casefold())), None)
+            target = next(
+                (
+                    i
+                    for i in inputs
+                    if key.casefold() in (str(i.get("custom_id", "")).casefold(), str(i.get("label") or "").casefold())
+                ),
+                None,
+            )
             if target is None:
                 names = ", ".join(str(i.get("label") or i["custom_id"]) for i in inputs)
                 raise LineError(f"the modal has no field {key!r}; fields: {names}")
@@ -379,8 +433,10 @@ class Sandbox:
             if field_.get("required", True) and not value:
                 raise LineError(f"the field {field_.get('label') or field_['custom_id']!r} is required")
             if len(value) > int(field_.get("max_length") or 4000):
-                raise LineError(f"the field {field_.get('label') or field_['custom_id']!r} takes at most "
-                                f"{field_.get('max_length') or 4000} characters")
+                raise LineError(
+                    f"the field {field_.get('label') or field_['custom_id']!r} takes at most "
+                    f"{field_.get('max_length') or 4000} characters"
+                )
 
         def fill(components: list[dict[str, Any]]) -> None:
             for component in components:
@@ -443,10 +499,17 @@ class Sandbox:
             messages = [self._message_summary(m) for m in world.messages.get(int(channel["id"]), [])]
             return {"result": {"channel": channel["name"], "messages": messages}}
         if word == "threads":
-            threads = [{"id": t["id"], "name": t["name"], "parent": world.channels.get(int(t["parent_id"]), {}).get(
-                "name"), "messages": len(world.messages.get(int(t["id"]), [])),
-                "archived": t["thread_metadata"]["archived"], "applied_tags": t.get("applied_tags", [])}
-                for t in world.threads()]
+            threads = [
+                {
+                    "id": t["id"],
+                    "name": t["name"],
+                    "parent": world.channels.get(int(t["parent_id"]), {}).get("name"),
+                    "messages": len(world.messages.get(int(t["id"]), [])),
+                    "archived": t["thread_metadata"]["archived"],
+                    "applied_tags": t.get("applied_tags", []),
+                }
+                for t in world.threads()
+            ]
             return {"result": {"threads": threads}}
         if word == "events":
             return {"result": {"events": list(world.events.values())}}
@@ -495,8 +558,10 @@ class Sandbox:
             await self.server.drop_connections()
             return {"gateway": "dropped"}
         if len(parts) not in (3, 4) or not parts[2].isdigit() or (len(parts) == 4 and not parts[3].isdigit()):
-            raise LineError("use :fail METHOD PATH-GLOB STATUS [COUNT], e.g. :fail POST /channels/*/threads 403 1; "
-                            "or :fail clear | reconnect | drop")
+            raise LineError(
+                "use :fail METHOD PATH-GLOB STATUS [COUNT], e.g. :fail POST /channels/*/threads 403 1; "
+                "or :fail clear | reconnect | drop"
+            )
         method = parts[0].upper()
         if method not in ("GET", "POST", "PUT", "PATCH", "DELETE", "*"):
             raise LineError(f"METHOD must be GET, POST, PUT, PATCH, DELETE or *, not {parts[0]!r}")

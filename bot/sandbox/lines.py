@@ -17,9 +17,17 @@ from bot.sandbox.world import World
 
 SUB_COMMAND, SUB_COMMAND_GROUP = 1, 2
 STRING, INTEGER, BOOLEAN, USER, CHANNEL, ROLE, MENTIONABLE, NUMBER, ATTACHMENT = 3, 4, 5, 6, 7, 8, 9, 10, 11
-TYPE_NAMES = {STRING: "text", INTEGER: "a whole number", BOOLEAN: "true or false", USER: "a user",
-              CHANNEL: "a channel", ROLE: "a role", MENTIONABLE: "a user or role", NUMBER: "a number",
-              ATTACHMENT: "a file"}
+TYPE_NAMES = {
+    STRING: "text",
+    INTEGER: "a whole number",
+    BOOLEAN: "true or false",
+    USER: "a user",
+    CHANNEL: "a channel",
+    ROLE: "a role",
+    MENTIONABLE: "a user or role",
+    NUMBER: "a number",
+    ATTACHMENT: "a file",
+}
 
 
 class LineError(Exception):

@@ -34,6 +34,7 @@ EVENT_INTENT: dict[str, int | None] = {
     "RESUMED": None,
     "INTERACTION_CREATE": None,
     "GUILD_CREATE": 1 << 0,
+    "GUILD_ROLE_CREATE": 1 << 0,
     "CHANNEL_CREATE": 1 << 0,
     "CHANNEL_UPDATE": 1 << 0,
     "CHANNEL_DELETE": 1 << 0,
@@ -67,8 +68,9 @@ def json_response(data: Any, status: int = 200) -> web.Response:
 
 def error_response(status: int, code: int | None = None, message: str | None = None) -> web.Response:
     default_code, default_message = ERROR_BODIES.get(status, (0, f"{status}"))
-    return json_response({"message": message or default_message, "code": default_code if code is None else code},
-                         status)
+    return json_response(
+        {"message": message or default_message, "code": default_code if code is None else code}, status
+    )
 
 
 @dataclass
@@ -112,6 +114,8 @@ class SandboxServer:
         self.violations: list[str] = []
         self.fail_rules: list[FailRule] = []
         self.sessions: dict[str, Session] = {}
+        self.identifies = 0
+        self.resumes = 0
         self.interaction_events: dict[int, asyncio.Event] = {}
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -163,6 +167,7 @@ class SandboxServer:
                     session = Session(id=secrets.token_hex(8), intents=int(frame["d"].get("intents", 0)))
                     self.sessions[session.id] = session
                     session.ws = ws
+                    self.identifies += 1
                     await self._identify(session)
                 elif op == 6:
                     data = frame["d"]
@@ -171,6 +176,7 @@ class SandboxServer:
                         await ws.send_str(json.dumps({"op": 9, "d": False, "s": None, "t": None}))
                         continue
                     session.ws = ws
+                    self.resumes += 1
                     for item in list(session.backlog):
                         if item["s"] > int(data.get("seq") or 0):
                             await ws.send_str(json.dumps(item))
@@ -178,9 +184,17 @@ class SandboxServer:
                 elif op == 8:  # request guild members: everything is in GUILD_CREATE already
                     nonce = frame["d"].get("nonce")
                     if session is not None:
-                        await self._send(session, "GUILD_MEMBERS_CHUNK", {
-                            "guild_id": str(self.world.guild_id), "members": list(self.world.members.values()),
-                            "chunk_index": 0, "chunk_count": 1, "nonce": nonce})
+                        await self._send(
+                            session,
+                            "GUILD_MEMBERS_CHUNK",
+                            {
+                                "guild_id": str(self.world.guild_id),
+                                "members": list(self.world.members.values()),
+                                "chunk_index": 0,
+                                "chunk_count": 1,
+                                "nonce": nonce,
+                            },
+                        )
         finally:
             if session is not None and session.ws is ws:
                 session.ws = None
@@ -188,21 +202,25 @@ class SandboxServer:
 
     async def _identify(self, session: Session) -> None:
         world = self.world
-        await self._send(session, "READY", {
-            "v": 10,
-            "user": {**world.bot_user, "verified": True, "mfa_enabled": False, "flags": 0},
-            "session_id": session.id,
-            "session_type": "normal",
-            "resume_gateway_url": self.gateway_url,
-            "guilds": [{"id": str(world.guild_id), "unavailable": True}],
-            "application": {"id": str(world.app_id), "flags": 0},
-            "private_channels": [],
-            "relationships": [],
-            "presences": [],
-            "geo_ordered_rtc_regions": [],
-            "guild_join_requests": [],
-            "shard": [0, 1],
-        })
+        await self._send(
+            session,
+            "READY",
+            {
+                "v": 10,
+                "user": {**world.bot_user, "verified": True, "mfa_enabled": False, "flags": 0},
+                "session_id": session.id,
+                "session_type": "normal",
+                "resume_gateway_url": self.gateway_url,
+                "guilds": [{"id": str(world.guild_id), "unavailable": True}],
+                "application": {"id": str(world.app_id), "flags": 0},
+                "private_channels": [],
+                "relationships": [],
+                "presences": [],
+                "geo_ordered_rtc_regions": [],
+                "guild_join_requests": [],
+                "shard": [0, 1],
+            },
+        )
         await self._send(session, "GUILD_CREATE", world.guild_payload())
 
     async def _send(self, session: Session, event: str, data: Any) -> None:
@@ -238,7 +256,7 @@ class SandboxServer:
 
     # -- REST ---------------------------------------------------------------------------------
     async def rest(self, request: web.Request) -> web.StreamResponse:
-        raw_path = request.raw_path.split("?", 1)[0][len(API_PREFIX):]
+        raw_path = request.raw_path.split("?", 1)[0][len(API_PREFIX) :]
         path = unquote(raw_path)
         body: Any = None
         files: list[dict[str, Any]] = []
@@ -258,8 +276,7 @@ class SandboxServer:
                 except json.JSONDecodeError:
                     self.violations.append(f"{request.method} {path}: body is not JSON")
         op = self.spec.match(request.method, raw_path)
-        record = RecordedRequest(request.method, path, body, op.operation_id if op else None,
-                                 query=dict(request.query))
+        record = RecordedRequest(request.method, path, body, op.operation_id if op else None, query=dict(request.query))
         self.requests.append(record)
         if op is None:
             self.violations.append(f"{request.method} {path}: not a route of Discord's API (OpenAPI spec)")
@@ -317,22 +334,32 @@ class SandboxServer:
         return json_response({"url": self.gateway_url})
 
     async def op_get_bot_gateway(self, request, params, body, files):  # noqa: ANN001
-        return json_response({"url": self.gateway_url, "shards": 1, "session_start_limit": {
-            "total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1}})
+        return json_response(
+            {
+                "url": self.gateway_url,
+                "shards": 1,
+                "session_start_limit": {"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1},
+            }
+        )
 
     # -- application commands -------------------------------------------------------------------
     def _store_commands(self, body: list[dict[str, Any]], guild_id: str | None) -> list[dict[str, Any]]:
         stored = []
         for command in body:
-            stored.append({
-                **command,
-                "id": str(self.world.snowflake()),
-                "application_id": str(self.world.app_id),
-                "version": str(self.world.snowflake()),
-                "default_member_permissions": command.get("default_member_permissions"),
-                "type": command.get("type", 1),
-                **({"guild_id": guild_id} if guild_id else {}),
-            })
+            stored.append(
+                {
+                    **command,
+                    "id": str(self.world.snowflake()),
+                    "application_id": str(self.world.app_id),
+                    "version": str(self.world.snowflake()),
+                    # Discord answers with the permission bits as a string, whatever form was sent.
+                    "default_member_permissions": None
+                    if command.get("default_member_permissions") is None
+                    else str(command["default_member_permissions"]),
+                    "type": command.get("type", 1),
+                    **({"guild_id": guild_id} if guild_id else {}),
+                }
+            )
         return stored
 
     async def op_bulk_set_application_commands(self, request, params, body, files):  # noqa: ANN001
@@ -361,19 +388,25 @@ class SandboxServer:
         kind = body.get("type")
         data = body.get("data") or {}
         if files:
-            data = {**data, "attachments": [{"id": str(i), "filename": f["filename"], "size": f["size"]}
-                                            for i, f in enumerate(files)]}
+            data = {
+                **data,
+                "attachments": [
+                    {"id": str(i), "filename": f["filename"], "size": f["size"]} for i, f in enumerate(files)
+                ],
+            }
         resource: dict[str, Any] = {"type": kind}
         if kind in (4, 5):
             flags = int(data.get("flags") or 0)
             if kind == 5:
                 flags |= 128  # loading
             message = world.new_message(
-                record.channel_id, world.bot_user, {**data, "flags": flags},
-                type=20 if record.type == 2 else 19, webhook_id=str(world.app_id),
+                record.channel_id,
+                world.bot_user,
+                {**data, "flags": flags},
+                type=20 if record.type == 2 else 19,
+                webhook_id=str(world.app_id),
                 application_id=str(world.app_id),
-                interaction_metadata={"id": str(record.id), "type": record.type,
-                                      "user": world.users[record.user_id]},
+                interaction_metadata={"id": str(record.id), "type": record.type, "user": world.users[record.user_id]},
             )
             record.original = message
             if not flags & 64:
@@ -391,10 +424,17 @@ class SandboxServer:
         elif kind == 6 and record.message_id is not None:
             record.original = world.find_message(record.channel_id, record.message_id) or record.payload.get("message")
         self._notify(record)
-        return json_response({"interaction": {"id": str(record.id), "type": record.type,
-                                              "response_message_loading": kind == 5,
-                                              "response_message_ephemeral": bool(int(data.get("flags") or 0) & 64)},
-                              "resource": resource})
+        return json_response(
+            {
+                "interaction": {
+                    "id": str(record.id),
+                    "type": record.type,
+                    "response_message_loading": kind == 5,
+                    "response_message_ephemeral": bool(int(data.get("flags") or 0) & 64),
+                },
+                "resource": resource,
+            }
+        )
 
     async def op_execute_webhook(self, request, params, body, files):  # noqa: ANN001
         record = self._interaction_by_token(params["webhook_token"])
@@ -403,17 +443,26 @@ class SandboxServer:
         world = self.world
         body = body or {}
         if files:
-            body = {**body, "attachments": [{"id": str(i), "filename": f["filename"], "size": f["size"]}
-                                            for i, f in enumerate(files)]}
-        if (record.callback or {}).get("type") == 5 and record.original is not None and not record.followups \
-                and int(record.original.get("flags") or 0) & 128:
+            body = {
+                **body,
+                "attachments": [
+                    {"id": str(i), "filename": f["filename"], "size": f["size"]} for i, f in enumerate(files)
+                ],
+            }
+        if (
+            (record.callback or {}).get("type") == 5
+            and record.original is not None
+            and not record.followups
+            and int(record.original.get("flags") or 0) & 128
+        ):
             # The first follow-up after a deferral replaces the "thinking…" message.
             message = record.original
             self._apply_edit(message, body, iso(world.clock.now()))
             message["flags"] = int(message.get("flags") or 0) & ~128
         else:
-            message = world.new_message(record.channel_id, world.bot_user, body, webhook_id=str(world.app_id),
-                                        application_id=str(world.app_id))
+            message = world.new_message(
+                record.channel_id, world.bot_user, body, webhook_id=str(world.app_id), application_id=str(world.app_id)
+            )
             if not int(message["flags"]) & 64:
                 world.store_message(message)
                 await self.dispatch("MESSAGE_CREATE", message)
@@ -485,9 +534,17 @@ class SandboxServer:
             return error_response(404)
         del self.world.channels[int(channel["id"])]
         is_thread = "thread_metadata" in channel
-        await self.dispatch("THREAD_DELETE" if is_thread else "CHANNEL_DELETE", {
-            "id": channel["id"], "guild_id": channel["guild_id"], "parent_id": channel.get("parent_id"),
-            "type": channel["type"]} if is_thread else channel)
+        await self.dispatch(
+            "THREAD_DELETE" if is_thread else "CHANNEL_DELETE",
+            {
+                "id": channel["id"],
+                "guild_id": channel["guild_id"],
+                "parent_id": channel.get("parent_id"),
+                "type": channel["type"],
+            }
+            if is_thread
+            else channel,
+        )
         return json_response(channel)
 
     async def op_list_messages(self, request, params, body, files):  # noqa: ANN001
@@ -514,8 +571,12 @@ class SandboxServer:
             if existing is not None:
                 return json_response(existing)
         if files:
-            body = {**body, "attachments": [{"id": str(i), "filename": f["filename"], "size": f["size"]}
-                                            for i, f in enumerate(files)]}
+            body = {
+                **body,
+                "attachments": [
+                    {"id": str(i), "filename": f["filename"], "size": f["size"]} for i, f in enumerate(files)
+                ],
+            }
         message = self.world.new_message(int(channel["id"]), self.world.bot_user, body)
         if nonce is not None:
             self.world.nonces[(int(channel["id"]), str(nonce))] = message
@@ -541,8 +602,10 @@ class SandboxServer:
         if message is None:
             return error_response(404, 10008, "Unknown Message")
         self._delete_message(message)
-        await self.dispatch("MESSAGE_DELETE", {"id": message["id"], "channel_id": message["channel_id"],
-                                               "guild_id": str(self.world.guild_id)})
+        await self.dispatch(
+            "MESSAGE_DELETE",
+            {"id": message["id"], "channel_id": message["channel_id"], "guild_id": str(self.world.guild_id)},
+        )
         return web.Response(status=204)
 
     async def _pin(self, params: dict[str, str], pinned: bool) -> web.Response:
@@ -550,8 +613,9 @@ class SandboxServer:
         if message is None:
             return error_response(404, 10008, "Unknown Message")
         message["pinned"] = pinned
-        await self.dispatch("CHANNEL_PINS_UPDATE", {"channel_id": params["channel_id"],
-                                                    "guild_id": str(self.world.guild_id)})
+        await self.dispatch(
+            "CHANNEL_PINS_UPDATE", {"channel_id": params["channel_id"], "guild_id": str(self.world.guild_id)}
+        )
         return web.Response(status=204)
 
     async def op_create_pin(self, request, params, body, files):  # noqa: ANN001
@@ -579,13 +643,27 @@ class SandboxServer:
                     reaction["me"] = True
                 break
         else:
-            reactions.append({"emoji": {"id": None, "name": emoji}, "count": 1, "me": True,
-                              "count_details": {"burst": 0, "normal": 1}, "me_burst": False, "burst_colors": []})
+            reactions.append(
+                {
+                    "emoji": {"id": None, "name": emoji},
+                    "count": 1,
+                    "me": True,
+                    "count_details": {"burst": 0, "normal": 1},
+                    "me_burst": False,
+                    "burst_colors": [],
+                }
+            )
         return web.Response(status=204)
 
     # -- threads ----------------------------------------------------------------------------------
-    def _new_thread(self, parent: dict[str, Any], name: str, archive: int, thread_id: int | None = None,
-                    applied_tags: list[str] | None = None) -> dict[str, Any]:
+    def _new_thread(
+        self,
+        parent: dict[str, Any],
+        name: str,
+        archive: int,
+        thread_id: int | None = None,
+        applied_tags: list[str] | None = None,
+    ) -> dict[str, Any]:
         world = self.world
         thread_id = thread_id or world.snowflake()
         thread = {
@@ -602,11 +680,19 @@ class SandboxServer:
             "rate_limit_per_user": 0,
             "flags": 0,
             "applied_tags": applied_tags or [],
-            "thread_metadata": {"archived": False, "auto_archive_duration": archive,
-                                "archive_timestamp": iso(world.clock.now()), "locked": False,
-                                "create_timestamp": iso(world.clock.now())},
-            "member": {"id": str(thread_id), "user_id": world.bot_user["id"],
-                       "join_timestamp": iso(world.clock.now()), "flags": 0},
+            "thread_metadata": {
+                "archived": False,
+                "auto_archive_duration": archive,
+                "archive_timestamp": iso(world.clock.now()),
+                "locked": False,
+                "create_timestamp": iso(world.clock.now()),
+            },
+            "member": {
+                "id": str(thread_id),
+                "user_id": world.bot_user["id"],
+                "join_timestamp": iso(world.clock.now()),
+                "flags": 0,
+            },
         }
         world.channels[thread_id] = thread
         world.messages.setdefault(thread_id, [])
@@ -643,8 +729,9 @@ class SandboxServer:
         if message is None:
             return error_response(404, 10008, "Unknown Message")
         body = body or {}
-        thread = self._new_thread(parent, body["name"], int(body.get("auto_archive_duration") or 4320),
-                                  thread_id=int(message["id"]))
+        thread = self._new_thread(
+            parent, body["name"], int(body.get("auto_archive_duration") or 4320), thread_id=int(message["id"])
+        )
         message["thread"] = thread
         await self.dispatch("THREAD_CREATE", {**thread, "newly_created": True})
         return json_response(thread)

@@ -13,9 +13,9 @@ from __future__ import annotations
 import functools
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
-from collections.abc import Callable
 from typing import Any
 
 from jsonschema import Draft202012Validator
@@ -25,7 +25,6 @@ from referencing.jsonschema import DRAFT202012
 
 SPEC_URI = "urn:dramawatch:discord-openapi"
 METHODS = ("get", "put", "post", "patch", "delete")
-
 
 
 def _drop_media_channel_type(body: Any) -> Any:
@@ -53,11 +52,16 @@ class Deviation:
 # the validator itself is never loosened. Keep it short, and say why for each.
 ALLOWED: list[Deviation] = [
     Deviation(
-        frozenset({
-            "bulk_set_application_commands", "bulk_set_guild_application_commands",
-            "create_application_command", "create_guild_application_command",
-            "update_application_command", "update_guild_application_command",
-        }),
+        frozenset(
+            {
+                "bulk_set_application_commands",
+                "bulk_set_guild_application_commands",
+                "create_application_command",
+                "create_guild_application_command",
+                "update_application_command",
+                "update_guild_application_command",
+            }
+        ),
         "discord.py lists channel type 16 (GUILD_MEDIA) in channel_types for ForumChannel options; Discord "
         "documents GUILD_MEDIA and accepts it, but the spec's ChannelTypes enum stops at 15.",
         _drop_media_channel_type,

@@ -109,6 +109,11 @@ class World:
             user["bot"] = True
         return user
 
+    def add_role(self, name: str, permissions: discord.Permissions | None = None) -> dict[str, Any]:
+        role_id = self.snowflake()
+        self._add_role(role_id, name, permissions or discord.Permissions.none(), len(self.roles))
+        return self.roles[role_id]
+
     def _add_role(self, role_id: int, name: str, permissions: discord.Permissions, position: int, **extra: Any) -> int:
         self.roles[role_id] = {
             "id": str(role_id),
@@ -160,8 +165,16 @@ class World:
         if type_ == TEXT:
             payload.update({"topic": None, "last_message_id": None, "rate_limit_per_user": 0})
         if type_ == FORUM:
-            payload.update({"topic": None, "available_tags": [], "default_reaction_emoji": None,
-                            "default_sort_order": None, "default_forum_layout": 0, "rate_limit_per_user": 0})
+            payload.update(
+                {
+                    "topic": None,
+                    "available_tags": [],
+                    "default_reaction_emoji": None,
+                    "default_sort_order": None,
+                    "default_forum_layout": 0,
+                    "rate_limit_per_user": 0,
+                }
+            )
         if type_ == VOICE:
             payload.update({"bitrate": 64000, "user_limit": 0, "rtc_region": None})
         payload.update(extra)
@@ -280,7 +293,9 @@ class World:
         }
 
     # -- messages -----------------------------------------------------------------------------
-    def new_message(self, channel_id: int, author: dict[str, Any], body: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    def new_message(
+        self, channel_id: int, author: dict[str, Any], body: dict[str, Any], **extra: Any
+    ) -> dict[str, Any]:
         message_id = self.snowflake()
         message = {
             "id": str(message_id),

@@ -316,7 +316,9 @@ async def test_backoff_is_capped(scheduler: Scheduler, jobs: JobsRepo) -> None:
     async def failing(job: Job) -> None:
         raise ValueError("nope")
 
-    scheduler.register("flaky", failing, max_attempts=10, backoff=timedelta(seconds=30), backoff_cap=timedelta(seconds=45))
+    scheduler.register(
+        "flaky", failing, max_attempts=10, backoff=timedelta(seconds=30), backoff_cap=timedelta(seconds=45)
+    )
     job_id = await scheduler.schedule("flaky", {}, T0)
     dues = []
     for _ in range(3):
@@ -416,7 +418,9 @@ async def test_same_dedupe_key_while_live_returns_the_same_job(
     clock.set(T0 + timedelta(hours=1))
     claimed = await jobs.claim_due(clock.now(), 1)
     assert [j.id for j in claimed] == [first]
-    assert await scheduler.schedule("ping", {"name": "three"}, T0 + timedelta(hours=3), dedupe_key="thread:1:6") == first
+    assert (
+        await scheduler.schedule("ping", {"name": "three"}, T0 + timedelta(hours=3), dedupe_key="thread:1:6") == first
+    )
 
     # Once finished, the key is free again.
     await jobs.mark_done(first, clock.now())

@@ -1,0 +1,67 @@
+"""Generated option strings through the sandbox: never an unhandled error, never a ping."""
+
+from __future__ import annotations
+
+import shlex
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.sandbox.harness import Sandbox
+
+NASTY = st.one_of(
+    st.text(max_size=200),
+    st.text(alphabet=st.characters(categories=["Cc", "Cf", "Zs", "Zl", "Zp"]), max_size=50),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "@everyone",
+            "@here",
+            "<@&1100000000000000012>",
+            "<@1100000000000000101>",
+            "**bold** __u__ ~~s~~ `code` ||spoiler||",
+            "\u200b@\u200beveryone",
+            "a" * 6000,
+            "Asia/Seoul\u200b",
+            "../../etc/passwd",
+            "'; DROP TABLE guild_settings; --",
+        ]
+    ),
+    st.builds(lambda a, b: a + "@everyone" + b, st.text(max_size=20), st.text(max_size=20)),
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(value=NASTY)
+async def test_timezone_option_never_breaks_or_pings(sandbox: Sandbox, value: str) -> None:
+    await sandbox.run_line(":as mod")
+    result = await sandbox.run_command("settings timezone", name=value)
+    if result["error"] and ("at least" in result["error"] or "at most" in result["error"]):
+        return  # Discord's client refuses it before sending (1..64 characters), as the sandbox does
+    assert result["error"] is None, result["error"]
+    response = result["response"]
+    assert response["ephemeral"]
+    content = response["content"]
+    assert "@everyone" not in content.replace("@\u200beveryone", "")
+    assert "@here" not in content.replace("@\u200bhere", "")
+    assert "<@&" not in content.replace("<@&\u200b", "")
+    for request in result["requests"]:
+        assert request["json"]["data"]["allowed_mentions"] == {"parse": []}
+    # Either it was accepted as a real zone, or the setting is unchanged.
+    repo = sandbox.bot.guild_settings
+    stored = (await repo.get(sandbox.world.guild_id)).timezone
+    assert stored == "UTC" or f"`{stored}`" in content
+    await repo.update(sandbox.world.guild_id, timezone=None)  # the next example starts from the default
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(value=NASTY)
+async def test_timezone_autocomplete_stays_within_discord_limits(sandbox: Sandbox, value: str) -> None:
+    await sandbox.run_line(":as mod")
+    if len(value) > 64:
+        value = value[:64]
+    choices = await sandbox.autocomplete("/settings timezone name:" + shlex.quote(value))
+    assert len(choices) <= 25
+    for choice in choices:
+        assert 1 <= len(choice["name"]) <= 100 and 1 <= len(choice["value"]) <= 100
