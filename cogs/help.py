@@ -17,9 +17,22 @@ from bot.ui.views import ReportingItem
 SECTIONS = {"Help": "General", "Settings": "Server settings"}
 
 
+_cache: dict[tuple[int, ...], list[Any]] = {}
+
+
+def _lines(bot: commands.Bot) -> list[Any]:
+    """The help lines, rebuilt only when the command tree changes (an extension loads or unloads)."""
+    top = bot.tree.get_commands()
+    key = tuple(id(c) for c in top)
+    if key not in _cache:
+        _cache.clear()
+        _cache[key] = command_lines(top, SECTIONS)
+    return _cache[key]
+
+
 async def _lines_and_mod(interaction: discord.Interaction[Any]):
     bot = interaction.client
-    lines = command_lines(bot.tree.get_commands(), SECTIONS)
+    lines = _lines(bot)
     moderator = False
     if interaction.guild_id is not None and isinstance(interaction.user, discord.Member):
         settings = await bot.guild_settings.get(interaction.guild_id)

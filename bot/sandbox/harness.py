@@ -13,9 +13,13 @@ import logging
 import secrets
 import shlex
 import tempfile
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from discord.ext import commands
 
 from bot.client import Dramawatch, apply_endpoints
 from bot.sandbox.lines import CommandParser, LineError, parse_duration, split
@@ -87,6 +91,7 @@ class Sandbox:
         db_path: str | Path | None = None,
         now: datetime | None = None,
         extensions: list[str] | None = None,
+        bot_factory: Callable[[Settings, ManualClock], commands.Bot] | None = None,
     ) -> None:
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         if db_path is None:
@@ -97,7 +102,8 @@ class Sandbox:
         self.world = World(self.clock)
         self.server = SandboxServer(self.world)
         self.extensions = extensions
-        self.bot: Dramawatch | None = None
+        self.bot_factory = bot_factory
+        self.bot: Any = None  # Dramawatch, or what bot_factory made
         self._bot_task: asyncio.Task[None] | None = None
         self.user_id = self.world.alice
         self.channel_id = next(int(c["id"]) for c in self.world.channels.values() if c["name"] == "general")
@@ -129,10 +135,13 @@ class Sandbox:
             gateway_url=self.server.gateway_url,
         )
 
-    async def start_bot(self) -> Dramawatch:
+    async def start_bot(self) -> Any:
         settings = self.settings()
         apply_endpoints(settings)
-        bot = Dramawatch(settings, clock=self.clock, extensions=self.extensions, guild_ready_timeout=0.05)
+        if self.bot_factory is not None:
+            bot = self.bot_factory(settings, self.clock)
+        else:
+            bot = Dramawatch(settings, clock=self.clock, extensions=self.extensions, guild_ready_timeout=0.05)
 
         async def on_dramawatch_error(interaction: Any, error: BaseException, error_id: str) -> None:
             command = interaction.command.qualified_name if interaction.command else "interaction"
@@ -160,7 +169,7 @@ class Sandbox:
             await asyncio.wait({self._bot_task}, timeout=5)
             self._bot_task = None
 
-    async def restart_bot(self) -> Dramawatch:
+    async def restart_bot(self) -> Any:
         await self.stop_bot()
         return await self.start_bot()
 
@@ -238,6 +247,7 @@ class Sandbox:
         world.interactions[interaction_id] = record
         answered = asyncio.Event()
         self.server.interaction_events[interaction_id] = answered
+        record.sent_at = time.perf_counter()
         await self.server.dispatch("INTERACTION_CREATE", payload)
         try:
             await asyncio.wait_for(answered.wait(), ANSWER_TIMEOUT)

@@ -13,6 +13,7 @@ import fnmatch
 import json
 import logging
 import secrets
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,12 +21,13 @@ from urllib.parse import unquote
 
 from aiohttp import WSMsgType, web
 
-from bot.sandbox.spec import OpenAPISpec
+from bot.sandbox.spec import OpenAPISpec, Operation
 from bot.sandbox.world import FORUM, PUBLIC_THREAD, InteractionRecord, World, iso
 
 log = logging.getLogger(__name__)
 
 API_PREFIX = "/api/v10"
+ARRIVED = web.RequestKey("arrived", float)  # perf_counter when a REST request arrived
 HEARTBEAT_MS = 41250
 
 # Gateway intent a dispatch needs, as discord.py's Intents bits (None: always sent).
@@ -111,7 +113,9 @@ class SandboxServer:
         self.world = world
         self.spec = spec or OpenAPISpec.default()
         self.requests: list[RecordedRequest] = []
-        self.violations: list[str] = []
+        self._violations: list[str] = []
+        self._unchecked: list[tuple[Operation, RecordedRequest]] = []
+        self._checked_bodies: dict[tuple[str, str], list[str]] = {}
         self.fail_rules: list[FailRule] = []
         self.sessions: dict[str, Session] = {}
         self.identifies = 0
@@ -122,6 +126,19 @@ class SandboxServer:
         self.app = web.Application(client_max_size=64 * 1024 * 1024)
         self.app.router.add_get("/gateway", self.gateway)
         self.app.router.add_route("*", API_PREFIX + "/{tail:.*}", self.rest)
+
+    @property
+    def violations(self) -> list[str]:
+        """Every spec violation so far. Bodies are validated here, lazily, so validation (slow for
+        big component payloads) never sits between the bot and its answer."""
+        while self._unchecked:
+            op, record = self._unchecked.pop(0)
+            key = (op.operation_id, json.dumps(record.json, sort_keys=True))
+            problems = self._checked_bodies.get(key)
+            if problems is None:
+                problems = self._checked_bodies[key] = self.spec.validate(op, record.json)
+            self._violations.extend(f"{record.method} {record.path}: {p}" for p in problems)
+        return self._violations
 
     # -- lifecycle ----------------------------------------------------------------------------
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
@@ -256,6 +273,7 @@ class SandboxServer:
 
     # -- REST ---------------------------------------------------------------------------------
     async def rest(self, request: web.Request) -> web.StreamResponse:
+        request[ARRIVED] = time.perf_counter()
         raw_path = request.raw_path.split("?", 1)[0][len(API_PREFIX) :]
         path = unquote(raw_path)
         body: Any = None
@@ -274,15 +292,16 @@ class SandboxServer:
                 try:
                     body = json.loads(text)
                 except json.JSONDecodeError:
-                    self.violations.append(f"{request.method} {path}: body is not JSON")
+                    self._violations.append(f"{request.method} {path}: body is not JSON")
         op = self.spec.match(request.method, raw_path)
         record = RecordedRequest(request.method, path, body, op.operation_id if op else None, query=dict(request.query))
         self.requests.append(record)
         if op is None:
-            self.violations.append(f"{request.method} {path}: not a route of Discord's API (OpenAPI spec)")
+            self._violations.append(f"{request.method} {path}: not a route of Discord's API (OpenAPI spec)")
             record.status = 404
             return error_response(404, 0, "404: Not Found")
-        self.violations.extend(f"{request.method} {path}: {p}" for p in self.spec.validate(op, body))
+        if body is not None:
+            self._unchecked.append((op, record))
         for rule in self.fail_rules:
             if rule.matches(request.method, path):
                 if rule.remaining is not None:
@@ -293,7 +312,7 @@ class SandboxServer:
                 return error_response(rule.status)
         handler = getattr(self, f"op_{op.operation_id}", None)
         if handler is None:
-            self.violations.append(f"{request.method} {path}: the sandbox does not implement {op.operation_id}")
+            self._violations.append(f"{request.method} {path}: the sandbox does not implement {op.operation_id}")
             record.status = 404
             return error_response(404, 0, "404: Not Found")
         params = {k: unquote(v) for k, v in op.params.items()}
@@ -385,6 +404,7 @@ class SandboxServer:
         if record.callback is not None:
             return error_response(400, 40060, "Interaction has already been acknowledged.")
         record.callback = body
+        record.answered_at = request[ARRIVED]
         kind = body.get("type")
         data = body.get("data") or {}
         if files:

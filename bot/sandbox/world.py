@@ -69,6 +69,8 @@ class InteractionRecord:
     original: dict[str, Any] | None = None  # the original response message, as last edited
     followups: list[dict[str, Any]] = field(default_factory=list)
     message_id: int | None = None  # the message a component interaction came from
+    sent_at: float = 0.0  # perf_counter when INTERACTION_CREATE was sent
+    answered_at: float | None = None  # perf_counter when the callback arrived
 
 
 class World:

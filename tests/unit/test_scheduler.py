@@ -114,6 +114,14 @@ async def test_jobs_fire_in_due_order_at_their_due_time(
         assert job is not None and job.state == "done" and job.attempts == 1
 
 
+async def test_overdue_jobs_run_oldest_due_first(scheduler: Scheduler, recorder: Recorder, clock: ManualClock) -> None:
+    for name, minutes in [("third", 3), ("first", 1), ("second", 2)]:
+        await scheduler.schedule("ping", {"name": name}, T0 + timedelta(minutes=minutes))
+    clock.set(T0 + timedelta(minutes=10))
+    assert await scheduler.run_due() == 3
+    assert recorder.calls == ["first", "second", "third"]
+
+
 async def test_run_due_runs_only_what_is_due(
     scheduler: Scheduler, recorder: Recorder, jobs: JobsRepo, clock: ManualClock
 ) -> None:
