@@ -47,6 +47,8 @@ async def _run_bot(settings: Settings) -> None:
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     import discord
 
+    from bot.catalog import CatalogError
+
     problem = _need_token(settings)
     if problem:
         return _fail(problem)
@@ -59,6 +61,10 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         return _fail("Discord refused an intent this bot asked for; please report this as a bug.")
     except SettingsError as exc:
         return _fail(str(exc))
+    except CatalogError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return _fail(f"the drama packs have {len(exc.problems)} problem(s) (listed above); fix them and start again")
     except KeyboardInterrupt:
         pass
     return 0
@@ -159,6 +165,55 @@ def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+# -- catalog ----------------------------------------------------------------------------------
+def cmd_catalog_validate(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.catalog import load_catalog
+
+    path = Path(args.path) if args.path else settings.catalog_path
+    catalog, problems = load_catalog([path])
+    if problems:
+        for problem in problems:
+            print(problem)
+        print(f"{len(problems)} problem(s) in {path}; the bot will not start until they are fixed.", file=sys.stderr)
+        return 1
+    episodes = sum(d.episode_count for d in catalog.dramas.values())
+    characters = sum(len(d.characters) for d in catalog.dramas.values())
+    print(
+        f"{path}: OK — {len(catalog)} drama(s), {episodes} episodes, {characters} characters, "
+        f"{len(catalog.people)} people."
+    )
+    return 0
+
+
+def cmd_catalog_list(args: argparse.Namespace, settings: Settings) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from bot.catalog import load_catalog
+
+    path = Path(args.path) if args.path else settings.catalog_path
+    catalog, problems = load_catalog([path])
+    table = Table(title=f"Dramas in {path}")
+    for column in ("slug", "title", "year", "network", "episodes", "characters", "first aired"):
+        table.add_column(column)
+    for drama in catalog.dramas.values():
+        first = f"{drama.episodes[0].air_at:%Y-%m-%d}" if drama.episodes else "—"
+        table.add_row(
+            drama.slug,
+            drama.display_title,
+            str(drama.year),
+            drama.network or "—",
+            str(drama.episode_count),
+            str(len(drama.characters)),
+            first,
+        )
+    Console().print(table)
+    if problems:
+        print(f"{len(problems)} problem(s): run `python -m bot catalog validate` for the list.", file=sys.stderr)
+        return 1
+    return 0
+
+
 def cmd_sandbox(args: argparse.Namespace, settings: Settings) -> int:
     from bot.sandbox.cli import run_sandbox_cli
 
@@ -228,6 +283,22 @@ def build_parser() -> argparse.ArgumentParser:
     backup.add_argument("--db", metavar="PATH", help="database file (default: DATABASE_PATH)")
     backup.add_argument("--force", action="store_true", help="overwrite PATH if it exists")
     backup.set_defaults(func=cmd_backup)
+    catalog = sub.add_parser(
+        "catalog",
+        help="check and list the drama packs",
+        description="Work with the drama packs (data/packs/*.toml, or CATALOG_PATH).",
+    )
+    catalog_sub = catalog.add_subparsers(dest="catalog_command", metavar="ACTION", required=True)
+    validate = catalog_sub.add_parser(
+        "validate",
+        help="check every pack; list every problem",
+        description="Validate packs; prints `file: field: what is wrong` lines and exits 1 when there is any problem.",
+    )
+    validate.add_argument("path", nargs="?", metavar="PATH", help="a pack file or folder (default: CATALOG_PATH)")
+    validate.set_defaults(func=cmd_catalog_validate)
+    listing = catalog_sub.add_parser("list", help="show the dramas that load", description="Show the loaded dramas.")
+    listing.add_argument("path", nargs="?", metavar="PATH", help="a pack file or folder (default: CATALOG_PATH)")
+    listing.set_defaults(func=cmd_catalog_list)
     return parser
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import logging
 import pkgutil
@@ -13,12 +14,15 @@ import yarl
 from discord import app_commands
 from discord.ext import commands
 
+from bot.catalog import Catalog, CatalogIndex, load_catalog_or_raise
 from bot.errors import handle_interaction_error
+from bot.lookups import Lookups
 from bot.scheduling import Clock, Scheduler, SystemClock
 from bot.settings import Settings, ensure_database_dir
 from bot.storage import Database
 from bot.storage.guild_settings import GuildSettingsRepo
 from bot.storage.jobs import JobsRepo
+from bot.storage.progress import ProgressRepo
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +38,12 @@ def discover_extensions() -> list[str]:
     return sorted(
         f"cogs.{info.name}" for info in pkgutil.iter_modules(package.__path__) if not info.name.startswith("_")
     )
+
+
+def load_index(settings: Settings) -> tuple[Catalog, CatalogIndex]:
+    """Load and validate the packs, then build the search index (blocking: run it in a thread)."""
+    catalog = load_catalog_or_raise([settings.catalog_path])
+    return catalog, CatalogIndex(catalog)
 
 
 def apply_endpoints(settings: Settings) -> None:
@@ -61,6 +71,7 @@ class Dramawatch(commands.Bot):
         clock: Clock | None = None,
         extensions: Sequence[str] | None = None,
         start_scheduler: bool = True,
+        catalog: tuple[Catalog, CatalogIndex] | None = None,
         **options: Any,
     ) -> None:
         # This bot never joins voice: don't warn at every start that voice libraries are missing.
@@ -78,6 +89,10 @@ class Dramawatch(commands.Bot):
         self.clock: Clock = clock or SystemClock()
         self._extensions = list(extensions) if extensions is not None else discover_extensions()
         self._start_scheduler = start_scheduler
+        self._preloaded = catalog
+        self.catalog: Catalog
+        self.lookups: Lookups
+        self.progress: ProgressRepo
         self.db: Database | None = None
         self.guild_settings: GuildSettingsRepo
         self.scheduler: Scheduler
@@ -89,6 +104,11 @@ class Dramawatch(commands.Bot):
         if applied:
             log.info("database %s migrated to version %d", self.settings.database_path, applied[-1])
         self.guild_settings = GuildSettingsRepo(self.db)
+        self.progress = ProgressRepo(self.db)
+        catalog, index = self._preloaded or await asyncio.to_thread(load_index, self.settings)
+        self.catalog = catalog
+        self.lookups = Lookups(catalog, index)
+        log.info("catalog: %d drama(s) from %s", len(catalog), self.settings.catalog_path)
         self.scheduler = Scheduler(JobsRepo(self.db), self.clock)
         for name in self._extensions:
             await self.load_extension(name)

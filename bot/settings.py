@@ -17,6 +17,8 @@ from dotenv import dotenv_values
 
 LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
 DEFAULT_DATABASE_PATH = "data/dramawatch.db"
+# The starter packs shipped with the source tree.
+DEFAULT_CATALOG_PATH = Path(__file__).resolve().parent.parent / "data" / "packs"
 
 
 class SettingsError(Exception):
@@ -31,13 +33,14 @@ class Settings:
     log_level: str = "INFO"
     api_base: str | None = None
     gateway_url: str | None = None
+    catalog_path: Path = DEFAULT_CATALOG_PATH
 
     def __repr__(self) -> str:  # never show the token, even by accident
         token = "set" if self.token else "unset"
         return (
             f"Settings(token={token}, database_path={str(self.database_path)!r}, "
             f"dev_guild_id={self.dev_guild_id!r}, log_level={self.log_level!r}, "
-            f"api_base={self.api_base!r}, gateway_url={self.gateway_url!r})"
+            f"api_base={self.api_base!r}, gateway_url={self.gateway_url!r}, catalog_path={str(self.catalog_path)!r})"
         )
 
 
@@ -101,7 +104,12 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | Path
     api_base = _url("DISCORD_API_BASE", api_raw, ("http", "https")) if api_raw else None
     gw_raw = get("DISCORD_GATEWAY_URL")
     gateway_url = _url("DISCORD_GATEWAY_URL", gw_raw, ("ws", "wss")) if gw_raw else None
+    catalog_raw = get("CATALOG_PATH")
+    catalog_path = Path(catalog_raw).expanduser() if catalog_raw else DEFAULT_CATALOG_PATH
+    if catalog_raw and not catalog_path.exists():
+        raise SettingsError(f"CATALOG_PATH: {catalog_raw} does not exist; give the folder of drama packs (*.toml)")
     return Settings(
+        catalog_path=catalog_path,
         token=token,
         database_path=database_path,
         dev_guild_id=dev_guild_id,

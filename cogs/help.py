@@ -14,7 +14,12 @@ from bot.errors import NotModerator
 from bot.ui.help import PAGES, command_lines, help_embed
 from bot.ui.views import ReportingItem
 
-SECTIONS = {"Help": "General", "Settings": "Server settings"}
+SECTIONS = {
+    "Help": "General",
+    "Settings": "Server settings",
+    "Lookups": "Dramas, episodes and cast",
+    "Progress": "Your progress (spoiler shield)",
+}
 
 
 _cache: dict[tuple[int, ...], list[Any]] = {}

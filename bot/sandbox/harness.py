@@ -46,6 +46,7 @@ Meta lines:
   :in #channel | :in thread NAME   where your commands are typed
   :type /cmd option:partial     show the autocomplete choices for the last option
   :click LABEL                  press a button on the latest message that has it
+  :pick OPTION                  choose an option (by label) in the latest select menu offering it
   :submit field=value …         fill in and submit the open modal
   :advance 90m|2h|3d            move the sandbox clock; due jobs run, in order
   :messages #channel | :messages thread NAME
@@ -402,6 +403,40 @@ class Sandbox:
         record = await self.interact(3, {"custom_id": button["custom_id"], "component_type": 2}, message=message)
         return self._interaction_result(record, start)
 
+    def _find_select(self, wanted: str) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+        """(message, select menu, option) for the latest select offering an option labelled/valued `wanted`."""
+        folded = wanted.strip().strip('"').casefold()
+        for message in reversed(self.seen):
+            for row in message.get("components") or []:
+                for component in row.get("components", []) if row.get("type") == 1 else [row]:
+                    if component.get("type") != 3:
+                        continue
+                    for option in component.get("options", []):
+                        if folded in (str(option.get("label", "")).casefold(), str(option.get("value", "")).casefold()):
+                            return message, component, option
+        raise LineError(f"no select menu offers {wanted!r} on the messages shown so far")
+
+    async def select(self, custom_id: str, values: list[str]) -> dict[str, Any]:
+        """Choose `values` in the select menu `custom_id` on the latest message that has it."""
+        for message in reversed(self.seen):
+            for row in message.get("components") or []:
+                for component in row.get("components", []):
+                    if component.get("custom_id") == custom_id:
+                        start = self._counts()
+                        record = await self.interact(
+                            3, {"custom_id": custom_id, "component_type": 3, "values": values}, message=message
+                        )
+                        return {"input": f":select {custom_id}", **self._interaction_result(record, start)}
+        raise LineError(f"no select menu {custom_id!r} on the messages shown so far")
+
+    async def pick(self, label: str) -> dict[str, Any]:
+        message, menu, option = self._find_select(label)
+        start = self._counts()
+        record = await self.interact(
+            3, {"custom_id": menu["custom_id"], "component_type": 3, "values": [option["value"]]}, message=message
+        )
+        return self._interaction_result(record, start)
+
     async def submit(self, fields: dict[str, str]) -> dict[str, Any]:
         if self.open_modal is None:
             raise LineError("no modal is open; a command or button opens one first")
@@ -485,6 +520,8 @@ class Sandbox:
             return {"result": {"choices": await self.autocomplete(rest)}}
         if word == "click":
             return await self.click(rest)
+        if word == "pick":
+            return await self.pick(rest)
         if word == "submit":
             fields = {}
             for token in split(rest):

@@ -33,7 +33,7 @@ class RetryLater(Exception):  # noqa: N818 - a signal, not an error
 
     def __init__(self, delay: timedelta, reason: str) -> None:
         super().__init__(reason)
-        self.delay = delay
+        self.delay = max(delay, timedelta(seconds=1))  # never zero: that would spin
         self.reason = reason
 
 

@@ -24,7 +24,11 @@ import aiosqlite
 log = logging.getLogger(__name__)
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
-_holder: contextvars.ContextVar[Database | None] = contextvars.ContextVar("dramawatch_tx", default=None)
+# (database, task) holding a transaction. The task is part of it because a task created inside a
+# transaction inherits this context but must not skip the lock once the transaction has ended.
+_holder: contextvars.ContextVar[tuple[Database, asyncio.Task[Any] | None] | None] = contextvars.ContextVar(
+    "dramawatch_tx", default=None
+)
 
 
 class MigrationError(Exception):
@@ -75,9 +79,12 @@ class Database:
             await self._conn.close()
 
     # -- access -------------------------------------------------------------------------------
+    def _in_transaction(self) -> bool:
+        return _holder.get() == (self, asyncio.current_task())
+
     @asynccontextmanager
     async def _access(self) -> AsyncIterator[aiosqlite.Connection]:
-        if _holder.get() is self:  # already inside this task's transaction
+        if self._in_transaction():  # already inside this task's transaction
             yield self._conn
             return
         async with self._lock:
@@ -86,11 +93,11 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:
         """BEGIN IMMEDIATE … COMMIT, or ROLLBACK on error. Nested use joins the outer transaction."""
-        if _holder.get() is self:
+        if self._in_transaction():
             yield
             return
         async with self._lock:
-            token = _holder.set(self)
+            token = _holder.set((self, asyncio.current_task()))
             try:
                 await self._conn.execute("BEGIN IMMEDIATE")
                 try:

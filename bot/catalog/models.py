@@ -1,0 +1,144 @@
+"""The catalog's domain objects: dramas, episodes, people, characters, cast. Immutable."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+BILLINGS = ("main", "supporting", "guest")
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    id: str
+    name: str
+    licence: str
+    url: str = ""
+    attribution: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Episode:
+    number: int
+    air_at: datetime  # UTC; for a release, the start of its day in the drama's time zone
+    is_release: bool  # a streaming drop: dated, no time slot
+    title: str = ""
+    synopsis: str = ""
+    source: str = ""
+
+    def aired(self, now: datetime) -> bool:
+        return now >= self.air_at
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    slug: str
+    name: str
+    name_ko: str = ""
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Relation:
+    to: str  # a character slug in the same drama
+    kind: str
+    episode: int | None = None  # None: known from the start; else revealed in that episode
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    episode: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Character:
+    slug: str
+    drama: str  # drama slug
+    name: str
+    billing: str
+    description: str
+    name_ko: str = ""
+    aliases: tuple[str, ...] = ()
+    relations: tuple[Relation, ...] = ()
+    facts: tuple[Fact, ...] = ()  # sorted by episode
+
+
+@dataclass(frozen=True, slots=True)
+class CastEntry:
+    character: str
+    person: str
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Drama:
+    slug: str
+    title: str
+    year: int
+    timezone: str
+    episode_count: int
+    episodes: tuple[Episode, ...]
+    file: str = ""
+    title_ko: str = ""
+    aliases: tuple[str, ...] = ()
+    network: str = ""
+    streamers: tuple[str, ...] = ()
+    schedule: str = ""
+    air_time: str = ""
+    runtime_minutes: int | None = None
+    writers: tuple[str, ...] = ()
+    directors: tuple[str, ...] = ()
+    premise: str = ""
+    external_ids: dict[str, Any] = field(default_factory=dict)
+    sources: dict[str, Source] = field(default_factory=dict)
+    characters: dict[str, Character] = field(default_factory=dict)
+    cast: tuple[CastEntry, ...] = ()
+
+    def episode(self, number: int) -> Episode | None:
+        if 1 <= number <= len(self.episodes):
+            return self.episodes[number - 1]
+        return None
+
+    def next_episode(self, now: datetime) -> Episode | None:
+        return next((e for e in self.episodes if not e.aired(now)), None)
+
+    def actors(self, character_slug: str) -> list[CastEntry]:
+        return [c for c in self.cast if c.character == character_slug]
+
+    @property
+    def display_title(self) -> str:
+        return f"{self.title} ({self.title_ko})" if self.title_ko else self.title
+
+
+@dataclass(frozen=True, slots=True)
+class Role:
+    drama: Drama
+    character: Character
+    note: str = ""
+
+
+class Catalog:
+    """Every loaded drama, and the people across them."""
+
+    def __init__(self, dramas: dict[str, Drama], people: dict[str, Person]) -> None:
+        self.dramas = dramas
+        self.people = people
+        self._roles: dict[str, list[Role]] = {}
+        for drama in dramas.values():
+            for entry in drama.cast:
+                character = drama.characters[entry.character]
+                self._roles.setdefault(entry.person, []).append(Role(drama, character, entry.note))
+        for roles in self._roles.values():
+            roles.sort(key=lambda r: (r.drama.year, r.drama.title))
+
+    def roles(self, person_slug: str) -> list[Role]:
+        return self._roles.get(person_slug, [])
+
+    def character(self, drama_slug: str, character_slug: str) -> Character | None:
+        drama = self.dramas.get(drama_slug)
+        return drama.characters.get(character_slug) if drama else None
+
+    def __len__(self) -> int:
+        return len(self.dramas)

@@ -1,0 +1,201 @@
+"""The catalog's search index, built once at start.
+
+Lookup order: exact slug or name → normalised forms (case, hyphens, spaces, apostrophes,
+accents; Hangul kept) → romanisation variants folded together ("Hyeon"/"Hyun", "Seong"/"Sung",
+"hee"/"hui", "Soo"/"Su") → a given name on its own ("haein") → fuzzy (rapidfuzz).
+Autocomplete is prefix search over sorted keys (bisect), with a fuzzy fallback for typos.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
+
+from bot.catalog.models import Catalog
+
+Target = tuple[str, ...]  # ("drama", slug) | ("character", drama, slug) | ("person", slug)
+
+# Hangul syllables, and jamo: NFKD turns compatibility jamo (ㅎ) into conjoining jamo (U+1100–U+11FF).
+_KEEP = re.compile(r"[^0-9a-z\uac00-\ud7a3\u1100-\u11ff\u3131-\u318e]+")
+_FOLDS = (("eo", "u"), ("oo", "u"), ("ee", "i"), ("ui", "i"), ("ou", "u"), ("sh", "s"))
+
+
+def normalise(text: str) -> str:
+    """Case, accents, spaces, hyphens, apostrophes and punctuation folded away; Hangul kept."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    stripped = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
+    return _KEEP.sub("", unicodedata.normalize("NFC", stripped).casefold())
+
+
+def fold(key: str) -> str:
+    """Romanisation variants to one form: 'hyeonwoo' and 'hyunwoo' → 'hyunwu'."""
+    for old, new in _FOLDS:
+        key = key.replace(old, new)
+    return key
+
+
+def name_keys(name: str) -> tuple[set[str], set[str]]:
+    """(full keys, single-word keys) for a name: 'Hong Hae-in' → ({'honghaein', 'haeinhong'}, {'hong', 'haein'})."""
+    full = {normalise(name)}
+    words = [normalise(w) for w in re.split(r"\s+", name.strip()) if normalise(w)]
+    if len(words) > 1:
+        full.add("".join(words[1:] + words[:1]))  # given name first, as in English order
+    tokens = {w for w in words if len(w) >= 2} if len(words) > 1 else set()
+    full.discard("")
+    return full, tokens - full
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    target: Target
+    label: str
+    score: float
+    how: str  # exact | folded | given-name | prefix | fuzzy
+
+
+class NameIndex:
+    def __init__(self, entries: Iterable[tuple[Target, str, Iterable[str], float]]) -> None:
+        """`entries`: (target, label shown to people, names and aliases, weight for ranking)."""
+        self.labels: dict[Target, str] = {}
+        self.weights: dict[Target, float] = {}
+        self.exact: dict[str, list[Target]] = {}
+        self.folded: dict[str, list[Target]] = {}
+        self.tokens: dict[str, list[Target]] = {}
+        prefix: list[tuple[str, Target]] = []
+        for target, label, names, weight in entries:
+            self.labels[target] = label
+            self.weights[target] = weight
+            for name in names:
+                if not name:
+                    continue
+                full, tokens = name_keys(name)
+                for key in full:
+                    _add(self.exact, key, target)
+                    _add(self.folded, fold(key), target)
+                    prefix.append((key, target))
+                for key in tokens:
+                    _add(self.tokens, fold(key), target)
+                    prefix.append((key, target))
+        prefix.sort()
+        self._prefix_keys = [k for k, _ in prefix]
+        self._prefix_targets = [t for _, t in prefix]
+        self._fuzzy_keys = sorted(self.exact)
+        self._fuzzy_by_initial: dict[str, list[str]] = {}
+        for key in self._fuzzy_keys:
+            self._fuzzy_by_initial.setdefault(key[0], []).append(key)
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def _hits(self, targets: Iterable[Target], score: float, how: str) -> list[Hit]:
+        unique = dict.fromkeys(targets)
+        ranked = sorted(unique, key=lambda t: (-self.weights[t], self.labels[t]))
+        return [Hit(t, self.labels[t], score, how) for t in ranked]
+
+    def lookup(self, query: str, limit: int = 10) -> list[Hit]:
+        """Best matches for a whole query, most certain first; empty when nothing is close."""
+        key = normalise(query)
+        if not key:
+            return []
+        if key in self.exact:
+            return self._hits(self.exact[key], 100, "exact")[:limit]
+        folded = fold(key)
+        if folded in self.folded:
+            return self._hits(self.folded[folded], 99, "folded")[:limit]
+        if folded in self.tokens:
+            return self._hits(self.tokens[folded], 95, "given-name")[:limit]
+        return self.fuzzy(key, limit)
+
+    def fuzzy(self, key: str, limit: int = 10, *, cutoff: float = 70, by_initial: bool = False) -> list[Hit]:
+        choices = self._fuzzy_by_initial.get(key[0], []) if by_initial else self._fuzzy_keys
+        found = process.extract(key, choices, scorer=fuzz.WRatio, limit=limit * 3, score_cutoff=cutoff)
+        best: dict[Target, float] = {}
+        for choice, score, _ in found:
+            for target in self.exact[choice]:
+                best[target] = max(best.get(target, 0), score)
+        ranked = sorted(best.items(), key=lambda kv: (-kv[1], -self.weights[kv[0]], self.labels[kv[0]]))
+        return [Hit(t, self.labels[t], s, "fuzzy") for t, s in ranked[:limit]]
+
+    def complete(self, query: str, limit: int = 25, allow: set[Target] | None = None) -> list[Hit]:
+        """Autocomplete: names starting with what was typed, then close spellings."""
+        key = normalise(query)
+        if not key:
+            targets = sorted(self.labels, key=lambda t: (-self.weights[t], self.labels[t]))
+            if allow is not None:
+                targets = [t for t in targets if t in allow]
+            return [Hit(t, self.labels[t], 0, "prefix") for t in targets[:limit]]
+        start = bisect.bisect_left(self._prefix_keys, key)
+        seen: dict[Target, tuple[int, float]] = {}
+        for i in range(start, min(start + 400, len(self._prefix_keys))):
+            candidate = self._prefix_keys[i]
+            if not candidate.startswith(key):
+                break
+            target = self._prefix_targets[i]
+            if allow is not None and target not in allow:
+                continue
+            rank = len(candidate) - len(key)
+            if target not in seen or rank < seen[target][0]:
+                seen[target] = (rank, self.weights[target])
+        ranked = sorted(seen, key=lambda t: (seen[t][0] > 0, -seen[t][1], seen[t][0], self.labels[t]))
+        hits = [Hit(t, self.labels[t], 100, "prefix") for t in ranked[:limit]]
+        if len(hits) < limit and len(key) >= 3:
+            have = {h.target for h in hits}
+            for hit in self.fuzzy(key, limit, cutoff=75, by_initial=True):
+                if hit.target not in have and (allow is None or hit.target in allow):
+                    hits.append(hit)
+                    have.add(hit.target)
+                if len(hits) >= limit:
+                    break
+        return hits
+
+
+def _add(index: dict[str, list[Target]], key: str, target: Target) -> None:
+    bucket = index.setdefault(key, [])
+    if target not in bucket:
+        bucket.append(target)
+
+
+BILLING_WEIGHT = {"main": 3.0, "supporting": 2.0, "guest": 1.0}
+
+
+class CatalogIndex:
+    """The two indexes members search: dramas, and characters + people (for /who)."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self.dramas = NameIndex(
+            (("drama", d.slug), f"{d.title} ({d.year})", (d.slug, d.title, d.title_ko, *d.aliases), float(d.year))
+            for d in catalog.dramas.values()
+        )
+
+        def who_entries() -> Iterable[tuple[Target, str, Iterable[str], float]]:
+            for drama in catalog.dramas.values():
+                for c in drama.characters.values():
+                    label = f"{c.name} — {drama.title}"
+                    yield (
+                        ("character", drama.slug, c.slug),
+                        label,
+                        (c.slug, c.name, c.name_ko, *c.aliases),
+                        BILLING_WEIGHT.get(c.billing, 1.0),
+                    )
+            for p in catalog.people.values():
+                roles = catalog.roles(p.slug)
+                label = f"{p.name} (actor)" if not roles else f"{p.name} — actor, {roles[0].drama.title}"
+                yield ("person", p.slug), label, (p.slug, p.name, p.name_ko, *p.aliases), 1.5
+
+        self.who = NameIndex(who_entries())
+        self._by_drama: dict[str, set[Target]] = {}
+        for target in self.who.labels:
+            if target[0] == "character":
+                self._by_drama.setdefault(target[1], set()).add(target)
+            else:
+                for role in catalog.roles(target[1]):
+                    self._by_drama.setdefault(role.drama.slug, set()).add(target)
+
+    def who_in(self, drama_slug: str) -> set[Target]:
+        return self._by_drama.get(drama_slug, set())

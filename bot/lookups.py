@@ -1,0 +1,130 @@
+"""Resolving what members type (drama names, episode numbers, character and actor names)
+into catalog objects, with errors that say what to do."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from bot.catalog import Catalog, CatalogIndex, Character, Drama, Episode, Person
+from bot.catalog.search import Hit, Target
+from bot.errors import InvalidInput, NotFound
+from bot.text import quote
+
+CONFIDENT_FUZZY = 88.0
+
+
+@dataclass(frozen=True)
+class Resolved:
+    drama: Drama
+    guessed_from: str | None = None  # the typed text, when a typo was resolved
+
+
+def _suggest(hits: list[Hit]) -> str:
+    return ", ".join(f"**{h.label}**" for h in hits[:5])
+
+
+class Lookups:
+    def __init__(self, catalog: Catalog, index: CatalogIndex) -> None:
+        self.catalog = catalog
+        self.index = index
+
+    # -- dramas ---------------------------------------------------------------------------------
+    def drama(self, query: str) -> Resolved:
+        text = query.strip()
+        drama = self.catalog.dramas.get(text)
+        if drama is not None:
+            return Resolved(drama)
+        hits = self.index.dramas.lookup(text, limit=6)
+        if hits and hits[0].how != "fuzzy":
+            return Resolved(self.catalog.dramas[hits[0].target[1]])
+        if hits and hits[0].score >= CONFIDENT_FUZZY and (len(hits) == 1 or hits[0].score - hits[1].score >= 5):
+            return Resolved(self.catalog.dramas[hits[0].target[1]], guessed_from=text)
+        if not hits:
+            hits = self.index.dramas.fuzzy(text[:100].casefold(), 5, cutoff=50) if text else []
+        hint = f" Did you mean {_suggest(hits)}?" if hits else " `/drama` with the autocomplete lists what I know."
+        raise NotFound(f"No drama named {quote(query, 60)}.{hint}")
+
+    @staticmethod
+    def episode(drama: Drama, number: int) -> Episode:
+        episode = drama.episode(number)
+        if episode is None:
+            raise InvalidInput(
+                f"`episode`: {drama.title} has episodes 1–{drama.episode_count}; {number} is not one of them."
+            )
+        return episode
+
+    def drama_choices(self, typed: str, limit: int = 25) -> list[tuple[str, str]]:
+        """(name, value) pairs for autocomplete, within Discord's 100-character limits."""
+        return [(h.label[:100], h.target[1][:100]) for h in self.index.dramas.complete(typed, limit)]
+
+    def episode_choices(self, drama_query: str, typed: str, limit: int = 25) -> list[tuple[str, int]]:
+        try:
+            drama = self.drama(drama_query).drama if drama_query else None
+        except NotFound:
+            drama = None
+        if drama is None:
+            return []
+        typed = typed.strip()
+        episodes = [e for e in drama.episodes if not typed or str(e.number).startswith(typed)]
+        zone = ZoneInfo(drama.timezone)  # the local air date, as in the pack (a release is local midnight)
+        return [
+            (
+                f"Episode {e.number}"
+                + (f" · {e.title}" if e.title else "")
+                + f" · {e.air_at.astimezone(zone):%Y-%m-%d}",
+                e.number,
+            )
+            for e in episodes[:limit]
+        ]
+
+    # -- characters and people --------------------------------------------------------------------
+    def who(self, query: str, drama: Drama | None = None) -> list[Hit]:
+        """Characters and people matching `query`, best first. Several equally good hits = ambiguous."""
+        allow = self.index.who_in(drama.slug) if drama else None
+        text = query.strip()
+        hits = self.index.who.lookup(text, limit=50)
+        if allow is not None:
+            hits = [h for h in hits if h.target in allow]
+            if not hits and text:
+                hits = [h for h in self.index.who.fuzzy(text.casefold()[:100], 50, cutoff=60) if h.target in allow]
+        if not hits:
+            near = self.index.who.fuzzy(text.casefold()[:100], 5, cutoff=55) if text else []
+            if allow is not None:
+                near = [h for h in near if h.target in allow]
+            where = f" in {drama.title}" if drama else ""
+            hint = f" Did you mean {_suggest(near)}?" if near else ""
+            raise NotFound(f"No character or actor named {quote(query, 60)}{where}.{hint}")
+        if hits[0].how == "fuzzy":
+            confident = hits[0].score >= CONFIDENT_FUZZY and (len(hits) == 1 or hits[0].score - hits[1].score >= 5)
+            return hits[:1] if confident else hits[:25]
+        top = [h for h in hits if h.score == hits[0].score]
+        return top[:25]
+
+    def who_choices(self, typed: str, drama_query: str = "", limit: int = 25) -> list[tuple[str, str]]:
+        allow = None
+        if drama_query:
+            try:
+                allow = self.index.who_in(self.drama(drama_query).drama.slug)
+            except NotFound:
+                allow = None
+        hits = self.index.who.complete(typed, limit, allow=allow)
+        return [(h.label[:100], target_value(h.target)[:100]) for h in hits]
+
+    def target(self, value: str) -> tuple[Drama, Character] | Person | None:
+        kind, _, rest = value.partition(":")
+        if kind == "c":
+            drama_slug, _, slug = rest.partition("/")
+            drama = self.catalog.dramas.get(drama_slug)
+            character = drama.characters.get(slug) if drama else None
+            return (drama, character) if drama and character else None
+        if kind == "p":
+            return self.catalog.people.get(rest)
+        return None
+
+
+def target_value(target: Target) -> str:
+    """A compact id for a /who hit, used as autocomplete value and select option value."""
+    if target[0] == "character":
+        return f"c:{target[1]}/{target[2]}"
+    return f"p:{target[1]}"

@@ -1,0 +1,214 @@
+"""Cards for /recap, /who, /drama and /progress: pure functions over catalog objects."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+
+import discord
+
+from bot.catalog import Catalog, Character, Drama, Episode, Person
+from bot.catalog.models import Role
+from bot.spoilers import shield
+from bot.ui.help import COLOUR
+
+EPISODES_PER_PAGE = 20
+
+
+def when(episode: Episode) -> str:
+    """An episode's air time as Discord timestamps: each member sees their own local time."""
+    if episode.is_release:
+        return f"{discord.utils.format_dt(episode.air_at, 'D')} (release)"
+    return f"{discord.utils.format_dt(episode.air_at, 'F')} ({discord.utils.format_dt(episode.air_at, 'R')})"
+
+
+def _attribution(drama: Drama, episode: Episode) -> str:
+    source = drama.sources.get(episode.source)
+    if source is None:
+        return "Dramawatch"
+    return source.attribution or source.name
+
+
+def recap_embed(
+    drama: Drama,
+    episode: Episode,
+    *,
+    plain: bool,
+    recap_links: list[str] | None = None,
+    thread_id: int | None = None,
+) -> discord.Embed:
+    title = f"{drama.title} · Episode {episode.number}" + (f" · {episode.title}" if episode.title else "")
+    embed = discord.Embed(title=title, colour=COLOUR)
+    if episode.synopsis:
+        embed.description = shield(episode.synopsis, plain=plain)
+    else:
+        embed.description = "No synopsis for this episode yet."
+    embed.add_field(name="Released" if episode.is_release else "Aired", value=when(episode), inline=False)
+    embed.add_field(
+        name="Recaps",
+        value="\n".join(recap_links) if recap_links else "No recap links yet.",
+        inline=False,
+    )
+    if thread_id:
+        embed.add_field(name="Discussion", value=f"<#{thread_id}>", inline=False)
+    footer = f"Synopsis: {_attribution(drama, episode)}"
+    if episode.synopsis and not plain:
+        footer += " · spoilers hidden: click to reveal"
+    embed.set_footer(text=footer)
+    return embed
+
+
+def not_aired_text(drama: Drama, episode: Episode) -> str:
+    verb = "is released" if episode.is_release else "airs"
+    return f"{drama.title} episode {episode.number} {verb} {when(episode)}: no synopsis before then."
+
+
+def _actor_line(catalog: Catalog, drama: Drama, character: Character) -> str:
+    names = []
+    for entry in drama.actors(character.slug):
+        person = catalog.people.get(entry.person)
+        if person is None:
+            continue
+        text = person.name + (f" ({person.name_ko})" if person.name_ko else "")
+        names.append(text + (f" — {entry.note}" if entry.note else ""))
+    return "\n".join(names) or "—"
+
+
+def character_embed(
+    catalog: Catalog, drama: Drama, character: Character, *, watched: int, plain: bool
+) -> discord.Embed:
+    """`watched`: the asker's last watched episode of this drama; only facts up to it are shown."""
+    title = character.name + (f" ({character.name_ko})" if character.name_ko else "")
+    embed = discord.Embed(title=title, description=character.description or None, colour=COLOUR)
+    embed.add_field(name="Drama", value=f"{drama.title} ({drama.year})", inline=True)
+    embed.add_field(name="Played by", value=_actor_line(catalog, drama, character), inline=True)
+    shown_relations, locked = [], []
+    for relation in character.relations:
+        other = drama.characters.get(relation.to)
+        if other is None:
+            continue
+        if relation.episode is None:
+            shown_relations.append(f"{relation.kind} {other.name}")
+        elif relation.episode <= watched:
+            shown_relations.append(shield(f"{relation.kind} {other.name} (episode {relation.episode})", plain=plain))
+        else:
+            locked.append(relation.episode)
+    if shown_relations:
+        embed.add_field(name="Relations", value=_fit("\n".join(shown_relations)), inline=False)
+    unlocked = [f for f in character.facts if f.episode <= watched]
+    locked += [f.episode for f in character.facts if f.episode > watched]
+    if unlocked:
+        lines = [f"Ep {f.episode}: {shield(f.text, plain=plain)}" for f in unlocked]
+        for i, chunk in enumerate(_chunks(lines, budget=3500)):
+            embed.add_field(name="What you've seen" if i == 0 else "\u200b", value=chunk, inline=False)
+    if locked:
+        count = len(locked)
+        more = "more fact unlocks" if count == 1 else "more facts unlock"
+        progress = f"you're at episode {watched}" if watched else "set `/progress` to unlock them"
+        embed.add_field(
+            name="Spoiler shield",
+            value=f"{count} {more} after episode {min(locked)} ({progress}).",
+            inline=False,
+        )
+    embed.set_footer(text=f"/recap {drama.slug} EPISODE for episode synopses")
+    return embed
+
+
+def person_embed(person: Person, roles: list[Role]) -> discord.Embed:
+    title = person.name + (f" ({person.name_ko})" if person.name_ko else "")
+    embed = discord.Embed(title=title, colour=COLOUR)
+    lines = []
+    for role in roles:
+        note = f", {role.note}" if role.note else ""
+        lines.append(f"**{role.character.name}** in {role.drama.title} ({role.drama.year}{note})")
+    embed.add_field(name="Roles in the catalog", value=_fit("\n".join(lines) or "None yet."), inline=False)
+    return embed
+
+
+def drama_pages(drama: Drama) -> int:
+    return max(1, math.ceil(len(drama.episodes) / EPISODES_PER_PAGE))
+
+
+def drama_embed(catalog: Catalog, drama: Drama, now: datetime, page: int = 0) -> discord.Embed:
+    embed = discord.Embed(title=drama.display_title, description=drama.premise or None, colour=COLOUR)
+    if drama.network:
+        embed.add_field(name="Network", value=drama.network, inline=True)
+    if drama.streamers:
+        embed.add_field(name="Streaming", value=", ".join(drama.streamers), inline=True)
+    schedule = drama.schedule or ("Released in batches" if drama.episodes and drama.episodes[0].is_release else "")
+    if schedule:
+        slot = f", {drama.air_time} ({drama.timezone})" if drama.air_time else ""
+        embed.add_field(name="Schedule", value=schedule + slot, inline=True)
+    credits = []
+    if drama.writers:
+        credits.append("Written by " + ", ".join(drama.writers))
+    if drama.directors:
+        credits.append("Directed by " + ", ".join(drama.directors))
+    if credits:
+        embed.add_field(name="Credits", value="\n".join(credits), inline=False)
+    main = [c for c in drama.characters.values() if c.billing == "main"]
+    if main:
+        lines = []
+        for character in main:
+            actors = [catalog.people[e.person].name for e in drama.actors(character.slug) if e.person in catalog.people]
+            lines.append(f"{character.name} — {' / '.join(actors) or '?'}")
+        embed.add_field(name="Main cast", value=_fit("\n".join(lines)), inline=False)
+    upcoming = drama.next_episode(now)
+    if upcoming is not None and any(e.aired(now) for e in drama.episodes):
+        embed.add_field(name="Next episode", value=f"Episode {upcoming.number}: {when(upcoming)}", inline=False)
+    elif upcoming is not None:
+        embed.add_field(name="Premiere", value=f"Episode 1: {when(upcoming)}", inline=False)
+    pages = drama_pages(drama)
+    page = min(max(page, 0), pages - 1)
+    chunk = drama.episodes[page * EPISODES_PER_PAGE : (page + 1) * EPISODES_PER_PAGE]
+    style = "D" if chunk and chunk[0].is_release else "f"
+    lines = [f"**{e.number}** · {discord.utils.format_dt(e.air_at, style)}" for e in chunk]
+    name = f"Episodes ({drama.episode_count})" + (f" · page {page + 1}/{pages}" if pages > 1 else "")
+    embed.add_field(name=name, value=_fit("\n".join(lines)), inline=False)
+    embed.set_footer(text=f"{drama.slug} · /recap {drama.slug} EPISODE · /who NAME drama:{drama.slug}")
+    return embed
+
+
+def progress_embed(catalog: Catalog, progress: dict[str, int]) -> discord.Embed:
+    embed = discord.Embed(title="Your progress (the spoiler shield)", colour=COLOUR)
+    if not progress:
+        embed.description = (
+            "Nothing set yet. `/progress set drama episode` lets `/recap` and `/who` show you what you've "
+            "already watched, without spoiler bars, in replies only you can see."
+        )
+        return embed
+    lines = []
+    for slug, episode in progress.items():
+        drama = catalog.dramas.get(slug)
+        title = drama.title if drama else slug
+        total = f"/{drama.episode_count}" if drama else ""
+        lines.append(f"**{title}**: episode {episode}{total}")
+    embed.description = _fit("\n".join(lines), 4000)
+    return embed
+
+
+def _chunks(lines: list[str], *, budget: int, size: int = 1024) -> list[str]:
+    """Lines packed into field-sized chunks, at most `budget` characters in all (Discord caps an
+    embed at 6,000); what does not fit is counted in a last line."""
+    chunks: list[str] = []
+    current = ""
+    used = 0
+    for i, line in enumerate(lines):
+        line = _fit(line, size)
+        if used + len(line) > budget:
+            if current:
+                chunks.append(current)
+            current = f"…and {len(lines) - i} more."
+            break
+        if len(current) + len(line) + 1 > size:
+            chunks.append(current)
+            current = ""
+        current = f"{current}\n{line}" if current else line
+        used += len(line) + 1
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def _fit(text: str, limit: int = 1024) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,76 @@
+"""/progress set|show|clear: each member's watched episode per drama — the spoiler shield."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.errors import GuildOnly
+from bot.ui.catalog import progress_embed
+
+
+@app_commands.guild_only()
+class Progress(
+    commands.GroupCog, group_name="progress", group_description="Your watched episodes: the spoiler shield."
+):
+    def __init__(self, bot: commands.Bot) -> None:
+        self.bot = bot
+
+    def _guild(self, interaction: discord.Interaction[Any]) -> int:
+        if interaction.guild_id is None:
+            raise GuildOnly()
+        return interaction.guild_id
+
+    @app_commands.command(name="set", description="Set the last episode you've watched of a drama.")
+    @app_commands.describe(drama="The drama (start typing its name)", episode="The last episode you've watched")
+    async def set_(
+        self,
+        interaction: discord.Interaction[Any],
+        drama: app_commands.Range[str, 1, 100],
+        episode: app_commands.Range[int, 0, 9999],
+    ) -> None:
+        found = self.bot.lookups.drama(drama).drama
+        if episode:
+            self.bot.lookups.episode(found, episode)  # refuses numbers outside 1..N, naming the range
+        await self.bot.progress.set(self._guild(interaction), interaction.user.id, found.slug, episode)
+        text = (
+            f"Saved: you've watched **{found.title}** up to episode {episode} of {found.episode_count}. "
+            "`/recap` and `/who` with `private:True` now show you those episodes without spoiler bars."
+            if episode
+            else f"Saved: you haven't started **{found.title}** yet; everything stays behind spoiler bars."
+        )
+        await interaction.response.send_message(text, ephemeral=True)
+
+    @app_commands.command(name="show", description="What you've watched, per drama.")
+    async def show(self, interaction: discord.Interaction[Any]) -> None:
+        progress = await self.bot.progress.all(self._guild(interaction), interaction.user.id)
+        await interaction.response.send_message(embed=progress_embed(self.bot.catalog, progress), ephemeral=True)
+
+    @app_commands.command(name="clear", description="Forget your progress in a drama.")
+    @app_commands.describe(drama="The drama")
+    async def clear(self, interaction: discord.Interaction[Any], drama: app_commands.Range[str, 1, 100]) -> None:
+        found = self.bot.lookups.drama(drama).drama
+        removed = await self.bot.progress.clear(self._guild(interaction), interaction.user.id, found.slug)
+        text = (
+            f"Cleared your progress in **{found.title}**."
+            if removed
+            else (f"You had no progress saved for **{found.title}**.")
+        )
+        await interaction.response.send_message(text, ephemeral=True)
+
+    @set_.autocomplete("drama")
+    @clear.autocomplete("drama")
+    async def drama_autocomplete(self, interaction: discord.Interaction[Any], current: str):
+        return [app_commands.Choice(name=n, value=v) for n, v in self.bot.lookups.drama_choices(current)]
+
+    @set_.autocomplete("episode")
+    async def episode_autocomplete(self, interaction: discord.Interaction[Any], current: str):
+        drama = str(getattr(interaction.namespace, "drama", "") or "")
+        return [app_commands.Choice(name=n, value=v) for n, v in self.bot.lookups.episode_choices(drama, str(current))]
+
+
+async def setup(bot: commands.Bot) -> None:
+    await bot.add_cog(Progress(bot))
