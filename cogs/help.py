@@ -14,11 +14,11 @@ from bot.errors import NotModerator
 from bot.ui.help import PAGES, command_lines, help_embed
 from bot.ui.views import ReportingItem
 
-SECTIONS = {
-    "Help": "General",
-    "Settings": "Server settings",
+SECTIONS = {  # cog name -> help section, in the order /help shows them
     "Lookups": "Dramas, episodes and cast",
     "Progress": "Your progress (spoiler shield)",
+    "Help": "General",
+    "Settings": "Server settings",
 }
 
 

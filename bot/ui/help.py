@@ -45,7 +45,8 @@ def command_lines(
             params = " ".join(f"{p.display_name}" if p.required else f"[{p.display_name}]" for p in leaf.parameters)
             name = f"/{leaf.qualified_name}" + (f" {params}" if params else "")
             lines.append(CommandLine(sections.get(cog, "Other"), name, leaf.description, _is_moderator_command(leaf)))
-    return sorted(lines, key=lambda c: (c.section, c.name))
+    order = list(dict.fromkeys(sections.values()))  # sections appear in the order they are declared
+    return sorted(lines, key=lambda c: (order.index(c.section) if c.section in order else len(order), c.name))
 
 
 def help_embed(lines: list[CommandLine], page: str) -> discord.Embed:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import shlex
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -65,3 +67,70 @@ async def test_timezone_autocomplete_stays_within_discord_limits(sandbox: Sandbo
     assert len(choices) <= 25
     for choice in choices:
         assert 1 <= len(choice["name"]) <= 100 and 1 <= len(choice["value"]) <= 100
+
+
+MENTION = re.compile(r"@(everyone|here)|<@[!&]?\d+>")
+
+
+def assert_no_ping(result: dict) -> None:
+    """Nothing the bot wrote could ping: no raw @everyone/@here/role or user mention from user text,
+    and every message-bearing request disables mentions."""
+    response = result["response"] or {}
+    texts = [response.get("content") or ""]
+    for embed in response.get("embeds") or []:
+        texts.append(str(embed))
+    for text in texts:
+        assert not MENTION.search(text), text
+    for request in result["requests"]:
+        payload = (request["json"] or {}).get("data", request["json"]) or {}
+        if isinstance(payload, dict) and ("content" in payload or "embeds" in payload):
+            assert payload.get("allowed_mentions") == {"parse": []}
+
+
+LOOKUP_COMMANDS = [
+    ("recap", "drama", {"episode": "3"}),
+    ("who", "name", {}),
+    ("who", "drama", {"name": "haein"}),
+    ("drama", "drama", {}),
+    ("progress set", "drama", {"episode": "3"}),
+    ("progress clear", "drama", {}),
+]
+
+
+@pytest.mark.parametrize(("path", "option", "others"), LOOKUP_COMMANDS, ids=lambda v: str(v))
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(value=NASTY)
+async def test_lookup_options_never_break_or_ping(
+    sandbox: Sandbox, path: str, option: str, others: dict, value: str
+) -> None:
+    result = await sandbox.run_command(path, **{option: value}, **others)
+    if result["error"] and ("at least" in result["error"] or "at most" in result["error"]):
+        return  # refused by Discord's client before sending (length limits), as the sandbox does
+    assert result["error"] is None, result["error"]
+    assert result["response"] is not None
+    assert_no_ping(result)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(episode=st.integers(min_value=-5, max_value=20000))
+async def test_recap_any_episode_number(sandbox: Sandbox, episode: int) -> None:
+    result = await sandbox.run_command("recap", drama="queen-of-tears", episode=str(episode))
+    if not 1 <= episode <= 9999:
+        assert result["error"] and ("at least" in result["error"] or "at most" in result["error"])
+        return
+    assert result["error"] is None
+    response = result["response"]
+    if episode > 16:
+        assert response["ephemeral"] and "1–16" in response["content"]
+    else:
+        assert response["embeds"][0]["title"].endswith(f"Episode {episode}")
+
+
+@pytest.mark.parametrize("line", ["/recap drama:", "/who name:", "/drama drama:", "/who name:haein drama:"])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(value=NASTY)
+async def test_lookup_autocomplete_stays_within_limits(sandbox: Sandbox, line: str, value: str) -> None:
+    choices = await sandbox.autocomplete(line + shlex.quote(value[:100]))
+    assert len(choices) <= 25
+    for choice in choices:
+        assert 1 <= len(choice["name"]) <= 100 and 1 <= len(str(choice["value"])) <= 100
