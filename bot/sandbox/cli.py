@@ -8,7 +8,9 @@ import json
 import logging
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
+from bot.catalog import CatalogError
 from bot.settings import Settings
 
 
@@ -26,11 +28,11 @@ def parse_now(text: str | None) -> datetime | None:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-async def run_json(lines: list[str], db: str | None, now: datetime | None) -> int:
+async def run_json(lines: list[str], db: str | None, now: datetime | None, catalog: Path | None = None) -> int:
     from bot.sandbox.harness import Sandbox
 
     failed = False
-    async with Sandbox(db_path=db, now=now) as sandbox:
+    async with Sandbox(db_path=db, now=now, catalog_path=catalog) as sandbox:
         if sandbox.violations:  # e.g. the command sync at start
             print(json.dumps({"input": "(start)", "result": None, "error": "; ".join(sandbox.violations)}))
             failed = True
@@ -50,10 +52,16 @@ def run_sandbox_cli(args: argparse.Namespace, settings: Settings) -> int:
         print(f"dramawatch: error: {exc}", file=sys.stderr)
         return 2
     if args.lines and args.json:
-        return asyncio.run(run_json(args.lines, args.db, now))
+        try:
+            return asyncio.run(run_json(args.lines, args.db, now, settings.catalog_path))
+        except CatalogError as exc:
+            for problem in exc.problems:
+                print(problem, file=sys.stderr)
+            print(f"dramawatch: error: the drama packs have {len(exc.problems)} problem(s)", file=sys.stderr)
+            return 2
     from bot.sandbox.prompt import run_prompt
 
     try:
-        return asyncio.run(run_prompt(args.lines, args.db, now, as_json=args.json))
+        return asyncio.run(run_prompt(args.lines, args.db, now, as_json=args.json, catalog=settings.catalog_path))
     except KeyboardInterrupt:
         return 0

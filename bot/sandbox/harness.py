@@ -93,6 +93,7 @@ class Sandbox:
         now: datetime | None = None,
         extensions: list[str] | None = None,
         bot_factory: Callable[[Settings, ManualClock], commands.Bot] | None = None,
+        catalog_path: str | Path | None = None,
     ) -> None:
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         if db_path is None:
@@ -104,6 +105,7 @@ class Sandbox:
         self.server = SandboxServer(self.world)
         self.extensions = extensions
         self.bot_factory = bot_factory
+        self.catalog_path = Path(catalog_path) if catalog_path else None
         self.bot: Any = None  # Dramawatch, or what bot_factory made
         self._bot_task: asyncio.Task[None] | None = None
         self.user_id = self.world.alice
@@ -128,7 +130,9 @@ class Sandbox:
         await self.close()
 
     def settings(self) -> Settings:
+        extra = {"catalog_path": self.catalog_path} if self.catalog_path else {}
         return Settings(
+            **extra,
             token=SANDBOX_TOKEN,
             database_path=self.db_path,
             log_level="WARNING",

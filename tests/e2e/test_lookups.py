@@ -155,3 +155,36 @@ async def test_who_pick_list_selection_shows_the_card(drive: Driver, sandbox: Sa
     assert result["error"] is None
     assert result["response"]["type"] == 7
     assert result["response"]["embeds"][0]["title"] == "Hong Hae-in (홍해인)"
+
+
+def _long_pack(folder, episodes: int = 45) -> None:
+    lines = [
+        "[drama]",
+        'slug = "long-river"',
+        'title = "Long River"',
+        "year = 2023",
+        'timezone = "Asia/Seoul"',
+        'air_time = "20:00"',
+        f"episode_count = {episodes}",
+        "",
+    ]
+    for n in range(1, episodes + 1):
+        day = f"2023-{1 + (n - 1) // 28:02d}-{1 + (n - 1) % 28:02d}"
+        lines += ["[[episodes]]", f"number = {n}", f'air_date = "{day}"', ""]
+    (folder / "long-river.toml").write_text("\n".join(lines), encoding="utf-8")
+
+
+async def test_long_episode_lists_page_with_buttons_that_survive_a_restart(tmp_path) -> None:
+    packs = tmp_path / "packs"
+    packs.mkdir()
+    _long_pack(packs)
+    async with Sandbox(db_path=tmp_path / "b.db", catalog_path=packs) as sandbox:
+        first = (await sandbox.run_line("/drama long-river"))["response"]
+        assert "page 1/3" in text_of(first)
+        labels = [c["label"] for row in first["components"] for c in row["components"]]
+        assert labels == ["◀ Previous", "Next ▶"]
+        await sandbox.restart_bot()
+        second = await sandbox.run_line(":click Next ▶")
+        assert second["error"] is None and second["response"]["type"] == 7
+        assert "page 2/3" in text_of(second["response"]) and "**21** ·" in text_of(second["response"])
+        assert sandbox.errors == [] and sandbox.violations == []
