@@ -141,9 +141,9 @@ def parse_pack(data: dict[str, Any], file: str) -> tuple[Drama | None, list[Pers
     for key in sorted(set(data) - root.seen):
         problems.append(f"{key}: is not a known section (a typo?)")
 
-    d = _Table(data.get("drama"), "drama", problems)
     if "drama" not in data:
         problems.append("drama: the [drama] section is required")
+    d = _Table(data.get("drama", {}), "drama", problems)
     slug = d.slug("slug")
     title = d.str("title", required=True, blank_ok=False, limit=LIMITS["name"])
     title_ko = d.str("title_ko", limit=LIMITS["name"])

@@ -280,7 +280,7 @@ def format_timestamp(seconds: int, style: str | None, now: datetime | None = Non
     if style == "F":
         return f"{moment:%A}, {_long_date(moment)} {moment:%H:%M} UTC"
     if style == "R":
-        return f"{_relative(moment, now or datetime.now(UTC))} ({moment:%a} {moment.day} {moment:%b %Y %H:%M} UTC)"
+        return _relative(moment, now or datetime.now(UTC))  # as Discord shows it (bots add the date themselves)
     return f"{_long_date(moment)} {moment:%H:%M} UTC"
 
 
@@ -420,6 +420,8 @@ def _select(select: Mapping[str, Any], ctx: _Context) -> Text:
         text.append(f"  (pick {low}–{high})", style="dim")
     if select.get("disabled"):
         text.append("  (disabled)", style="dim")
+    if select.get("options") and not select.get("disabled"):
+        text.append("  choose with :pick LABEL", style="dim")
     for option in select.get("options") or []:
         text.append("\n  ")
         text.append("● " if option.get("default") else "○ ", style="dim")
@@ -1096,23 +1098,31 @@ async def run_prompt(
     now: datetime | None,
     *,
     as_json: bool = False,
+    catalog: str | Path | None = None,
     console: Console | None = None,
     history: Path | None = HISTORY_FILE,
 ) -> int:
-    """The interactive sandbox: run `lines` first, then read lines until Ctrl+D or :quit."""
+    """The interactive sandbox: run `lines` first, then read lines until Ctrl+D or :quit.
+
+    catalog is the drama packs folder for the bot (None: the settings' default); console and
+    history (the readline history file, None for none) are there for tests.
+    """
     from bot.sandbox.harness import Sandbox
 
     console = console or Console(highlight=False)
-    sandbox = Sandbox(db_path=db, now=now)
+    sandbox = Sandbox(db_path=db, now=now, catalog_path=catalog)
     try:
         await sandbox.start()
     except Exception as exc:
         with contextlib.suppress(Exception):
             await sandbox.close()
+        problems = [str(p) for p in getattr(exc, "problems", None) or []] or [f"{type(exc).__name__}: {exc}"]
         if as_json:
-            print(json.dumps({"input": "(start)", "result": None, "error": f"{type(exc).__name__}: {exc}"}))
+            print(json.dumps({"input": "(start)", "result": None, "error": "; ".join(problems)}))
         else:
-            console.print(error_line(f"the sandbox did not start: {type(exc).__name__}: {exc}"))
+            console.print(error_line("the sandbox did not start:"))
+            for problem in problems:
+                console.print(Text(f"  {problem}", style="red"))
         return 1
     session = _Session(sandbox, console, as_json)
     restore_sigint = _install_sigint(session)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import zoneinfo
 from datetime import datetime
 
 import discord
@@ -15,10 +16,17 @@ from bot.ui.help import COLOUR
 EPISODES_PER_PAGE = 20
 
 
-def when(episode: Episode) -> str:
+def release_day(drama_timezone: str, episode: Episode) -> str:
+    """A streaming release's date as the platform gives it (no hour, so no Discord timestamp:
+    one would show the day before to members west of the drama's time zone)."""
+    local = episode.air_at.astimezone(zoneinfo.ZoneInfo(drama_timezone))
+    return f"{local.day} {local:%B %Y}"
+
+
+def when(episode: Episode, drama_timezone: str = "UTC") -> str:
     """An episode's air time as Discord timestamps: each member sees their own local time."""
     if episode.is_release:
-        return f"{discord.utils.format_dt(episode.air_at, 'D')} (release)"
+        return f"{release_day(drama_timezone, episode)} (release date)"
     return f"{discord.utils.format_dt(episode.air_at, 'F')} ({discord.utils.format_dt(episode.air_at, 'R')})"
 
 
@@ -43,7 +51,9 @@ def recap_embed(
         embed.description = shield(episode.synopsis, plain=plain)
     else:
         embed.description = "No synopsis for this episode yet."
-    embed.add_field(name="Released" if episode.is_release else "Aired", value=when(episode), inline=False)
+    embed.add_field(
+        name="Released" if episode.is_release else "Aired", value=when(episode, drama.timezone), inline=False
+    )
     embed.add_field(
         name="Recaps",
         value="\n".join(recap_links) if recap_links else "No recap links yet.",
@@ -60,7 +70,7 @@ def recap_embed(
 
 def not_aired_text(drama: Drama, episode: Episode) -> str:
     verb = "is released" if episode.is_release else "airs"
-    return f"{drama.title} episode {episode.number} {verb} {when(episode)}: no synopsis before then."
+    return f"{drama.title} episode {episode.number} {verb} {when(episode, drama.timezone)}: no synopsis before then."
 
 
 def _actor_line(catalog: Catalog, drama: Drama, character: Character) -> str:
@@ -155,14 +165,19 @@ def drama_embed(catalog: Catalog, drama: Drama, now: datetime, page: int = 0) ->
         embed.add_field(name="Main cast", value=_fit("\n".join(lines)), inline=False)
     upcoming = drama.next_episode(now)
     if upcoming is not None and any(e.aired(now) for e in drama.episodes):
-        embed.add_field(name="Next episode", value=f"Episode {upcoming.number}: {when(upcoming)}", inline=False)
+        embed.add_field(
+            name="Next episode", value=f"Episode {upcoming.number}: {when(upcoming, drama.timezone)}", inline=False
+        )
     elif upcoming is not None:
-        embed.add_field(name="Premiere", value=f"Episode 1: {when(upcoming)}", inline=False)
+        embed.add_field(name="Premiere", value=f"Episode 1: {when(upcoming, drama.timezone)}", inline=False)
     pages = drama_pages(drama)
     page = min(max(page, 0), pages - 1)
     chunk = drama.episodes[page * EPISODES_PER_PAGE : (page + 1) * EPISODES_PER_PAGE]
-    style = "D" if chunk and chunk[0].is_release else "f"
-    lines = [f"**{e.number}** · {discord.utils.format_dt(e.air_at, style)}" for e in chunk]
+    lines = [
+        f"**{e.number}** · "
+        + (release_day(drama.timezone, e) if e.is_release else discord.utils.format_dt(e.air_at, "f"))
+        for e in chunk
+    ]
     name = f"Episodes ({drama.episode_count})" + (f" · page {page + 1}/{pages}" if pages > 1 else "")
     embed.add_field(name=name, value=_fit("\n".join(lines)), inline=False)
     embed.set_footer(text=f"{drama.slug} · /recap {drama.slug} EPISODE · /who NAME drama:{drama.slug}")

@@ -142,9 +142,9 @@ async def test_drama_overview(drive: Driver) -> None:
 async def test_streaming_release_pack_shows_dates(drive: Driver) -> None:
     response = await drive.reply('/drama drama:"When Life Gives You Tangerines"')
     text = text_of(response)
-    assert "Episodes (16)" in text and ":D>" in text
+    assert "Episodes (16)" in text and "**5** · 14 March 2025" in text
     recap = await drive.reply("/recap when-life-gives-you-tangerines 5")
-    assert "release" in text_of(recap)
+    assert "14 March 2025 (release date)" in text_of(recap)
 
 
 async def test_who_pick_list_selection_shows_the_card(drive: Driver, sandbox: Sandbox) -> None:

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from bot.catalog import CatalogError, load_catalog, load_catalog_or_raise
 from bot.catalog.loader import parse_pack
-from tests.unit.packs import GOOD, LANTERNS, MOONLIT, edited, load_good, write
+from tests.unit.packs import GOOD, LANTERNS, MOONLIT, edited, load_good, long_pack, write
 
 
 def problems_of(folder: Path, text: str, name: str = "pack.toml") -> tuple[Path, list[str]]:
@@ -119,6 +119,11 @@ def test_unknown_key_in_a_nested_table(tmp_path: Path) -> None:
         f"{path}: characters[kang-hae-rim].facts[2].text: is required",
         f"{path}: characters[kang-hae-rim].facts[2].txt: is not a known field (a typo?)",
     ]
+
+
+def test_a_section_of_the_wrong_shape(tmp_path: Path) -> None:
+    path, problems = problems_of(tmp_path, 'cast = "everyone"\n' + long_pack("tiny", 1))
+    assert problems == [f"{path}: cast: must be a list of tables"]
 
 
 def test_unknown_section(tmp_path: Path) -> None:
@@ -285,7 +290,7 @@ def test_air_date_that_cannot_be_converted_to_utc(tmp_path: Path) -> None:
     assert problems == [f"{path}: episodes[1].air_date: '0001-01-01' is out of range"]
 
 
-@pytest.mark.parametrize("bad", ["25:00", "9:30", "22:60", "10pm", "22:30:00", "2\u0662:30"])
+@pytest.mark.parametrize("bad", ["25:00", "9:30", "22:60", "10pm", "22:30:00", "1\u0662:30"])
 def test_bad_episode_air_time(tmp_path: Path, bad: str) -> None:
     path, problems = problems_of(tmp_path, edited(MOONLIT, 'air_time = "22:30"', f'air_time = "{bad}"'))
     assert problems == [f"{path}: episodes[3].air_time: {bad!r} is not a time as HH:MM (24 h)"]

@@ -147,7 +147,8 @@ def test_timestamps_are_readable_utc() -> None:
     assert "Tuesday, 14 November 2023 22:13 UTC" in text
     assert "short 22:13 UTC" in text
     assert "date 2023-11-14" in text
-    assert "soon in 2 hours (Tue 14 Nov 2023 14:00 UTC)" in text  # relative to NOW, 2023-11-14 12:00 UTC
+    soon = next(line for line in text.splitlines() if "soon" in line)
+    assert "soon in 2 hours" in soon and "UTC" not in soon  # relative to NOW, 2023-11-14 12:00 UTC
     assert "was a day ago" in text
     assert "plain 14 November 2023 22:13 UTC" in text
     assert "<t:" not in text
