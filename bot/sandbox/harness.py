@@ -153,15 +153,22 @@ class Sandbox:
             self.errors.append(f"{command}: {type(error).__name__}: {error} (error id {error_id})")
 
         bot.add_listener(on_dramawatch_error)
-        await bot.login(SANDBOX_TOKEN)
-        self._bot_task = asyncio.create_task(bot.connect(reconnect=True), name="sandbox-bot")
-        ready = asyncio.create_task(bot.wait_until_ready())
-        done, _ = await asyncio.wait({ready, self._bot_task}, timeout=15, return_when=asyncio.FIRST_COMPLETED)
-        if ready not in done:
-            ready.cancel()
-            if self._bot_task.done() and self._bot_task.exception():
-                raise RuntimeError(f"the bot stopped before it was ready: {self._bot_task.exception()}")
-            raise RuntimeError("the bot did not become ready within 15 s")
+        try:
+            await bot.login(SANDBOX_TOKEN)  # runs setup_hook: database, catalog, extensions
+            self._bot_task = asyncio.create_task(bot.connect(reconnect=True), name="sandbox-bot")
+            ready = asyncio.create_task(bot.wait_until_ready())
+            done, _ = await asyncio.wait({ready, self._bot_task}, timeout=15, return_when=asyncio.FIRST_COMPLETED)
+            if ready not in done:
+                ready.cancel()
+                if self._bot_task.done() and self._bot_task.exception():
+                    raise RuntimeError(f"the bot stopped before it was ready: {self._bot_task.exception()}")
+                raise RuntimeError("the bot did not become ready within 15 s")
+        except BaseException:
+            await bot.close()  # a half-started bot would keep the process alive (database thread)
+            if self._bot_task is not None:
+                await asyncio.wait({self._bot_task}, timeout=5)
+                self._bot_task = None
+            raise
         await bot.tree.sync()  # what the owner's `python -m bot sync` does once
         self.bot = bot
         return bot
@@ -415,9 +422,15 @@ class Sandbox:
                 for component in row.get("components", []) if row.get("type") == 1 else [row]:
                     if component.get("type") != 3:
                         continue
-                    for option in component.get("options", []):
-                        if folded in (str(option.get("label", "")).casefold(), str(option.get("value", "")).casefold()):
-                            return message, component, option
+                    options = component.get("options", [])
+                    exact = [
+                        o
+                        for o in options
+                        if folded in (str(o.get("label", "")).casefold(), str(o.get("value", "")).casefold())
+                    ]
+                    starts = [o for o in options if str(o.get("label", "")).casefold().startswith(folded)]
+                    if exact or starts:
+                        return message, component, (exact or starts)[0]
         raise LineError(f"no select menu offers {wanted!r} on the messages shown so far")
 
     async def select(self, custom_id: str, values: list[str]) -> dict[str, Any]:

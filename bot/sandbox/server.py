@@ -337,9 +337,10 @@ class SandboxServer:
 
     @staticmethod
     def _apply_edit(message: dict[str, Any], body: dict[str, Any], now: str) -> None:
-        for key in ("content", "embeds", "components", "flags", "attachments"):
-            if key in body and body[key] is not None:
-                message[key] = body[key]
+        cleared = {"content": "", "embeds": [], "components": [], "attachments": [], "flags": 0}
+        for key, empty in cleared.items():
+            if key in body:  # null clears a field, as on Discord
+                message[key] = empty if body[key] is None else body[key]
         message["edited_timestamp"] = now
 
     # -- users, application, gateway -----------------------------------------------------------
