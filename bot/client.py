@@ -15,6 +15,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.catalog import Catalog, CatalogIndex, load_catalog_or_raise
+from bot.discussions import Discussions
 from bot.errors import handle_interaction_error
 from bot.lookups import Lookups
 from bot.scheduling import Clock, Scheduler, SystemClock
@@ -93,6 +94,7 @@ class Dramawatch(commands.Bot):
         self.catalog: Catalog
         self.lookups: Lookups
         self.progress: ProgressRepo
+        self.discussions: Discussions
         self.db: Database | None = None
         self.guild_settings: GuildSettingsRepo
         self.scheduler: Scheduler
@@ -108,6 +110,7 @@ class Dramawatch(commands.Bot):
         catalog, index = self._preloaded or await asyncio.to_thread(load_index, self.settings)
         self.catalog = catalog
         self.lookups = Lookups(catalog, index)
+        self.discussions = Discussions(self)
         log.info("catalog: %d drama(s) from %s", len(catalog), self.settings.catalog_path)
         self.scheduler = Scheduler(JobsRepo(self.db), self.clock)
         for name in self._extensions:

@@ -17,8 +17,10 @@ from bot.ui.views import ReportingItem
 SECTIONS = {  # cog name -> help section, in the order /help shows them
     "Lookups": "Dramas, episodes and cast",
     "Progress": "Your progress (spoiler shield)",
+    "Discuss": "Episode threads",
     "Help": "General",
     "Settings": "Server settings",
+    "Follow": "Followed dramas",
 }
 
 

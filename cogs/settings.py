@@ -72,6 +72,41 @@ class Settings(commands.GroupCog, group_name="settings", group_description="Serv
             )
         await interaction.response.send_message(text, ephemeral=True)
 
+    @app_commands.command(name="threads", description="How episode threads behave on this server.")
+    @app_commands.describe(
+        archive="Hide a thread after this long without messages",
+        members_can_open="Whether members (not only moderators) may open an aired episode's thread with /discuss",
+    )
+    @app_commands.choices(
+        archive=[
+            app_commands.Choice(name="1 hour", value=60),
+            app_commands.Choice(name="24 hours", value=1440),
+            app_commands.Choice(name="3 days", value=4320),
+            app_commands.Choice(name="1 week", value=10080),
+        ]
+    )
+    @moderator_only()
+    async def threads(
+        self,
+        interaction: discord.Interaction[Any],
+        archive: app_commands.Choice[int] | None = None,
+        members_can_open: bool | None = None,
+    ) -> None:
+        assert interaction.guild is not None
+        changes: dict[str, Any] = {}
+        if archive is not None:
+            changes["thread_archive_minutes"] = archive.value
+        if members_can_open is not None:
+            changes["members_open_threads"] = members_can_open
+        settings = await self.bot.guild_settings.update(interaction.guild.id, **changes)
+        hours = settings.thread_archive_minutes // 60
+        who = "members and moderators" if settings.members_open_threads else "moderators only"
+        await interaction.response.send_message(
+            f"Episode threads archive after {hours} h without messages; aired episodes' threads can be opened "
+            f"with `/discuss` by {who}.",
+            ephemeral=True,
+        )
+
     @app_commands.command(name="timezone", description="Set the server's time zone (IANA name, e.g. Asia/Seoul).")
     @app_commands.describe(name="An IANA time zone name such as Asia/Seoul or Europe/London")
     @moderator_only()

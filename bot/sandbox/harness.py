@@ -205,6 +205,24 @@ class Sandbox:
             self.world.members[user_id]["roles"].append(role["id"])
         return int(role["id"])
 
+    async def delete_channel(self, channel_id: int) -> None:
+        """Delete a channel or thread as a server admin would (the bot hears THREAD_DELETE)."""
+        channel = self.world.channels.pop(channel_id)
+        if "thread_metadata" in channel:
+            await self.server.dispatch(
+                "THREAD_DELETE",
+                {
+                    "id": channel["id"],
+                    "guild_id": channel["guild_id"],
+                    "parent_id": channel["parent_id"],
+                    "type": channel["type"],
+                },
+            )
+        else:
+            await self.server.dispatch("CHANNEL_DELETE", channel)
+        for _ in range(5):
+            await asyncio.sleep(0)  # let the bot handle the event
+
     @property
     def violations(self) -> list[str]:
         return self.server.violations

@@ -536,8 +536,19 @@ class SandboxServer:
         channel = self._channel(params)
         if channel is None:
             return error_response(404)
-        body = body or {}
-        for key in ("name", "topic", "applied_tags", "available_tags", "auto_archive_duration"):
+        body = dict(body or {})  # the recorded request stays as sent
+        if "available_tags" in body:  # new tags get ids, and ids are strings, as on Discord
+            body["available_tags"] = [
+                {
+                    "moderated": False,
+                    "emoji_id": None,
+                    "emoji_name": None,
+                    **{k: v for k, v in tag.items() if k != "id"},
+                    "id": str(tag.get("id") or self.world.snowflake()),
+                }
+                for tag in body["available_tags"]
+            ]
+        for key in ("name", "topic", "applied_tags", "available_tags", "auto_archive_duration", "flags"):
             if key in body:
                 channel[key] = body[key]
         if "thread_metadata" in channel:

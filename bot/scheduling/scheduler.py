@@ -84,6 +84,17 @@ class Scheduler:
             self._wake.set()
         return job_id
 
+    async def ensure(self, kind: str, payload: dict[str, Any], due_at: datetime, *, dedupe_key: str) -> int:
+        """Like `schedule`, but a live job with the key is moved to `due_at` if its time changed
+        (e.g. a drama pack's air dates were corrected)."""
+        job = await self._jobs.live_by_key(dedupe_key)
+        if job is None:
+            return await self.schedule(kind, payload, due_at, dedupe_key=dedupe_key)
+        if job.state == "pending" and job.due_at != due_at:
+            await self._jobs.move(job.id, due_at, self._clock.now())
+            self._wake.set()
+        return job.id
+
     async def cancel(self, job_id: int) -> bool:
         return await self._jobs.cancel(job_id, self._clock.now())
 

@@ -25,6 +25,8 @@ class GuildSettings:
     discussions_channel_id: int | None = None
     announcements_channel_id: int | None = None
     mods_channel_id: int | None = None
+    thread_archive_minutes: int = 1440  # Discord allows 60, 1440, 4320, 10080
+    members_open_threads: bool = True  # members may open an aired episode's thread with /discuss
 
     def channel_id(self, kind: str) -> int | None:
         if kind not in CHANNEL_KINDS:

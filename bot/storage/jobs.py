@@ -89,6 +89,22 @@ class JobsRepo:
         )
         return _job(row) if row else None
 
+    async def live_by_key(self, dedupe_key: str) -> Job | None:
+        row = await self._db.fetchone(
+            "SELECT id, kind, payload, due_at, state, attempts, last_error, dedupe_key FROM jobs "
+            "WHERE dedupe_key = ? AND state IN ('pending', 'running')",
+            (dedupe_key,),
+        )
+        return _job(row) if row else None
+
+    async def move(self, job_id: int, due_at: datetime, now: datetime) -> bool:
+        """Change a pending job's due time."""
+        changed = await self._db.execute(
+            "UPDATE jobs SET due_at = ?, updated_at = ? WHERE id = ? AND state = 'pending'",
+            (to_ms(due_at), to_ms(now), job_id),
+        )
+        return changed > 0
+
     async def next_due(self) -> datetime | None:
         row = await self._db.fetchone("SELECT MIN(due_at) AS due FROM jobs WHERE state = 'pending'")
         return from_ms(row["due"]) if row and row["due"] is not None else None

@@ -28,5 +28,11 @@ def settings_embed(settings: GuildSettings, guild_name: str) -> discord.Embed:
         where = f"<#{channel_id}>" if channel_id else "not set"
         lines.append(f"**{kind}** ({CHANNEL_PURPOSE[kind]}): {where}")
     embed.add_field(name="Channels", value="\n".join(lines), inline=False)
-    embed.set_footer(text="Change with /settings channel, /settings modrole, /settings timezone.")
+    who = "members and moderators" if settings.members_open_threads else "moderators only"
+    embed.add_field(
+        name="Episode threads",
+        value=f"archive after {settings.thread_archive_minutes // 60} h; opened with /discuss by {who}",
+        inline=False,
+    )
+    embed.set_footer(text="Change with /settings channel, modrole, timezone or threads.")
     return embed

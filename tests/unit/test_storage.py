@@ -254,6 +254,8 @@ def test_setting_names_are_the_declared_fields() -> None:
         "discussions_channel_id",
         "announcements_channel_id",
         "mods_channel_id",
+        "thread_archive_minutes",
+        "members_open_threads",
     ]
 
 

@@ -1,0 +1,120 @@
+"""Episode threads: names, starter messages, rating buttons, announcements and the per-drama index."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import discord
+
+from bot.catalog import Drama, Episode
+from bot.spoilers import spoiler
+from bot.storage.discussions import RatingSummary
+from bot.ui.catalog import release_day, when
+from bot.ui.help import COLOUR
+from bot.ui.views import ReportingItem
+
+STARS = (1, 2, 3, 4, 5)
+
+
+def thread_name(drama: Drama, episode: Episode) -> str:
+    """No plot in names: title, episode number, a spoiler warning. At most 100 characters."""
+    suffix = f" · Episode {episode.number} · spoilers"
+    return drama.title[: 100 - len(suffix)] + suffix
+
+
+def rating_text(summary: RatingSummary) -> str:
+    if not summary.votes:
+        return "No ratings yet"
+    votes = "vote" if summary.votes == 1 else "votes"
+    return f"{summary.average:.1f} ★ ({summary.votes} {votes})"
+
+
+def _neighbour(drama: Drama, number: int, threads: dict[int, int], arrow: str) -> str | None:
+    episode = drama.episode(number)
+    if episode is None:
+        return None
+    label = f"{arrow} Episode {number}" if arrow == "◀" else f"Episode {number} {arrow}"
+    if number in threads:
+        return f"{label}: <#{threads[number]}>"
+    return f"{label}: {when(episode, drama.timezone)}"
+
+
+def starter_embed(drama: Drama, episode: Episode, threads: dict[int, int], summary: RatingSummary) -> discord.Embed:
+    """The first message of an episode's thread. `threads`: episode number → thread id, for links."""
+    embed = discord.Embed(title=f"{drama.title} · Episode {episode.number}", colour=COLOUR)
+    embed.description = spoiler(episode.synopsis) if episode.synopsis else "No synopsis for this episode yet."
+    embed.add_field(
+        name="Released" if episode.is_release else "Aired", value=when(episode, drama.timezone), inline=False
+    )
+    links = [
+        link
+        for link in (
+            _neighbour(drama, episode.number - 1, threads, "◀"),
+            _neighbour(drama, episode.number + 1, threads, "▶"),
+        )
+        if link
+    ]
+    if links:
+        embed.add_field(name="Episodes", value="\n".join(links), inline=False)
+    embed.add_field(name="Rating", value=rating_text(summary), inline=False)
+    embed.set_footer(text="Spoilers for this episode are fair game in this thread. Rate it with the buttons below.")
+    return embed
+
+
+def announcement_text(drama: Drama, episode: Episode, thread_id: int) -> str:
+    verb = "is out" if episode.is_release else "has aired"
+    return f"**{drama.title}** episode {episode.number} {verb}. Discuss it (spoilers inside) in <#{thread_id}>."
+
+
+def index_text(drama: Drama, threads: dict[int, int], ratings: dict[int, RatingSummary]) -> str:
+    """The pinned per-drama list of every episode thread, with air time and average rating."""
+    lines = [f"**{drama.title} — episode threads**"]
+    for number in sorted(threads):
+        episode = drama.episode(number)
+        if episode is None:
+            continue
+        date = (
+            release_day(drama.timezone, episode) if episode.is_release else discord.utils.format_dt(episode.air_at, "d")
+        )
+        summary = ratings.get(number, RatingSummary(0, 0))
+        rating = f" · {summary.average:.1f} ★ ({summary.votes})" if summary.votes else ""
+        lines.append(f"Episode {number} · {date} · <#{threads[number]}>{rating}")
+    if len(lines) == 1:
+        lines.append("No threads yet.")
+    text = "\n".join(lines)
+    return text if len(text) <= 2000 else text[:1990] + "\n…"
+
+
+class RatingButton(
+    ReportingItem,
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"dw:rate:(?P<drama>[a-z0-9-]+):(?P<episode>\d+):(?P<stars>[1-5])",
+):
+    """1–5 ★ on an episode thread's starter message; keyed by custom_id, so it survives restarts."""
+
+    def __init__(self, drama: str, episode: int, stars: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=f"{stars} ★", style=discord.ButtonStyle.secondary, custom_id=f"dw:rate:{drama}:{episode}:{stars}"
+            )
+        )
+        self.drama = drama
+        self.episode = episode
+        self.stars = stars
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Button[Any], match: re.Match[str], /
+    ) -> RatingButton:
+        return cls(match["drama"], int(match["episode"]), int(match["stars"]))
+
+    async def run(self, interaction: discord.Interaction[Any]) -> None:
+        await interaction.client.discussions.vote(interaction, self.drama, self.episode, self.stars)
+
+
+def rating_view(drama: Drama, episode: Episode) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    for stars in STARS:
+        view.add_item(RatingButton(drama.slug, episode.number, stars))
+    return view
