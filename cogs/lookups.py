@@ -99,7 +99,14 @@ class DramaPage(
         drama = interaction.client.catalog.dramas.get(self.slug)
         if drama is None:
             raise NotFound("That drama is no longer in the catalog.")
-        embed = drama_embed(interaction.client.catalog, drama, interaction.client.clock.now(), self.page)
+        threads = (
+            await interaction.client.discussions.thread_links(interaction.guild_id, drama.slug)
+            if interaction.guild_id
+            else {}
+        )
+        embed = drama_embed(
+            interaction.client.catalog, drama, interaction.client.clock.now(), self.page, threads=threads
+        )
         await interaction.response.edit_message(embed=embed, view=drama_view(drama, self.page))
 
 
@@ -145,11 +152,22 @@ class Lookups(commands.Cog):
             await interaction.response.send_message(not_aired_text(found, ep), ephemeral=True)
             return
         watched = await _watched(interaction, found.slug)
-        plain = may_show_plain(episode=ep.number, watched=watched, ephemeral=private)
+        threads = (
+            await self.bot.discussions.thread_links(interaction.guild_id, found.slug) if interaction.guild_id else {}
+        )
+        thread_id = threads.get(ep.number)
+        plain = may_show_plain(
+            episode=ep.number,
+            watched=watched,
+            ephemeral=private,
+            in_episode_thread=thread_id is not None and interaction.channel_id == thread_id,
+        )
         content = (
             f"(Showing **{found.title}** for “{quote(resolved.guessed_from, 60)}”.)" if resolved.guessed_from else None
         )
-        await interaction.response.send_message(content, embed=recap_embed(found, ep, plain=plain), ephemeral=private)
+        await interaction.response.send_message(
+            content, embed=recap_embed(found, ep, plain=plain, thread_id=thread_id), ephemeral=private
+        )
 
     @recap.autocomplete("drama")
     async def recap_drama_autocomplete(self, interaction: discord.Interaction[Any], current: str):
@@ -205,7 +223,10 @@ class Lookups(commands.Cog):
     @app_commands.describe(drama="The drama (start typing its name)")
     async def drama(self, interaction: discord.Interaction[Any], drama: app_commands.Range[str, 1, 100]) -> None:
         found = self.bot.lookups.drama(drama).drama
-        embed = drama_embed(self.bot.catalog, found, self.bot.clock.now())
+        threads = (
+            await self.bot.discussions.thread_links(interaction.guild_id, found.slug) if interaction.guild_id else {}
+        )
+        embed = drama_embed(self.bot.catalog, found, self.bot.clock.now(), threads=threads)
         view = drama_view(found, 0)
         if view is None:
             await interaction.response.send_message(embed=embed)

@@ -139,7 +139,11 @@ def drama_pages(drama: Drama) -> int:
     return max(1, math.ceil(len(drama.episodes) / EPISODES_PER_PAGE))
 
 
-def drama_embed(catalog: Catalog, drama: Drama, now: datetime, page: int = 0) -> discord.Embed:
+def drama_embed(
+    catalog: Catalog, drama: Drama, now: datetime, page: int = 0, *, threads: dict[int, int] | None = None
+) -> discord.Embed:
+    """`threads`: episode number → this server's discussion thread, linked in the episode list."""
+    threads = threads or {}
     embed = discord.Embed(title=drama.display_title, description=drama.premise or None, colour=COLOUR)
     if drama.network:
         embed.add_field(name="Network", value=drama.network, inline=True)
@@ -176,6 +180,7 @@ def drama_embed(catalog: Catalog, drama: Drama, now: datetime, page: int = 0) ->
     lines = [
         f"**{e.number}** · "
         + (release_day(drama.timezone, e) if e.is_release else discord.utils.format_dt(e.air_at, "f"))
+        + (f" · <#{threads[e.number]}>" if e.number in threads else "")
         for e in chunk
     ]
     name = f"Episodes ({drama.episode_count})" + (f" · page {page + 1}/{pages}" if pages > 1 else "")

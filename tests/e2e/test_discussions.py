@@ -77,6 +77,15 @@ async def test_thread_opens_at_air_time_links_neighbours_and_index(qot: Sandbox)
     assert f"<#{ep6['id']}>" in linked["content"]
     assert len(threads(qot, 6)) == 1
 
+    recap = await drive.reply("/recap queen-of-tears 6")
+    assert f"<#{ep6['id']}>" in text_of(recap) and recap["embeds"][0]["description"].startswith("||")
+    overview = await drive.reply("/drama queen-of-tears")
+    assert f"· <#{ep5['id']}>" in text_of(overview) and f"· <#{ep6['id']}>" in text_of(overview)
+    await drive.ok(f":in thread {ep6['name']}")
+    inside = await drive.reply("/recap queen-of-tears 6")  # in the episode's own thread: plain
+    synopsis6 = qot.bot.catalog.dramas["queen-of-tears"].episode(6).synopsis
+    assert inside["embeds"][0]["description"] == synopsis6
+
 
 async def test_forum_channel_gets_tagged_posts(qot: Sandbox) -> None:
     drive = await setup_follow(qot, "#episode-forum")
