@@ -24,6 +24,7 @@ from bot.storage import Database
 from bot.storage.guild_settings import GuildSettingsRepo
 from bot.storage.jobs import JobsRepo
 from bot.storage.progress import ProgressRepo
+from bot.watchparties import WatchParties
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +96,7 @@ class Dramawatch(commands.Bot):
         self.lookups: Lookups
         self.progress: ProgressRepo
         self.discussions: Discussions
+        self.watchparties: WatchParties
         self.db: Database | None = None
         self.guild_settings: GuildSettingsRepo
         self.scheduler: Scheduler
@@ -111,6 +113,7 @@ class Dramawatch(commands.Bot):
         self.catalog = catalog
         self.lookups = Lookups(catalog, index)
         self.discussions = Discussions(self)
+        self.watchparties = WatchParties(self)
         log.info("catalog: %d drama(s) from %s", len(catalog), self.settings.catalog_path)
         self.scheduler = Scheduler(JobsRepo(self.db), self.clock)
         for name in self._extensions:

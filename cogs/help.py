@@ -18,6 +18,7 @@ SECTIONS = {  # cog name -> help section, in the order /help shows them
     "Lookups": "Dramas, episodes and cast",
     "Progress": "Your progress (spoiler shield)",
     "Discuss": "Episode threads",
+    "WatchParty": "Watch parties",
     "Help": "General",
     "Settings": "Server settings",
     "Follow": "Followed dramas",

@@ -12,6 +12,7 @@ from bot import timezones
 from bot.checks import MODERATOR_DEFAULT_PERMISSIONS, moderator_only
 from bot.errors import InvalidInput
 from bot.permissions import missing_for
+from bot.timeparse import format_offsets, parse_reminders
 from bot.ui.settings import settings_embed
 
 ChannelKind = Literal["recaps", "discussions", "announcements", "mods"]
@@ -104,6 +105,19 @@ class Settings(commands.GroupCog, group_name="settings", group_description="Serv
         await interaction.response.send_message(
             f"Episode threads archive after {hours} h without messages; aired episodes' threads can be opened "
             f"with `/discuss` by {who}.",
+            ephemeral=True,
+        )
+
+    @app_commands.command(name="reminders", description="Default watch party reminders, like 1d,1h,10m.")
+    @app_commands.describe(value="Offsets before the start, like 1d,1h,10m (m, h, d, w), or none")
+    @moderator_only()
+    async def reminders(self, interaction: discord.Interaction[Any], value: app_commands.Range[str, 1, 60]) -> None:
+        assert interaction.guild is not None
+        offsets = parse_reminders(value, "value")
+        await self.bot.guild_settings.update(interaction.guild.id, reminders=format_offsets(offsets))
+        await interaction.response.send_message(
+            f"New watch parties remind those going {format_offsets(offsets)} before the start "
+            "(a party can set its own).",
             ephemeral=True,
         )
 

@@ -126,6 +126,7 @@ class SandboxServer:
         self.app = web.Application(client_max_size=64 * 1024 * 1024)
         self.app.router.add_get("/gateway", self.gateway)
         self.app.router.add_route("*", API_PREFIX + "/{tail:.*}", self.rest)
+        self.app.router.add_get("/attachments/{id}/{filename}", self.attachment)
 
     @property
     def violations(self) -> list[str]:
@@ -285,7 +286,14 @@ class SandboxServer:
                     body = json.loads(await part.text())
                 elif part.filename:
                     data = await part.read()
-                    files.append({"filename": part.filename, "size": len(data), "content": data})
+                    files.append(
+                        {
+                            "filename": part.filename,
+                            "size": len(data),
+                            "content": data,
+                            "content_type": part.headers.get("Content-Type"),
+                        }
+                    )
         elif request.can_read_body:
             text = await request.text()
             if text:
@@ -334,6 +342,32 @@ class SandboxServer:
         event = self.interaction_events.get(record.id)
         if event is not None:
             event.set()
+
+    def _attachments(self, files: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Store uploaded files and describe them as Discord does (served back under /attachments/)."""
+        described = []
+        for f in files:
+            attachment_id = self.world.snowflake()
+            self.world.files[attachment_id] = f["content"]
+            url = f"http://127.0.0.1:{self.port}/attachments/{attachment_id}/{f['filename']}"
+            described.append(
+                {
+                    "id": str(attachment_id),
+                    "filename": f["filename"],
+                    "size": f["size"],
+                    "url": url,
+                    "proxy_url": url,
+                    "content_type": f.get("content_type") or "application/octet-stream",
+                }
+            )
+        return described
+
+    async def attachment(self, request: web.Request) -> web.Response:
+        raw = request.match_info["id"]
+        data = self.world.files.get(int(raw)) if raw.isdigit() else None
+        if data is None:
+            return web.Response(status=404)
+        return web.Response(body=data)
 
     @staticmethod
     def _apply_edit(message: dict[str, Any], body: dict[str, Any], now: str) -> None:
@@ -409,12 +443,7 @@ class SandboxServer:
         kind = body.get("type")
         data = body.get("data") or {}
         if files:
-            data = {
-                **data,
-                "attachments": [
-                    {"id": str(i), "filename": f["filename"], "size": f["size"]} for i, f in enumerate(files)
-                ],
-            }
+            data = {**data, "attachments": self._attachments(files)}
         resource: dict[str, Any] = {"type": kind}
         if kind in (4, 5):
             flags = int(data.get("flags") or 0)
@@ -464,12 +493,7 @@ class SandboxServer:
         world = self.world
         body = body or {}
         if files:
-            body = {
-                **body,
-                "attachments": [
-                    {"id": str(i), "filename": f["filename"], "size": f["size"]} for i, f in enumerate(files)
-                ],
-            }
+            body = {**body, "attachments": self._attachments(files)}
         if (
             (record.callback or {}).get("type") == 5
             and record.original is not None
@@ -603,12 +627,7 @@ class SandboxServer:
             if existing is not None:
                 return json_response(existing)
         if files:
-            body = {
-                **body,
-                "attachments": [
-                    {"id": str(i), "filename": f["filename"], "size": f["size"]} for i, f in enumerate(files)
-                ],
-            }
+            body = {**body, "attachments": self._attachments(files)}
         message = self.world.new_message(int(channel["id"]), self.world.bot_user, body)
         if nonce is not None:
             self.world.nonces[(int(channel["id"]), str(nonce))] = message

@@ -39,6 +39,34 @@ def _drop_media_channel_type(body: Any) -> Any:
     return body
 
 
+SNOWFLAKE_KEYS = frozenset({"id", "channel_id", "guild_id", "message_id", "users", "roles", "applied_tags"})
+
+
+def _snowflakes_as_strings(body: Any) -> Any:
+    """Integer ids at snowflake keys → strings (the spec's SnowflakeType is a string)."""
+    if isinstance(body, list):
+        return [_snowflakes_as_strings(item) for item in body]
+    if not isinstance(body, dict):
+        return body
+    out: dict[str, Any] = {}
+    for key, value in body.items():
+        if key in SNOWFLAKE_KEYS and isinstance(value, int) and not isinstance(value, bool):
+            out[key] = str(value)
+        elif key in SNOWFLAKE_KEYS and isinstance(value, list):
+            out[key] = [
+                str(v) if isinstance(v, int) and not isinstance(v, bool) else _snowflakes_as_strings(v) for v in value
+            ]
+        else:
+            out[key] = _snowflakes_as_strings(value)
+    return out
+
+
+def _null_entity_metadata(body: Any) -> Any:
+    if isinstance(body, dict) and body.get("entity_type") in (1, 2) and "entity_metadata" not in body:
+        return {**body, "entity_metadata": None}
+    return body
+
+
 @dataclass(frozen=True)
 class Deviation:
     """A request discord.py builds that the spec rejects although Discord accepts it."""
@@ -65,6 +93,18 @@ ALLOWED: list[Deviation] = [
         "discord.py lists channel type 16 (GUILD_MEDIA) in channel_types for ForumChannel options; Discord "
         "documents GUILD_MEDIA and accepts it, but the spec's ChannelTypes enum stops at 15.",
         _drop_media_channel_type,
+    ),
+    Deviation(
+        frozenset(),  # every operation
+        "discord.py sends some snowflakes as JSON integers (event channel_id, allowed_mentions users/roles, "
+        "forum tag ids, attachment ids); Discord accepts integer snowflakes, the spec only strings.",
+        _snowflakes_as_strings,
+    ),
+    Deviation(
+        frozenset({"create_guild_scheduled_event", "update_guild_scheduled_event"}),
+        "for a voice or stage event discord.py leaves out entity_metadata, which Discord documents as "
+        "required only for external events; the spec requires the key (null allowed).",
+        _null_entity_metadata,
     ),
 ]
 
@@ -161,7 +201,7 @@ class OpenAPISpec:
         if validator is None:
             return [f"{op.operation_id} does not take a JSON body"]
         for deviation in ALLOWED:
-            if op.operation_id in deviation.operations:
+            if not deviation.operations or op.operation_id in deviation.operations:
                 body = deviation.normalise(body)
         errors = list(validator.iter_errors(body))
         if not errors:

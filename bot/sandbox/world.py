@@ -90,6 +90,7 @@ class World:
         self.interactions: dict[int, InteractionRecord] = {}
         self.nonces: dict[tuple[int, str], dict[str, Any]] = {}
         self.aliases: dict[str, int] = {}
+        self.files: dict[int, bytes] = {}  # attachment id -> content
         self._build_default()
 
     # -- ids and basic payloads ---------------------------------------------------------------

@@ -34,5 +34,6 @@ def settings_embed(settings: GuildSettings, guild_name: str) -> discord.Embed:
         value=f"archive after {settings.thread_archive_minutes // 60} h; opened with /discuss by {who}",
         inline=False,
     )
-    embed.set_footer(text="Change with /settings channel, modrole, timezone or threads.")
+    embed.add_field(name="Watch party reminders", value=settings.reminders, inline=False)
+    embed.set_footer(text="Change with /settings channel, modrole, timezone, threads or reminders.")
     return embed

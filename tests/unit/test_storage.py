@@ -256,6 +256,7 @@ def test_setting_names_are_the_declared_fields() -> None:
         "mods_channel_id",
         "thread_archive_minutes",
         "members_open_threads",
+        "reminders",
     ]
 
 

@@ -1,0 +1,119 @@
+"""Reading what moderators type for watch parties: local times (with DST handled explicitly),
+episode ranges and reminder offsets. Every refusal names the option and says what is allowed."""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from bot.errors import InvalidInput
+from bot.text import quote
+
+_LOCAL = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})[ T](\d{1,2}):(\d{2})\s*$")
+_OFFSET = re.compile(r"^(\d+)\s*([mhdw])$")
+MAX_REMINDERS = 5
+MAX_REMINDER = timedelta(days=28)
+
+
+@dataclass(frozen=True)
+class LocalTime:
+    utc: datetime
+    note: str = ""  # an explanation when the time was ambiguous (DST overlap)
+
+
+def parse_local(text: str, zone_name: str, now: datetime, option: str = "start") -> LocalTime:
+    """`YYYY-MM-DD HH:MM` in `zone_name` → UTC. A time that does not exist (the DST gap) is refused
+    with the reason; one that happens twice (the DST overlap) takes the first and says so."""
+    match = _LOCAL.match(text)
+    if not match:
+        raise InvalidInput(
+            f"`{option}`: {quote(text, 40)} is not a time as `YYYY-MM-DD HH:MM` (e.g. 2026-11-28 20:00)."
+        )
+    year, month, day, hour, minute = (int(g) for g in match.groups())
+    try:
+        naive = datetime(year, month, day, hour, minute)
+    except ValueError as exc:
+        raise InvalidInput(f"`{option}`: {quote(text, 40)} is not a real date and time ({exc}).") from None
+    zone = zoneinfo.ZoneInfo(zone_name)
+    first = naive.replace(tzinfo=zone, fold=0)
+    second = naive.replace(tzinfo=zone, fold=1)
+    note = ""
+    if first.utcoffset() != second.utcoffset():
+        back = first.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
+        if back != naive:  # the gap: clocks jump over this time
+            before, after = first.utcoffset(), second.utcoffset()
+            raise InvalidInput(
+                f"`{option}`: {naive:%H:%M} does not exist on {naive:%d %B %Y} in {zone_name}: the clocks skip "
+                f"an hour for daylight saving time (UTC{_fmt(before)} → UTC{_fmt(after)}). Pick a time outside "
+                "the skipped hour."
+            )
+        note = (
+            f"{naive:%H:%M} happens twice on {naive:%d %B %Y} in {zone_name} (the clocks go back an hour); "
+            f"I used the first one, UTC{_fmt(first.utcoffset())}."
+        )
+    utc = first.astimezone(UTC)
+    if utc <= now:
+        raise InvalidInput(
+            f"`{option}`: {naive:%Y-%m-%d %H:%M} in {zone_name} is in the past "
+            f"(<t:{int(utc.timestamp())}:R>); give a time in the future."
+        )
+    return LocalTime(utc, note)
+
+
+def _fmt(offset: timedelta | None) -> str:
+    minutes = int((offset or timedelta()).total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "−"
+    hours, rest = divmod(abs(minutes), 60)
+    return f"{sign}{hours}" + (f":{rest:02d}" if rest else "")
+
+
+def parse_episodes(text: str, episode_count: int, title: str, option: str = "episodes") -> tuple[int, int]:
+    """`5` or `5-6` (also `5–6`), within 1..episode_count."""
+    match = re.fullmatch(r"\s*(\d{1,4})\s*(?:[-–]\s*(\d{1,4}))?\s*", text)
+    if not match:
+        raise InvalidInput(f"`{option}`: {quote(text, 40)} is not an episode or a range like `5` or `5-6`.")
+    first = int(match.group(1))
+    last = int(match.group(2) or first)
+    if first > last:
+        raise InvalidInput(f"`{option}`: a range goes from low to high, like `{last}-{first}`.")
+    if first < 1 or last > episode_count:
+        raise InvalidInput(f"`{option}`: {title} has episodes 1–{episode_count}; {quote(text, 20)} is outside that.")
+    if last - first >= 8:
+        raise InvalidInput(f"`{option}`: at most 8 episodes in one watch party.")
+    return first, last
+
+
+def parse_reminders(text: str, option: str = "reminders") -> tuple[int, ...]:
+    """`1d,1h,10m` → minutes before the start, largest first. `none` for no reminders."""
+    if text.strip().lower() in ("none", "off", "0"):
+        return ()
+    units = {"m": 1, "h": 60, "d": 1440, "w": 10080}
+    minutes: set[int] = set()
+    for part in (p.strip().lower() for p in text.split(",")):
+        match = _OFFSET.match(part)
+        if not match or int(match.group(1)) == 0:
+            raise InvalidInput(
+                f"`{option}`: {quote(part, 20) if part else 'an empty item'} is not an offset; use a list like "
+                "`1d,1h,10m` (m, h, d or w), or `none`."
+            )
+        value = int(match.group(1)) * units[match.group(2)]
+        if value > MAX_REMINDER.total_seconds() // 60:
+            raise InvalidInput(f"`{option}`: reminders go at most 28 days ahead.")
+        minutes.add(value)
+    if len(minutes) > MAX_REMINDERS:
+        raise InvalidInput(f"`{option}`: at most {MAX_REMINDERS} reminders.")
+    return tuple(sorted(minutes, reverse=True))
+
+
+def format_offsets(minutes: tuple[int, ...]) -> str:
+    if not minutes:
+        return "none"
+    parts = []
+    for value in minutes:
+        for unit, size in (("w", 10080), ("d", 1440), ("h", 60), ("m", 1)):
+            if value % size == 0:
+                parts.append(f"{value // size}{unit}")
+                break
+    return ",".join(parts)

@@ -1,0 +1,153 @@
+"""Watch party announcements, RSVP buttons, reminders and the calendar file."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+import discord
+from icalendar import Calendar, Event
+
+from bot.catalog import Drama
+from bot.storage.watchparties import Party
+from bot.text import quote
+from bot.ui.help import COLOUR
+from bot.ui.views import ReportingItem
+
+RSVP_LABELS = {"going": "Going", "maybe": "Maybe", "cant": "Can't"}
+
+
+def episodes_text(party: Party) -> str:
+    if party.first_episode == party.last_episode:
+        return f"episode {party.first_episode}"
+    return f"episodes {party.first_episode}–{party.last_episode}"
+
+
+def party_title(drama: Drama | None, party: Party) -> str:
+    title = drama.title if drama else party.drama
+    return f"{title}: {episodes_text(party)}"
+
+
+def where_text(party: Party) -> str:
+    if party.channel_id:
+        return f"<#{party.channel_id}>"
+    return quote(party.location or "online", 100)
+
+
+def event_link(party: Party) -> str | None:
+    if party.event_id is None:
+        return None
+    return f"https://discord.com/events/{party.guild_id}/{party.event_id}"
+
+
+def announcement_embed(drama: Drama | None, party: Party, counts: dict[str, int]) -> discord.Embed:
+    cancelled = party.state == "cancelled"
+    title = ("Cancelled: " if cancelled else "Watch party: ") + party_title(drama, party)
+    embed = discord.Embed(title=title[:256], colour=discord.Colour.dark_grey() if cancelled else COLOUR)
+    if party.note:
+        embed.description = quote(party.note, 1000)
+    when = discord.utils.format_dt(party.start_at, "F") + " (" + discord.utils.format_dt(party.start_at, "R") + ")"
+    embed.add_field(name="When", value=when, inline=False)
+    embed.add_field(name="Where", value=where_text(party), inline=True)
+    link = event_link(party)
+    if link:
+        embed.add_field(name="Discord event", value=f"[Open the event]({link})", inline=True)
+    if not cancelled:
+        embed.add_field(
+            name="RSVP",
+            value=f"Going: {counts['going']} · Maybe: {counts['maybe']} · Can't: {counts['cant']}",
+            inline=False,
+        )
+    repeat = " · repeats weekly" if party.repeat == "weekly" else ""
+    embed.set_footer(text=f"Watch party #{party.id}{repeat} · times show in your own time zone")
+    return embed
+
+
+class RsvpButton(
+    ReportingItem,
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"dw:rsvp:(?P<party>\d+):(?P<status>going|maybe|cant)",
+):
+    """Going / Maybe / Can't, keyed by the party id: works after restarts."""
+
+    def __init__(self, party_id: int, status: str) -> None:
+        style = discord.ButtonStyle.success if status == "going" else discord.ButtonStyle.secondary
+        super().__init__(
+            discord.ui.Button(label=RSVP_LABELS[status], style=style, custom_id=f"dw:rsvp:{party_id}:{status}")
+        )
+        self.party_id = party_id
+        self.status = status
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Button[Any], match: re.Match[str], /
+    ) -> RsvpButton:
+        return cls(int(match["party"]), match["status"])
+
+    async def run(self, interaction: discord.Interaction[Any]) -> None:
+        await interaction.client.watchparties.rsvp(interaction, self.party_id, self.status)
+
+
+def rsvp_view(party: Party) -> discord.ui.View | None:
+    if party.state == "cancelled":
+        return None
+    view = discord.ui.View(timeout=None)
+    for status in RSVP_LABELS:
+        view.add_item(RsvpButton(party.id, status))
+    return view
+
+
+def reminder_texts(drama: Drama | None, party: Party, going: list[int]) -> list[str]:
+    """The reminder, split so no message passes Discord's 2,000 characters. Mentions only `going`."""
+    head = (
+        f"⏰ The watch party for **{party_title(drama, party)}** starts {discord.utils.format_dt(party.start_at, 'R')}"
+    )
+    link = event_link(party)
+    head += f" ({link})." if link else f", in {where_text(party)}."
+    mentions = [f"<@{user_id}>" for user_id in going]
+    messages: list[str] = []
+    current = head
+    for mention in mentions:
+        if len(current) + len(mention) + 1 > 1900:
+            messages.append(current)
+            current = "(continued)"
+        current += (" " if current != head else "\n") + mention
+    messages.append(current)
+    return messages
+
+
+def starting_text(drama: Drama | None, party: Party, thread_id: int | None) -> str:
+    text = f"▶️ The watch party for **{party_title(drama, party)}** is starting now in {where_text(party)}!"
+    if thread_id:
+        text += f" Talk about it (spoilers inside) in <#{thread_id}>."
+    return text
+
+
+def party_choice(drama: Drama | None, party: Party) -> str:
+    when = party.start_at.strftime("%a %d %b %H:%M UTC")
+    return f"#{party.id} · {party_title(drama, party)} · {when}"[:100]
+
+
+def calendar(parties: list[tuple[Drama | None, Party]], guild_name: str, now: datetime) -> bytes:
+    """An RFC 5545 calendar: one VEVENT per upcoming party, UTC times, stable UIDs."""
+    cal = Calendar()
+    cal.add("prodid", "-//Dramawatch//watch parties//EN")
+    cal.add("version", "2.0")
+    cal.add("x-wr-calname", f"{guild_name} watch parties")
+    for drama, party in parties:
+        event = Event()
+        event.add("uid", f"watchparty-{party.id}-{party.guild_id}@dramawatch")
+        event.add("dtstamp", now)
+        event.add("dtstart", party.start_at)
+        event.add("dtend", party.end_at)
+        event.add("summary", f"Watch party: {party_title(drama, party)}")
+        event.add("location", f"Discord: {party.location}" if party.location else "Discord voice channel")
+        description = party.note or ""
+        link = event_link(party)
+        if link:
+            description = (description + "\n" if description else "") + link
+        if description:
+            event.add("description", description)
+        cal.add_component(event)
+    return cal.to_ical()

@@ -1,0 +1,362 @@
+"""Watch parties: a native Discord event, an announcement with RSVP buttons, reminders to those
+going, a "starting now" post that links the episode thread, and weekly repeats.
+
+Every post a job makes is claimed in SQLite before it is sent and recorded after, and sent with a
+deterministic nonce, so a crash or a retry never sends it twice. Reminders that fall due while the
+bot is down are sent if at most ten minutes late, else skipped and logged.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import zoneinfo
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import discord
+
+from bot.catalog import Drama
+from bot.discussions import nonce
+from bot.errors import UserError, permission_for_forbidden
+from bot.storage.jobs import Job
+from bot.storage.watchparties import PartiesRepo, Party, PostsRepo, RsvpRepo
+from bot.text import clean
+from bot.ui.watchparties import (
+    RSVP_LABELS,
+    announcement_embed,
+    episodes_text,
+    party_title,
+    reminder_texts,
+    rsvp_view,
+    starting_text,
+)
+
+log = logging.getLogger(__name__)
+
+REMIND = "party.remind"
+START = "party.start"
+LATE_LIMIT = timedelta(minutes=10)
+DEFAULT_RUNTIME = 60  # minutes per episode when the pack does not say
+
+
+class PartyNotFound(UserError):
+    def __init__(self, party_id: int) -> None:
+        super().__init__(f"`id`: there is no watch party #{party_id} on this server; `/watchparty list` shows them.")
+
+
+@dataclass(frozen=True)
+class Where:
+    channel_id: int | None
+    location: str | None
+
+
+def resolve_where(guild: discord.Guild, text: str | None) -> Where:
+    """A voice/stage channel (mention, #name or name), else free text for an external location."""
+    channels = [c for c in guild.channels if isinstance(c, discord.VoiceChannel | discord.StageChannel)]
+    if text is None or not text.strip():
+        return Where(channels[0].id, None) if channels else Where(None, "Online")
+    raw = text.strip()
+    match = re.fullmatch(r"<#(\d+)>|(\d{15,20})", raw)
+    wanted = raw.lstrip("#").casefold()
+    for channel in channels:
+        if match and channel.id == int(match.group(1) or match.group(2)):
+            return Where(channel.id, None)
+        if channel.name.casefold() == wanted:
+            return Where(channel.id, None)
+    location = clean(raw, 100)
+    if not location:
+        return Where(channels[0].id, None) if channels else Where(None, "Online")
+    return Where(None, location)
+
+
+def weekly_next(party: Party) -> datetime:
+    """The same local wall-clock time a week later (across a DST change)."""
+    zone = zoneinfo.ZoneInfo(party.timezone)
+    local = party.start_at.astimezone(zone).replace(tzinfo=None) + timedelta(days=7)
+    return local.replace(tzinfo=zone).astimezone(UTC)
+
+
+class WatchParties:
+    def __init__(self, bot: Any) -> None:
+        self.bot = bot
+        self.parties = PartiesRepo(bot.db)
+        self.rsvps = RsvpRepo(bot.db)
+        self.posts = PostsRepo(bot.db)
+
+    def register(self) -> None:
+        scheduler = self.bot.scheduler
+        scheduler.register(REMIND, self.run_remind, grace=LATE_LIMIT)
+        scheduler.register(START, self.run_start, grace=timedelta(hours=2))
+
+    # -- creating -------------------------------------------------------------------------------
+    def end_for(self, drama: Drama, start: datetime, first: int, last: int) -> datetime:
+        return start + timedelta(minutes=(drama.runtime_minutes or DEFAULT_RUNTIME) * (last - first + 1))
+
+    async def schedule(
+        self, guild: discord.Guild, party: Party, drama: Drama, fallback_channel: int | None
+    ) -> tuple[Party, list[str]]:
+        """Store the party, then make the event, the announcement and the jobs. Returns notes for
+        the moderator (e.g. a missing permission)."""
+        party = await self.parties.create(party)
+        notes: list[str] = []
+        party = await self._create_event(guild, drama, party, notes)
+        settings = await self.bot.guild_settings.get(guild.id)
+        channel_id = settings.announcements_channel_id or party.announce_channel or fallback_channel
+        channel = guild.get_channel(channel_id) if channel_id else None
+        if isinstance(channel, discord.TextChannel):
+            try:
+                message = await channel.send(
+                    embed=announcement_embed(drama, party, await self.rsvps.counts(party.id)),
+                    view=rsvp_view(party),
+                    nonce=nonce("party", party.id),
+                )
+                party = party.with_(announce_channel=channel.id, announcement_id=message.id)
+            except discord.Forbidden as error:
+                missing = permission_for_forbidden(error)
+                notes.append(f"I couldn't post the announcement: I need **{missing.permission}** in {channel.mention}.")
+        else:
+            notes.append(
+                "No announcements channel is set (`/settings channel kind:announcements`), so there is "
+                "no announcement with RSVP buttons."
+            )
+        await self.parties.update(party)
+        await self._schedule_jobs(party)
+        return party, notes
+
+    async def _create_event(self, guild: discord.Guild, drama: Drama, party: Party, notes: list[str]) -> Party:
+        channel = guild.get_channel(party.channel_id) if party.channel_id else None
+        kwargs: dict[str, Any] = {
+            "name": f"Watch party: {party_title(drama, party)}"[:100],
+            "start_time": party.start_at,
+            "end_time": party.end_at,
+            "privacy_level": discord.PrivacyLevel.guild_only,
+            "description": (clean(party.note, 900) + "\n" if party.note else "") + "Scheduled with Dramawatch.",
+        }
+        if isinstance(channel, discord.StageChannel):
+            kwargs.update(entity_type=discord.EntityType.stage_instance, channel=channel)
+        elif isinstance(channel, discord.VoiceChannel):
+            kwargs.update(entity_type=discord.EntityType.voice, channel=channel)
+        else:
+            kwargs.update(entity_type=discord.EntityType.external, location=party.location or "Online")
+        try:
+            event = await guild.create_scheduled_event(**kwargs)
+        except discord.Forbidden:
+            notes.append(
+                "The watch party is scheduled, with its announcement and reminders, but I couldn't add a "
+                "Discord event: give me the **Manage Events** permission for that."
+            )
+            return party
+        return party.with_(event_id=event.id)
+
+    async def _schedule_jobs(self, party: Party) -> None:
+        now = self.bot.clock.now()
+        for minutes in party.reminders:
+            due = party.start_at - timedelta(minutes=minutes)
+            if due > now:
+                await self.bot.scheduler.ensure(
+                    REMIND,
+                    {"party_id": party.id, "minutes": minutes},
+                    due,
+                    dedupe_key=f"party:{party.id}:remind:{minutes}",
+                )
+        await self.bot.scheduler.ensure(
+            START, {"party_id": party.id}, party.start_at, dedupe_key=f"party:{party.id}:start"
+        )
+
+    async def _cancel_jobs(self, party: Party) -> None:
+        for minutes in party.reminders:
+            await self.bot.scheduler.cancel_key(f"party:{party.id}:remind:{minutes}")
+        await self.bot.scheduler.cancel_key(f"party:{party.id}:start")
+
+    # -- changing -------------------------------------------------------------------------------
+    async def get(self, guild_id: int, party_id: int) -> Party:
+        party = await self.parties.get(party_id)
+        if party is None or party.guild_id != guild_id:
+            raise PartyNotFound(party_id)
+        return party
+
+    async def edit(self, guild: discord.Guild, before: Party, after: Party) -> list[str]:
+        """Apply changes: the event, the announcement, and the reminders move with them."""
+        notes: list[str] = []
+        await self._cancel_jobs(before)
+        drama = self.bot.catalog.dramas.get(after.drama)
+        if after.event_id is not None and drama is not None:
+            try:
+                event = await guild.fetch_scheduled_event(after.event_id)
+                channel = guild.get_channel(after.channel_id) if after.channel_id else None
+                changes: dict[str, Any] = {
+                    "name": f"Watch party: {party_title(drama, after)}"[:100],
+                    "start_time": after.start_at,
+                    "end_time": after.end_at,
+                }
+                if isinstance(channel, discord.VoiceChannel | discord.StageChannel):
+                    changes.update(
+                        channel=channel,
+                        entity_type=discord.EntityType.voice
+                        if isinstance(channel, discord.VoiceChannel)
+                        else discord.EntityType.stage_instance,
+                    )
+                else:
+                    changes.update(
+                        entity_type=discord.EntityType.external, location=after.location or "Online", channel=None
+                    )
+                await event.edit(**changes)
+            except discord.NotFound:
+                after = after.with_(event_id=None)
+                notes.append("The Discord event was deleted on Discord; the watch party goes on without it.")
+            except discord.Forbidden:
+                notes.append("I couldn't update the Discord event: I need **Manage Events**.")
+        await self.parties.update(after)
+        await self._refresh_announcement(after)
+        await self._schedule_jobs(after)
+        return notes
+
+    async def cancel(self, guild: discord.Guild, party: Party) -> list[str]:
+        notes: list[str] = []
+        party = party.with_(state="cancelled")
+        await self.parties.update(party)
+        await self._cancel_jobs(party)
+        if party.event_id is not None:
+            try:
+                event = await guild.fetch_scheduled_event(party.event_id)
+                await event.delete()
+            except discord.NotFound:
+                pass
+            except discord.Forbidden:
+                notes.append("I couldn't delete the Discord event: I need **Manage Events**; please delete it.")
+        await self._refresh_announcement(party)
+        return notes
+
+    async def _refresh_announcement(self, party: Party) -> None:
+        if not party.announce_channel or not party.announcement_id:
+            return
+        drama = self.bot.catalog.dramas.get(party.drama)
+        message = self.bot.get_partial_messageable(party.announce_channel).get_partial_message(party.announcement_id)
+        try:
+            await message.edit(
+                embed=announcement_embed(drama, party, await self.rsvps.counts(party.id)), view=rsvp_view(party)
+            )
+        except discord.HTTPException as exc:
+            log.warning("could not update the announcement of party %d: %s", party.id, exc)
+
+    async def rsvp(self, interaction: discord.Interaction[Any], party_id: int, status: str) -> None:
+        party = await self.parties.get(party_id)
+        if party is None or party.guild_id != interaction.guild_id:
+            raise UserError("This watch party no longer exists.")
+        if party.state == "cancelled":
+            raise UserError("This watch party was cancelled.")
+        await self.rsvps.set(party.id, interaction.user.id, status)
+        drama = self.bot.catalog.dramas.get(party.drama)
+        counts = await self.rsvps.counts(party.id)
+        await interaction.response.edit_message(embed=announcement_embed(drama, party, counts))
+        answer = {"going": "You're going", "maybe": "You might come", "cant": "You can't make it"}[status]
+        extra = " I'll remind you before it starts." if status == "going" and party.reminders else ""
+        await interaction.followup.send(
+            f"{answer} to the watch party for {party_title(drama, party)}.{extra} "
+            f"(Change it any time: {', '.join(RSVP_LABELS.values())}.)",
+            ephemeral=True,
+        )
+
+    # -- jobs -------------------------------------------------------------------------------------
+    async def run_remind(self, job: Job) -> None:
+        party = await self.parties.get(job.payload["party_id"])
+        if party is None or party.state != "scheduled":
+            return
+        late = self.bot.clock.now() - job.due_at
+        if late > LATE_LIMIT:
+            log.warning(
+                "party %d: reminder %d min before start skipped, %s late", party.id, job.payload["minutes"], late
+            )
+            return
+        await self._post(party, f"remind:{job.payload['minutes']}", self._reminder)
+
+    async def _reminder(self, party: Party, channel: discord.abc.Messageable, kind: str) -> int:
+        drama = self.bot.catalog.dramas.get(party.drama)
+        going = await self.rsvps.going(party.id)
+        first_id = 0
+        for i, text in enumerate(reminder_texts(drama, party, going)):
+            mentioned = [discord.Object(id=user_id) for user_id in going if f"<@{user_id}>" in text]
+            message = await channel.send(
+                text,
+                allowed_mentions=discord.AllowedMentions(everyone=False, roles=False, users=mentioned),
+                nonce=nonce("party", party.id, kind, i),
+            )
+            first_id = first_id or message.id
+        return first_id
+
+    async def run_start(self, job: Job) -> None:
+        party = await self.parties.get(job.payload["party_id"])
+        if party is None or party.state != "scheduled":
+            return
+        await self._post(party, "start", self._starting)
+        await self.parties.update(party.with_(state="started"))
+        if party.repeat == "weekly":
+            await self._repeat(party)
+
+    async def _starting(self, party: Party, channel: discord.abc.Messageable, kind: str) -> int:
+        drama = self.bot.catalog.dramas.get(party.drama)
+        thread_id = None
+        guild = self.bot.get_guild(party.guild_id)
+        if drama is not None and guild is not None:
+            episode = drama.episode(party.first_episode)
+            if episode is not None:
+                thread_id = await self.bot.discussions.existing(guild, drama, episode)
+                following = await self.bot.discussions.follows.is_following(guild.id, drama.slug)
+                if thread_id is None and following and episode.aired(self.bot.clock.now()):
+                    try:
+                        thread_id, _ = await self.bot.discussions.open(guild, drama, episode)
+                    except (discord.HTTPException, UserError) as exc:
+                        log.warning("party %d: could not open the episode thread: %s", party.id, exc)
+        message = await channel.send(starting_text(drama, party, thread_id), nonce=nonce("party", party.id, kind))
+        return message.id
+
+    async def _post(self, party: Party, kind: str, make: Any) -> None:
+        """Send one post for the party exactly once (claimed before, recorded after)."""
+        _, sent = await self.posts.claim(party.id, kind)
+        if sent:
+            return
+        channel = self.bot.get_partial_messageable(party.announce_channel) if party.announce_channel else None
+        if channel is None:
+            log.warning("party %d: no channel to post %s in", party.id, kind)
+            return
+        message_id = await make(party, channel, kind)
+        await self.posts.sent(party.id, kind, message_id)
+
+    async def _repeat(self, party: Party) -> None:
+        drama = self.bot.catalog.dramas.get(party.drama)
+        guild = self.bot.get_guild(party.guild_id)
+        if drama is None or guild is None:
+            return
+        count = party.last_episode - party.first_episode + 1
+        first = party.last_episode + 1
+        if first > drama.episode_count:
+            log.info("party %d: the drama has ended; the weekly repeat stops", party.id)
+            return
+        last = min(first + count - 1, drama.episode_count)
+        start = weekly_next(party)
+        following = Party(
+            0,
+            party.guild_id,
+            party.drama,
+            first,
+            last,
+            start,
+            self.end_for(drama, start, first, last),
+            party.timezone,
+            party.channel_id,
+            party.location,
+            "weekly",
+            party.reminders,
+            party.note,
+            None,
+            party.announce_channel,
+            None,
+            "scheduled",
+            party.created_by,
+        )
+        created, notes = await self.schedule(guild, following, drama, party.announce_channel)
+        for note in notes:
+            log.warning("party %d (weekly repeat of %d): %s", created.id, party.id, note)
+        log.info("party %d repeats as %d: %s", party.id, created.id, episodes_text(created))
