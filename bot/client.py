@@ -17,6 +17,7 @@ from discord.ext import commands
 from bot.catalog import Catalog, CatalogIndex, load_catalog_or_raise
 from bot.discussions import Discussions
 from bot.errors import handle_interaction_error
+from bot.feeds.service import Feeds
 from bot.lookups import Lookups
 from bot.scheduling import Clock, Scheduler, SystemClock
 from bot.settings import Settings, ensure_database_dir
@@ -97,6 +98,7 @@ class Dramawatch(commands.Bot):
         self.progress: ProgressRepo
         self.discussions: Discussions
         self.watchparties: WatchParties
+        self.feeds: Feeds
         self.db: Database | None = None
         self.guild_settings: GuildSettingsRepo
         self.scheduler: Scheduler
@@ -114,6 +116,7 @@ class Dramawatch(commands.Bot):
         self.lookups = Lookups(catalog, index)
         self.discussions = Discussions(self)
         self.watchparties = WatchParties(self)
+        self.feeds = Feeds(self)
         log.info("catalog: %d drama(s) from %s", len(catalog), self.settings.catalog_path)
         self.scheduler = Scheduler(JobsRepo(self.db), self.clock)
         for name in self._extensions:
@@ -125,6 +128,9 @@ class Dramawatch(commands.Bot):
         scheduler = getattr(self, "scheduler", None)
         if scheduler is not None:
             await scheduler.stop()
+        feeds = getattr(self, "feeds", None)
+        if feeds is not None:
+            await feeds.close()
         await super().close()
         if self.db is not None:
             await self.db.close()

@@ -34,6 +34,8 @@ class Settings:
     api_base: str | None = None
     gateway_url: str | None = None
     catalog_path: Path = DEFAULT_CATALOG_PATH
+    feeds_allow_private: bool = False
+    feeds_poll_seconds: int | None = None
 
     def __repr__(self) -> str:  # never show the token, even by accident
         token = "set" if self.token else "unset"
@@ -108,7 +110,15 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | Path
     catalog_path = Path(catalog_raw).expanduser() if catalog_raw else DEFAULT_CATALOG_PATH
     if catalog_raw and not catalog_path.exists():
         raise SettingsError(f"CATALOG_PATH: {catalog_raw} does not exist; give the folder of drama packs (*.toml)")
+    allow_raw = (get("FEEDS_ALLOW_PRIVATE") or "0").lower()
+    if allow_raw not in ("0", "1", "true", "false", "yes", "no"):
+        raise SettingsError(f"FEEDS_ALLOW_PRIVATE must be 1 or 0, got {get('FEEDS_ALLOW_PRIVATE')!r}")
+    poll_raw = get("FEEDS_POLL_SECONDS")
+    if poll_raw is not None and (not poll_raw.isascii() or not poll_raw.isdigit() or int(poll_raw) < 1):
+        raise SettingsError(f"FEEDS_POLL_SECONDS must be a whole number of seconds (1 or more), got {poll_raw!r}")
     return Settings(
+        feeds_allow_private=allow_raw in ("1", "true", "yes"),
+        feeds_poll_seconds=int(poll_raw) if poll_raw else None,
         catalog_path=catalog_path,
         token=token,
         database_path=database_path,

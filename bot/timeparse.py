@@ -44,10 +44,11 @@ def parse_local(text: str, zone_name: str, now: datetime, option: str = "start")
         back = first.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
         if back != naive:  # the gap: clocks jump over this time
             before, after = first.utcoffset(), second.utcoffset()
+            start, end = _gap(zone, second.astimezone(UTC), first.astimezone(UTC))
             raise InvalidInput(
-                f"`{option}`: {naive:%H:%M} does not exist on {naive:%d %B %Y} in {zone_name}: the clocks skip "
-                f"an hour for daylight saving time (UTC{_fmt(before)} → UTC{_fmt(after)}). Pick a time outside "
-                "the skipped hour."
+                f"`{option}`: {naive:%H:%M} does not exist on {naive:%d %B %Y} in {zone_name}: the clocks jump "
+                f"from {start:%H:%M} straight to {end:%H:%M} for daylight saving time (UTC{_fmt(before)} → "
+                f"UTC{_fmt(after)}). Pick a time before {start:%H:%M} or from {end:%H:%M} on."
             )
         note = (
             f"{naive:%H:%M} happens twice on {naive:%d %B %Y} in {zone_name} (the clocks go back an hour); "
@@ -60,6 +61,21 @@ def parse_local(text: str, zone_name: str, now: datetime, option: str = "start")
             f"(<t:{int(utc.timestamp())}:R>); give a time in the future."
         )
     return LocalTime(utc, note)
+
+
+def _gap(zone: zoneinfo.ZoneInfo, low: datetime, high: datetime) -> tuple[datetime, datetime]:
+    """The local wall-clock times the clocks jump from and to, for the transition between the UTC
+    instants `low` (still the old offset) and `high` (already the new one)."""
+    old = low.astimezone(zone).utcoffset()
+    lo, hi = int(low.timestamp()), int(high.timestamp())
+    while hi - lo > 1:
+        middle = (lo + hi) // 2
+        if datetime.fromtimestamp(middle, zone).utcoffset() == old:
+            lo = middle
+        else:
+            hi = middle
+    jump = datetime.fromtimestamp(hi, UTC)
+    return (jump + (old or timedelta())).replace(tzinfo=None), jump.astimezone(zone).replace(tzinfo=None)
 
 
 def _fmt(offset: timedelta | None) -> str:

@@ -35,13 +35,14 @@ def suggest(query: str, limit: int = 5) -> list[str]:
     return found[:limit]
 
 
-def resolve(name: str) -> str:
-    """The canonical IANA name for `name` (case-insensitive), or InvalidInput with suggestions."""
+def resolve(name: str, option: str = "name") -> str:
+    """The canonical IANA name for `name` (case-insensitive), or InvalidInput with suggestions that
+    names the command option `option` the user typed it in."""
     canonical = _by_folded().get(name.strip().replace(" ", "_").casefold())
     if canonical is not None:
         return canonical
     hints = suggest(name, 3)
     hint = f" Did you mean {', '.join(f'`{h}`' for h in hints)}?" if hints else ""
     raise InvalidInput(
-        f"`name`: {quote(name, 60)} is not an IANA time zone (like `Asia/Seoul` or `America/New_York`).{hint}"
+        f"`{option}`: {quote(name, 60)} is not an IANA time zone (like `Asia/Seoul` or `America/New_York`).{hint}"
     )

@@ -65,7 +65,7 @@ class WatchParty(
         found = self.bot.lookups.drama(drama).drama
         first, last = parse_episodes(episodes, found.episode_count, found.title)
         settings = await self.bot.guild_settings.get(guild.id)
-        zone = timezones.resolve(timezone) if timezone else settings.timezone
+        zone = timezones.resolve(timezone, "timezone") if timezone else settings.timezone
         when = parse_local(start, zone, self.bot.clock.now())
         offsets = parse_reminders(reminders if reminders is not None else settings.reminders)
         place = resolve_where(guild, where)
@@ -161,7 +161,7 @@ class WatchParty(
         if episodes is not None:
             first, last = parse_episodes(episodes, drama.episode_count, drama.title)
             after = after.with_(first_episode=first, last_episode=last)
-        zone = timezones.resolve(timezone) if timezone else before.timezone
+        zone = timezones.resolve(timezone, "timezone") if timezone else before.timezone
         note_text = ""
         if start is not None:
             when = parse_local(start, zone, self.bot.clock.now())

@@ -16,6 +16,7 @@ from typing import Any
 
 from bot.catalog.models import (
     BILLINGS,
+    TVMAZE_SOURCE,
     CastEntry,
     Catalog,
     Character,
@@ -214,6 +215,12 @@ def parse_pack(data: dict[str, Any], file: str) -> tuple[Drama | None, list[Pers
         source_id = e.str("source")
         if source_id and source_id not in sources:
             e.problem("source", f"{source_id!r} is not one of the pack's sources ({', '.join(sources) or 'none'})")
+        tvmaze_summary = e.str("tvmaze_summary", limit=LIMITS["synopsis"])
+        if tvmaze_summary and TVMAZE_SOURCE not in sources:
+            e.problem(
+                "tvmaze_summary",
+                f"needs a [[sources]] entry with id {TVMAZE_SOURCE!r} for its credit (CC BY-SA 4.0)",
+            )
         e.finish()
         if number is None:
             continue
@@ -232,7 +239,7 @@ def parse_pack(data: dict[str, Any], file: str) -> tuple[Drama | None, list[Pers
         except OverflowError:
             e.problem("air_date", f"{day.isoformat()!r} is out of range")
             continue
-        episodes[number] = Episode(number, air_at, is_release, title_e, synopsis, source_id)
+        episodes[number] = Episode(number, air_at, is_release, title_e, synopsis, source_id, tvmaze_summary)
     if count:
         missing = _missing(listed, count)
         if missing == [(1, count)]:

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 BILLINGS = ("main", "supporting", "guest")
+TVMAZE_SOURCE = "tvmaze"  # the sources id that credits episodes' tvmaze_summary
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +27,9 @@ class Episode:
     title: str = ""
     synopsis: str = ""
     source: str = ""
+    # Text from TVmaze (CC BY-SA 4.0), never mixed into our synopsis; credited by the pack's
+    # "tvmaze" source (see TVMAZE_SOURCE) and shown only when the episode has no synopsis of ours.
+    tvmaze_summary: str = ""
 
     def aired(self, now: datetime) -> bool:
         return now >= self.air_at

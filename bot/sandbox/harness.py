@@ -136,6 +136,7 @@ class Sandbox:
             token=SANDBOX_TOKEN,
             database_path=self.db_path,
             log_level="WARNING",
+            feeds_allow_private=True,  # the sandbox's feeds are on loopback
             api_base=self.server.api_base,
             gateway_url=self.server.gateway_url,
         )

@@ -28,6 +28,7 @@ class GuildSettings:
     thread_archive_minutes: int = 1440  # Discord allows 60, 1440, 4320, 10080
     members_open_threads: bool = True  # members may open an aired episode's thread with /discuss
     reminders: str = "1h"  # default watch party reminders, e.g. "1d,1h,10m"
+    feed_interval_minutes: int = 15  # how often feeds are polled (at least 5)
 
     def channel_id(self, kind: str) -> int | None:
         if kind not in CHANNEL_KINDS:

@@ -9,7 +9,7 @@ from datetime import datetime
 import discord
 
 from bot.catalog import Catalog, Character, Drama, Episode, Person
-from bot.catalog.models import Role
+from bot.catalog.models import TVMAZE_SOURCE, Role
 from bot.spoilers import shield
 from bot.ui.help import COLOUR
 
@@ -47,8 +47,11 @@ def recap_embed(
 ) -> discord.Embed:
     title = f"{drama.title} · Episode {episode.number}" + (f" · {episode.title}" if episode.title else "")
     embed = discord.Embed(title=title, colour=COLOUR)
-    if episode.synopsis:
-        embed.description = shield(episode.synopsis, plain=plain)
+    # Our own synopsis first; TVmaze's summary (CC BY-SA, credited below) only when we have none.
+    borrowed = drama.sources.get(TVMAZE_SOURCE) if not episode.synopsis and episode.tvmaze_summary else None
+    text = episode.tvmaze_summary if borrowed is not None else episode.synopsis
+    if text:
+        embed.description = shield(text, plain=plain)
     else:
         embed.description = "No synopsis for this episode yet."
     embed.add_field(
@@ -61,8 +64,12 @@ def recap_embed(
     )
     if thread_id:
         embed.add_field(name="Discussion", value=f"<#{thread_id}>", inline=False)
-    footer = f"Synopsis: {_attribution(drama, episode)}"
-    if episode.synopsis and not plain:
+    if borrowed is not None:
+        credit = borrowed.attribution or f"{borrowed.name} ({borrowed.licence})"
+        footer = f"Synopsis: {credit}" + (f" · {borrowed.url}" if borrowed.url else "")
+    else:
+        footer = f"Synopsis: {_attribution(drama, episode)}"
+    if text and not plain:
         footer += " · spoilers hidden: click to reveal"
     embed.set_footer(text=footer)
     return embed

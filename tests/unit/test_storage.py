@@ -257,6 +257,7 @@ def test_setting_names_are_the_declared_fields() -> None:
         "thread_archive_minutes",
         "members_open_threads",
         "reminders",
+        "feed_interval_minutes",
     ]
 
 

@@ -1,0 +1,40 @@
+"""Matching recap titles to (drama, episodes): "Queen of Tears: Episodes 3-4", "… Episode 16 (Final)"."""
+
+from __future__ import annotations
+
+import re
+
+from bot.catalog import Drama
+from bot.lookups import Lookups
+
+_EPISODES = re.compile(
+    r"(?P<show>.+?)[\s:,|\-–—]+(?:episodes?|eps?\.?|e)\s*(?P<a>\d{1,4})"
+    r"(?:\s*(?:-|–|—|&|\+|and|to|,)\s*(?:episode\s*|ep\.?\s*)?(?P<b>\d{1,4}))?(?!\d)",
+    re.IGNORECASE,
+)
+_PREFIX = re.compile(r"^\s*(?:recap|review|\[[^\]]*\])\s*[:\-–—]?\s*", re.IGNORECASE)
+MAX_SPAN = 8
+
+
+def match_title(title: str, lookups: Lookups, only: Drama | None = None) -> tuple[Drama, int, int] | None:
+    found = _EPISODES.search(title)
+    if not found:
+        return None
+    show = _PREFIX.sub("", found.group("show")).strip(" \"'“”‘’")
+    first = int(found.group("a"))
+    last = int(found.group("b") or first)
+    if not show or last < first or last - first >= MAX_SPAN:
+        return None
+    if only is not None and show.casefold() in (only.title.casefold(), only.slug, *map(str.casefold, only.aliases)):
+        drama = only
+    else:
+        # Exact or normalised names and aliases only: a fuzzy guess could post a recap of another show.
+        hits = lookups.index.dramas.lookup(show, limit=2)
+        if len(hits) != 1 or hits[0].how == "fuzzy":
+            return None
+        drama = lookups.catalog.dramas[hits[0].target[1]]
+    if only is not None and drama.slug != only.slug:
+        return None
+    if first < 1 or last > drama.episode_count:
+        return None
+    return drama, first, last

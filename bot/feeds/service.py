@@ -1,0 +1,325 @@
+"""Polling recap feeds and posting new items exactly once.
+
+Each feed is one perpetual job: it polls, then asks to run again after the feed's interval (or
+its backoff after a failure). The first poll of a new feed only records what exists. A new item
+that matches an episode is *claimed* in SQLite (with everything needed to post it) before any
+post, and marked sent with the message id after; the post carries a deterministic nonce, so a
+resend after a crash is recognised by Discord instead of duplicated. On start, claimed-but-unsent
+items are sent again with the same nonce. No duplicates and no losses across crashes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import discord
+
+from bot.catalog import Drama
+from bot.discussions import nonce
+from bot.errors import permission_for_forbidden
+from bot.feeds.fetch import Fetcher, FetchError, check_url
+from bot.feeds.match import match_title
+from bot.feeds.parse import ParseError, excerpt, parse
+from bot.scheduling import RetryLater
+from bot.storage.feeds import Feed, FeedsRepo, Item, RecapLinksRepo
+from bot.storage.jobs import Job
+from bot.ui.feeds import feed_item_embed, source_name
+
+log = logging.getLogger(__name__)
+
+POLL = "feed.poll"
+RECOVER = "feed.recover"
+MAX_FAILURES = 5
+BACKOFF_CAP = timedelta(hours=6)
+
+
+@dataclass(frozen=True)
+class PollOutcome:
+    status: str  # "new" | "not modified" | "primed" | "failed" | "disabled"
+    new: int = 0
+    posted: int = 0
+    unmatched: int = 0
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Preview:
+    title: str
+    link: str
+    match: tuple[Drama, int, int] | None
+
+
+class Feeds:
+    def __init__(self, bot: Any) -> None:
+        self.bot = bot
+        self.repo = FeedsRepo(bot.db)
+        self.links = RecapLinksRepo(bot.db)
+        self.fetcher = Fetcher(allow_private=bot.settings.feeds_allow_private)
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    def register(self) -> None:
+        scheduler = self.bot.scheduler
+        scheduler.register(POLL, self.run_job, grace=timedelta(days=3650))  # a late poll is still a poll
+        scheduler.register(RECOVER, self.recover_job, grace=timedelta(days=3650))
+
+    async def start(self) -> None:
+        """At start: resend what a crash left claimed (once ready), and make sure every active feed polls."""
+        await self.bot.scheduler.schedule(RECOVER, {}, self.bot.clock.now(), dedupe_key="feeds:recover")
+        for feed in await self.repo.active():
+            await self._schedule(feed, self.bot.clock.now())
+
+    async def close(self) -> None:
+        await self.fetcher.close()
+
+    # -- feeds ----------------------------------------------------------------------------------
+    async def interval(self, guild_id: int) -> timedelta:
+        if self.bot.settings.feeds_poll_seconds:
+            return timedelta(seconds=self.bot.settings.feeds_poll_seconds)
+        settings = await self.bot.guild_settings.get(guild_id)
+        return timedelta(minutes=max(5, settings.feed_interval_minutes))
+
+    async def _schedule(self, feed: Feed, due: datetime) -> None:
+        await self.bot.scheduler.ensure(POLL, {"feed_id": feed.id}, due, dedupe_key=f"feed:{feed.id}")
+
+    async def add(
+        self, guild_id: int, url: str, drama: str | None, channel_id: int | None, user_id: int
+    ) -> tuple[Feed, bool]:
+        """Add (or re-enable) a feed; its first poll runs now and posts nothing. Returns (feed, re-enabled)."""
+        await check_url(url, self.fetcher.allow_private)
+        existing = await self.repo.by_url(guild_id, url)
+        if existing is not None:
+            if existing.state == "disabled":
+                await self.repo.enable(existing.id)
+                feed = await self.repo.get(existing.id)
+                assert feed is not None
+                return feed, True
+            return existing, False
+        return await self.repo.add(guild_id, url, drama, channel_id, user_id), False
+
+    async def first_poll(self, feed: Feed) -> PollOutcome:
+        """Poll now (a new feed's first poll records what exists), then schedule the next one."""
+        outcome = await self.poll(feed)
+        refreshed = await self.repo.get(feed.id)
+        if refreshed is not None and refreshed.state == "active":
+            await self._schedule(refreshed, refreshed.next_poll or self.bot.clock.now())
+        return outcome
+
+    async def remove(self, feed: Feed) -> None:
+        await self.bot.scheduler.cancel_key(f"feed:{feed.id}")
+        await self.repo.remove(feed.id)
+
+    # -- polling --------------------------------------------------------------------------------
+    async def run_job(self, job: Job) -> None:
+        feed = await self.repo.get(job.payload["feed_id"])
+        if feed is None or feed.state != "active":
+            return  # removed or disabled: the job ends
+        try:
+            outcome = await self.poll(feed)
+        except Exception as error:  # a bug must not stop the feed silently: count it as a failure
+            log.exception("feed %d: unexpected error while polling", feed.id)
+            outcome = await self._failed(
+                feed, f"internal error ({type(error).__name__})", False, await self.interval(feed.guild_id)
+            )
+        if outcome.status == "disabled":
+            return
+        refreshed = await self.repo.get(feed.id)
+        if refreshed is not None and refreshed.next_poll is not None:
+            raise RetryLater(max(refreshed.next_poll - self.bot.clock.now(), timedelta(seconds=1)), "next poll")
+
+    async def poll(self, feed: Feed) -> PollOutcome:
+        lock = self._locks.setdefault(feed.id, asyncio.Lock())
+        async with lock:
+            fresh = await self.repo.get(feed.id)  # another poll may have just run
+            if fresh is None or fresh.state != "active":
+                return PollOutcome("disabled")
+            return await self._poll(fresh)
+
+    async def _poll(self, feed: Feed) -> PollOutcome:
+        now = self.bot.clock.now()
+        interval = await self.interval(feed.guild_id)
+        try:
+            result = await self.fetcher.fetch(feed.url, feed.etag, feed.last_modified)
+            if result.status == 304:
+                await self.repo.not_modified(feed.id, now, now + interval)
+                return PollOutcome("not modified")
+            title, entries = await parse(result.body)
+        except (FetchError, ParseError) as error:
+            return await self._failed(feed, str(error), getattr(error, "permanent", False), interval)
+        only = self.bot.catalog.dramas.get(feed.drama) if feed.drama else None
+        keys = [e.key for e in entries]
+        known = await self.repo.known_keys(feed.id, keys)
+        new = unmatched = 0
+        for entry in reversed(entries):  # oldest first, as feeds list newest first
+            if entry.key in known:
+                continue
+            new += 1
+            if not feed.primed:
+                await self.repo.record(
+                    Item(
+                        feed.id,
+                        entry.key,
+                        "seen",
+                        entry.title,
+                        entry.link,
+                        entry.author,
+                        entry.published,
+                        "",
+                        None,
+                        None,
+                        None,
+                    )
+                )
+                continue
+            matched = match_title(entry.title, self.bot.lookups, only)
+            if matched is None:
+                unmatched += 1
+                await self.repo.record(
+                    Item(
+                        feed.id,
+                        entry.key,
+                        "skipped",
+                        entry.title,
+                        entry.link,
+                        entry.author,
+                        entry.published,
+                        "",
+                        None,
+                        None,
+                        None,
+                    )
+                )
+                continue
+            drama, first, last = matched
+            item = Item(
+                feed.id,
+                entry.key,
+                "claimed",
+                entry.title,
+                entry.link,
+                entry.author,
+                entry.published,
+                excerpt(entry.summary),
+                drama.slug,
+                first,
+                last,
+            )
+            if await self.repo.record(item) and entry.link:
+                for episode in range(first, last + 1):
+                    await self.links.add(
+                        feed.guild_id,
+                        drama.slug,
+                        episode,
+                        entry.link,
+                        entry.title or drama.title,
+                        title or source_name(feed.url),
+                    )
+        await self.repo.succeeded(
+            feed.id,
+            title=title,
+            etag=result.etag,
+            last_modified=result.last_modified,
+            now=now,
+            next_poll=now + interval,
+        )
+        if not feed.primed:
+            return PollOutcome("primed", new=new)
+        posted = await self.deliver(feed.id)
+        return PollOutcome("new", new=new, posted=posted, unmatched=unmatched)
+
+    async def _failed(self, feed: Feed, error: str, permanent: bool, interval: timedelta) -> PollOutcome:
+        now = self.bot.clock.now()
+        delay = min(interval * (2**feed.failures), BACKOFF_CAP)
+        failures = await self.repo.failed(feed.id, error, now, now + delay)
+        log.warning("feed %d (%s) failed (%d in a row): %s", feed.id, feed.url, failures, error)
+        if permanent or failures >= MAX_FAILURES:
+            reason = error if permanent else f"{failures} failures in a row; the last: {error}"
+            await self.repo.disable(feed.id, reason)
+            guild = self.bot.get_guild(feed.guild_id)
+            if guild is not None:
+                await self.bot.discussions.notify_mods(
+                    guild,
+                    f"feed:{feed.id}:disabled",
+                    f"I stopped polling the feed {feed.url} ({reason}). When it works again, run "
+                    f"`/feeds add url:{feed.url}` to turn it back on.",
+                )
+            return PollOutcome("disabled", error=error)
+        return PollOutcome("failed", error=error)
+
+    # -- posting --------------------------------------------------------------------------------
+    async def recover_job(self, job: Job) -> None:
+        sent = await self.deliver(None)
+        if sent:
+            log.info("resent %d feed item(s) left claimed by a stop", sent)
+
+    async def deliver(self, feed_id: int | None) -> int:
+        """Send every claimed, unsent item (of one feed, or all); returns how many were sent."""
+        sent = 0
+        feeds: dict[int, Feed | None] = {}
+        for item in await self.repo.claimed(feed_id):
+            if item.feed_id not in feeds:
+                feeds[item.feed_id] = await self.repo.get(item.feed_id)
+            feed = feeds[item.feed_id]
+            if feed is None:
+                continue
+            if await self._send(feed, item):
+                sent += 1
+        return sent
+
+    async def _target(self, feed: Feed, item: Item) -> int | None:
+        if item.drama and item.first_ep:
+            thread = (await self.bot.discussions.thread_links(feed.guild_id, item.drama)).get(item.first_ep)
+            if thread:
+                return thread
+        if feed.channel_id:
+            return feed.channel_id
+        settings = await self.bot.guild_settings.get(feed.guild_id)
+        return settings.recaps_channel_id
+
+    async def _send(self, feed: Feed, item: Item) -> bool:
+        drama = self.bot.catalog.dramas.get(item.drama or "")
+        target = await self._target(feed, item)
+        guild = self.bot.get_guild(feed.guild_id)
+        if target is None:
+            if guild is not None:
+                await self.bot.discussions.notify_mods(
+                    guild,
+                    "feeds:no-channel",
+                    "New recaps are waiting but there is nowhere to post them: set `/settings channel kind:recaps` "
+                    "or give the feed a channel.",
+                )
+            return False
+        embed = feed_item_embed(item, drama, feed.title or source_name(feed.url))
+        channel = self.bot.get_partial_messageable(target)
+        try:
+            message = await channel.send(embed=embed, nonce=nonce("feed", feed.id, item.key))
+        except discord.NotFound:
+            if target != feed.channel_id and feed.channel_id:  # the thread is gone: post in the channel
+                message = await self.bot.get_partial_messageable(feed.channel_id).send(
+                    embed=embed, nonce=nonce("feed", feed.id, item.key, "channel")
+                )
+            else:
+                log.warning("feed %d: channel %s is gone; item kept for later", feed.id, target)
+                return False
+        except discord.Forbidden as error:
+            if guild is not None:
+                missing = permission_for_forbidden(error)
+                await self.bot.discussions.notify_mods(
+                    guild,
+                    f"feeds:forbidden:{target}",
+                    f"I can't post new recaps in <#{target}>: I need **{missing.permission}** there. "
+                    "They wait and go out once I can.",
+                )
+            return False
+        await self.repo.mark_sent(feed.id, item.key, message.id)
+        return True
+
+    # -- /feeds test ----------------------------------------------------------------------------
+    async def preview(self, url: str, drama: Drama | None) -> tuple[str | None, list[Preview]]:
+        """Fetch once and show what would be matched; posts nothing, stores nothing."""
+        result = await self.fetcher.fetch(url)
+        title, entries = await parse(result.body)
+        return title, [Preview(e.title, e.link, match_title(e.title, self.bot.lookups, drama)) for e in entries]

@@ -1,0 +1,270 @@
+"""Recap feeds, their items, and the recap links shown by /recap."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot.storage.database import Database
+from bot.storage.jobs import from_ms, to_ms
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+@dataclass(frozen=True)
+class Feed:
+    id: int
+    guild_id: int
+    url: str
+    drama: str | None
+    channel_id: int | None
+    title: str | None
+    etag: str | None
+    last_modified: str | None
+    state: str
+    disabled_reason: str | None
+    failures: int
+    primed: bool
+    last_success: datetime | None
+    last_error: str | None
+    next_poll: datetime | None
+    items_posted: int
+    items_unmatched: int
+
+
+@dataclass(frozen=True)
+class Item:
+    feed_id: int
+    key: str
+    state: str
+    title: str
+    link: str
+    author: str
+    published: datetime | None
+    excerpt: str
+    drama: str | None
+    first_ep: int | None
+    last_ep: int | None
+
+
+_FEED = (
+    "id, guild_id, url, drama, channel_id, title, etag, last_modified, state, disabled_reason, failures, primed, "
+    "last_success, last_error, next_poll, items_posted, items_unmatched"
+)
+
+
+def _feed(row: Any) -> Feed:
+    return Feed(
+        row["id"],
+        row["guild_id"],
+        row["url"],
+        row["drama"],
+        row["channel_id"],
+        row["title"],
+        row["etag"],
+        row["last_modified"],
+        row["state"],
+        row["disabled_reason"],
+        row["failures"],
+        bool(row["primed"]),
+        from_ms(row["last_success"]) if row["last_success"] else None,
+        row["last_error"],
+        from_ms(row["next_poll"]) if row["next_poll"] else None,
+        row["items_posted"],
+        row["items_unmatched"],
+    )
+
+
+def _item(row: Any) -> Item:
+    return Item(
+        row["feed_id"],
+        row["item_key"],
+        row["state"],
+        row["title"],
+        row["link"],
+        row["author"],
+        from_ms(row["published"]) if row["published"] else None,
+        row["excerpt"],
+        row["drama"],
+        row["first_ep"],
+        row["last_ep"],
+    )
+
+
+class FeedsRepo:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def add(self, guild_id: int, url: str, drama: str | None, channel_id: int | None, user_id: int) -> Feed:
+        feed_id = await self._db.execute(
+            "INSERT INTO feeds (guild_id, url, drama, channel_id, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (guild_id, url, drama, channel_id, user_id, _now_ms()),
+        )
+        feed = await self.get(feed_id)
+        assert feed is not None
+        return feed
+
+    async def get(self, feed_id: int) -> Feed | None:
+        row = await self._db.fetchone(
+            "SELECT id, guild_id, url, drama, channel_id, title, etag, last_modified, state, disabled_reason, "
+            "failures, primed, last_success, last_error, next_poll, items_posted, items_unmatched "
+            "FROM feeds WHERE id = ?",
+            (feed_id,),
+        )
+        return _feed(row) if row else None
+
+    async def by_url(self, guild_id: int, url: str) -> Feed | None:
+        row = await self._db.fetchone("SELECT id FROM feeds WHERE guild_id = ? AND url = ?", (guild_id, url))
+        return await self.get(row["id"]) if row else None
+
+    async def for_guild(self, guild_id: int) -> list[Feed]:
+        rows = await self._db.fetchall(
+            "SELECT id, guild_id, url, drama, channel_id, title, etag, last_modified, state, disabled_reason, "
+            "failures, primed, last_success, last_error, next_poll, items_posted, items_unmatched "
+            "FROM feeds WHERE guild_id = ? ORDER BY id",
+            (guild_id,),
+        )
+        return [_feed(r) for r in rows]
+
+    async def active(self) -> list[Feed]:
+        rows = await self._db.fetchall(
+            "SELECT id, guild_id, url, drama, channel_id, title, etag, last_modified, state, disabled_reason, "
+            "failures, primed, last_success, last_error, next_poll, items_posted, items_unmatched "
+            "FROM feeds WHERE state = 'active' ORDER BY id"
+        )
+        return [_feed(r) for r in rows]
+
+    async def remove(self, feed_id: int) -> None:
+        await self._db.execute("DELETE FROM feeds WHERE id = ?", (feed_id,))
+
+    async def succeeded(
+        self,
+        feed_id: int,
+        *,
+        title: str | None,
+        etag: str | None,
+        last_modified: str | None,
+        now: datetime,
+        next_poll: datetime,
+    ) -> None:
+        await self._db.execute(
+            "UPDATE feeds SET title = COALESCE(?, title), etag = ?, last_modified = ?, failures = 0, primed = 1, "
+            "last_success = ?, next_poll = ? WHERE id = ?",
+            (title, etag, last_modified, to_ms(now), to_ms(next_poll), feed_id),
+        )
+
+    async def not_modified(self, feed_id: int, now: datetime, next_poll: datetime) -> None:
+        await self._db.execute(
+            "UPDATE feeds SET failures = 0, last_success = ?, next_poll = ? WHERE id = ?",
+            (to_ms(now), to_ms(next_poll), feed_id),
+        )
+
+    async def failed(self, feed_id: int, error: str, now: datetime, next_poll: datetime | None) -> int:
+        """Record a failure; returns the number of consecutive failures."""
+        await self._db.execute(
+            "UPDATE feeds SET failures = failures + 1, last_error = ?, last_error_at = ?, next_poll = ? WHERE id = ?",
+            (error, to_ms(now), to_ms(next_poll) if next_poll else None, feed_id),
+        )
+        row = await self._db.fetchone("SELECT failures FROM feeds WHERE id = ?", (feed_id,))
+        return int(row["failures"]) if row else 0
+
+    async def disable(self, feed_id: int, reason: str) -> None:
+        await self._db.execute(
+            "UPDATE feeds SET state = 'disabled', disabled_reason = ?, next_poll = NULL WHERE id = ?", (reason, feed_id)
+        )
+
+    async def enable(self, feed_id: int) -> None:
+        await self._db.execute(
+            "UPDATE feeds SET state = 'active', disabled_reason = NULL, failures = 0 WHERE id = ?", (feed_id,)
+        )
+
+    # -- items ----------------------------------------------------------------------------------
+    async def known_keys(self, feed_id: int, keys: list[str]) -> set[str]:
+        found: set[str] = set()
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            marks = ",".join("?" for _ in chunk)
+            rows = await self._db.fetchall(
+                f"SELECT item_key FROM feed_items WHERE feed_id = ? AND item_key IN ({marks})",  # noqa: S608
+                (feed_id, *chunk),
+            )
+            found.update(r["item_key"] for r in rows)
+        return found
+
+    async def record(self, item: Item) -> bool:
+        """Insert an item once (any state); False when it was already known."""
+        changed = await self._db.execute(
+            "INSERT INTO feed_items (feed_id, item_key, state, title, link, author, published, excerpt, drama, "
+            "first_ep, last_ep, claimed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (feed_id, item_key) DO NOTHING",
+            (
+                item.feed_id,
+                item.key,
+                item.state,
+                item.title,
+                item.link,
+                item.author,
+                to_ms(item.published) if item.published else None,
+                item.excerpt,
+                item.drama,
+                item.first_ep,
+                item.last_ep,
+                _now_ms() if item.state == "claimed" else None,
+            ),
+        )
+        if changed and item.state == "skipped":
+            await self._db.execute(
+                "UPDATE feeds SET items_unmatched = items_unmatched + 1 WHERE id = ?", (item.feed_id,)
+            )
+        return changed > 0
+
+    async def claimed(self, feed_id: int | None = None) -> list[Item]:
+        """Items claimed but not yet sent (all feeds, or one), oldest first."""
+        rows = await self._db.fetchall(
+            "SELECT feed_id, item_key, state, title, link, author, published, excerpt, drama, first_ep, last_ep "
+            "FROM feed_items WHERE state = 'claimed' AND (? IS NULL OR feed_id = ?) "
+            "ORDER BY claimed_at, published, item_key",
+            (feed_id, feed_id),
+        )
+        return [_item(r) for r in rows]
+
+    async def mark_sent(self, feed_id: int, key: str, message_id: int | None) -> None:
+        async with self._db.transaction():
+            changed = await self._db.execute(
+                "UPDATE feed_items SET state = 'sent', message_id = ?, sent_at = ? "
+                "WHERE feed_id = ? AND item_key = ? AND state = 'claimed'",
+                (message_id, _now_ms(), feed_id, key),
+            )
+            if changed:
+                await self._db.execute("UPDATE feeds SET items_posted = items_posted + 1 WHERE id = ?", (feed_id,))
+
+    async def sent_count(self, feed_id: int) -> int:
+        row = await self._db.fetchone(
+            "SELECT COUNT(*) AS n FROM feed_items WHERE feed_id = ? AND state = 'sent'", (feed_id,)
+        )
+        return int(row["n"]) if row else 0
+
+
+class RecapLinksRepo:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def add(self, guild_id: int, drama: str, episode: int, url: str, title: str, source: str) -> None:
+        await self._db.execute(
+            "INSERT INTO recap_links (guild_id, drama, episode, url, title, source, added_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            (guild_id, drama, episode, url, title, source, _now_ms()),
+        )
+
+    async def for_episode(self, guild_id: int, drama: str, episode: int, limit: int = 10) -> list[tuple[str, str, str]]:
+        """(title, url, source), oldest first."""
+        rows = await self._db.fetchall(
+            "SELECT title, url, source FROM recap_links WHERE guild_id = ? AND drama = ? AND episode = ? "
+            "ORDER BY added_at LIMIT ?",
+            (guild_id, drama, episode, limit),
+        )
+        return [(r["title"], r["url"], r["source"]) for r in rows]

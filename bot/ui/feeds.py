@@ -1,0 +1,54 @@
+"""Feed posts and the /feeds status lines."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import discord
+
+from bot.catalog import Drama
+from bot.spoilers import spoiler
+from bot.storage.feeds import Feed, Item
+from bot.ui.help import COLOUR
+
+
+def source_name(url: str) -> str:
+    host = urlsplit(url).hostname or url
+    return host.removeprefix("www.")
+
+
+def episodes_label(item: Item) -> str:
+    if item.first_ep == item.last_ep:
+        return f"Episode {item.first_ep}"
+    return f"Episodes {item.first_ep}–{item.last_ep}"
+
+
+def feed_item_embed(item: Item, drama: Drama | None, source: str) -> discord.Embed:
+    """Title, link, author, date, source and a short excerpt behind spoiler bars — never the article."""
+    title = discord.utils.escape_markdown(item.title or "New recap")[:256]
+    embed = discord.Embed(title=title, url=item.link or None, colour=COLOUR, timestamp=item.published)
+    if item.excerpt:
+        embed.description = spoiler(discord.utils.escape_markdown(item.excerpt))
+    if item.author:
+        embed.set_author(name=item.author[:256])
+    show = f"{drama.title} · " if drama else ""
+    embed.set_footer(text=f"{show}{episodes_label(item)} · {source}"[:2048])
+    return embed
+
+
+def feed_status(feed: Feed) -> str:
+    lines = [f"**#{feed.id}** {feed.url}" + (f" (only {feed.drama})" if feed.drama else "")]
+    if feed.state == "disabled":
+        lines.append(f"⛔ disabled: {feed.disabled_reason}. `/feeds add` the same URL turns it back on.")
+    else:
+        if feed.last_success:
+            lines.append(f"last success {discord.utils.format_dt(feed.last_success, 'R')}")
+        if feed.failures:
+            lines.append(f"⚠️ {feed.failures} failure(s) in a row; last error: {feed.last_error}")
+        if feed.next_poll:
+            lines.append(f"next poll {discord.utils.format_dt(feed.next_poll, 'R')}")
+        if not feed.primed:
+            lines.append("first poll pending (it records what exists and posts nothing)")
+    where = f"<#{feed.channel_id}>" if feed.channel_id else "the episode thread, else the recaps channel"
+    lines.append(f"posted {feed.items_posted} · unmatched {feed.items_unmatched} · posts to {where}")
+    return " · ".join(lines[:1]) + "\n" + " · ".join(lines[1:])
