@@ -14,7 +14,15 @@ from bot.errors import NotFound
 from bot.lookups import target_value
 from bot.spoilers import may_show_plain
 from bot.text import quote
-from bot.ui.catalog import character_embed, drama_embed, drama_pages, not_aired_text, person_embed, recap_embed
+from bot.ui.catalog import (
+    character_embed,
+    drama_embed,
+    drama_pages,
+    not_aired_text,
+    person_embed,
+    recap_embed,
+    recap_link_line,
+)
 from bot.ui.views import ReportingItem
 
 
@@ -156,6 +164,14 @@ class Lookups(commands.Cog):
             await self.bot.discussions.thread_links(interaction.guild_id, found.slug) if interaction.guild_id else {}
         )
         thread_id = threads.get(ep.number)
+        links = (
+            [
+                recap_link_line(*link)
+                for link in await self.bot.feeds.links.for_episode(interaction.guild_id, found.slug, ep.number)
+            ]
+            if interaction.guild_id
+            else []
+        )
         plain = may_show_plain(
             episode=ep.number,
             watched=watched,
@@ -166,7 +182,9 @@ class Lookups(commands.Cog):
             f"(Showing **{found.title}** for “{quote(resolved.guessed_from, 60)}”.)" if resolved.guessed_from else None
         )
         await interaction.response.send_message(
-            content, embed=recap_embed(found, ep, plain=plain, thread_id=thread_id), ephemeral=private
+            content,
+            embed=recap_embed(found, ep, plain=plain, thread_id=thread_id, recap_links=links),
+            ephemeral=private,
         )
 
     @recap.autocomplete("drama")

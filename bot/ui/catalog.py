@@ -75,6 +75,12 @@ def recap_embed(
     return embed
 
 
+def recap_link_line(title: str, url: str, source: str) -> str:
+    """A recap link for /recap: the title (no plot beyond what the headline says) and its source."""
+    safe = discord.utils.escape_markdown(title).replace("[", "(").replace("]", ")")[:150]
+    return f"[{safe}]({url}) — {discord.utils.escape_markdown(source)[:60]}"
+
+
 def not_aired_text(drama: Drama, episode: Episode) -> str:
     verb = "is released" if episode.is_release else "airs"
     return f"{drama.title} episode {episode.number} {verb} {when(episode, drama.timezone)}: no synopsis before then."

@@ -16,7 +16,14 @@ async def test_connects_identifies_and_syncs_commands(sandbox: Sandbox) -> None:
     settings = next(c for c in sandbox.world.commands if c["name"] == "settings")
     # Moderator commands are hidden from members by default (Manage Server).
     assert settings["default_member_permissions"] == str(1 << 5)
-    assert {o["name"] for o in settings["options"]} == {"show", "channel", "modrole", "timezone", "threads", "reminders"}
+    assert {o["name"] for o in settings["options"]} == {
+        "show",
+        "channel",
+        "modrole",
+        "timezone",
+        "threads",
+        "reminders",
+    }
     guild = sandbox.bot.get_guild(sandbox.world.guild_id)
     assert guild is not None and guild.name == "Drama Club"
     assert {c.name for c in guild.text_channels} >= {"general", "recaps", "discussions", "mods"}
