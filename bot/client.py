@@ -15,6 +15,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.catalog import Catalog, CatalogIndex, load_catalog_or_raise
+from bot.community import Community
 from bot.discussions import Discussions
 from bot.errors import handle_interaction_error
 from bot.feeds.service import Feeds
@@ -99,6 +100,7 @@ class Dramawatch(commands.Bot):
         self.discussions: Discussions
         self.watchparties: WatchParties
         self.feeds: Feeds
+        self.community: Community
         self.db: Database | None = None
         self.guild_settings: GuildSettingsRepo
         self.scheduler: Scheduler
@@ -117,6 +119,7 @@ class Dramawatch(commands.Bot):
         self.discussions = Discussions(self)
         self.watchparties = WatchParties(self)
         self.feeds = Feeds(self)
+        self.community = Community(self)
         log.info("catalog: %d drama(s) from %s", len(catalog), self.settings.catalog_path)
         self.scheduler = Scheduler(JobsRepo(self.db), self.clock)
         for name in self._extensions:

@@ -19,9 +19,11 @@ SECTIONS = {  # cog name -> help section, in the order /help shows them
     "Progress": "Your progress (spoiler shield)",
     "Discuss": "Episode threads",
     "WatchParty": "Watch parties",
+    "Recaps": "Community recaps",
     "Help": "General",
     "Settings": "Server settings",
     "Follow": "Followed dramas",
+    "FeedsCog": "Recap feeds",
 }
 
 

@@ -23,6 +23,7 @@ from bot.ui.catalog import (
     recap_embed,
     recap_link_line,
 )
+from bot.ui.community import recap_lines
 from bot.ui.views import ReportingItem
 
 
@@ -172,6 +173,11 @@ class Lookups(commands.Cog):
             if interaction.guild_id
             else []
         )
+        community = (
+            recap_lines(await self.bot.community.repo.approved_for(interaction.guild_id, found.slug, ep.number))
+            if interaction.guild_id
+            else []
+        )
         plain = may_show_plain(
             episode=ep.number,
             watched=watched,
@@ -183,7 +189,7 @@ class Lookups(commands.Cog):
         )
         await interaction.response.send_message(
             content,
-            embed=recap_embed(found, ep, plain=plain, thread_id=thread_id, recap_links=links),
+            embed=recap_embed(found, ep, plain=plain, thread_id=thread_id, recap_links=links, community=community),
             ephemeral=private,
         )
 

@@ -36,6 +36,7 @@ _INTERACTION_TASKS = (
     "discord-ui-view-dispatch",
     "discord-ui-dynamic-item",
     "discord-ui-modal-dispatch",
+    "discord.py: on_app_command_completion",  # listeners that still answer the interaction (follow-ups)
 )
 
 META_HELP = """\
@@ -53,6 +54,7 @@ Meta lines:
   :threads   :events   :now
   :fail METHOD PATH-GLOB STATUS [COUNT]   make matching REST calls fail (e.g. :fail POST /channels/* 403)
   :fail clear | :fail reconnect | :fail drop   clear faults, force a gateway RESUME, drop the socket
+  :dms on|off                    whether you accept DMs from the bot; :dm [NAME] shows the bot's DMs
   :restart                      restart the bot over the same database
   :help                         this text"""
 
@@ -598,6 +600,18 @@ class Sandbox:
             return {"result": {"events": list(world.events.values())}}
         if word == "fail":
             return {"result": await self._fail(rest)}
+        if word == "dms":
+            if rest.lower() not in ("on", "off"):
+                raise LineError("use :dms on or :dms off (whether the current user accepts DMs from the bot)")
+            (world.dms_closed.discard if rest.lower() == "on" else world.dms_closed.add)(self.user_id)
+            return {"result": {"user": world.users[self.user_id]["username"], "dms": rest.lower()}}
+        if word == "dm":
+            user_id = world.user_id(rest) if rest else self.user_id
+            channel = next(
+                (c for c in world.dms.values() if user_id and int(c["recipients"][0]["id"]) == user_id), None
+            )
+            messages = [self._message_summary(m) for m in world.messages.get(int(channel["id"]), [])] if channel else []
+            return {"result": {"user": world.users[user_id]["username"] if user_id else rest, "messages": messages}}
         if word == "restart":
             await self.restart_bot()
             return {"result": {"restarted": True}}

@@ -330,7 +330,10 @@ class SandboxServer:
 
     # -- helpers ------------------------------------------------------------------------------
     def _channel(self, params: dict[str, str]) -> dict[str, Any] | None:
-        return self.world.channels.get(int(params["channel_id"])) if params["channel_id"].isdigit() else None
+        if not params["channel_id"].isdigit():
+            return None
+        channel_id = int(params["channel_id"])
+        return self.world.channels.get(channel_id) or self.world.dms.get(channel_id)
 
     def _interaction_by_token(self, token: str) -> InteractionRecord | None:
         for record in self.world.interactions.values():
@@ -620,6 +623,8 @@ class SandboxServer:
             return error_response(404)
         if channel["type"] in (FORUM, 2):
             return error_response(400, 50008, "Cannot send messages in a non-text channel")
+        if channel["type"] == 1 and int(channel["recipients"][0]["id"]) in self.world.dms_closed:
+            return error_response(403, 50007, "Cannot send messages to this user")
         body = body or {}
         nonce = body.get("nonce")
         if nonce is not None and body.get("enforce_nonce"):
@@ -841,6 +846,26 @@ class SandboxServer:
         del self.world.events[int(event["id"])]
         await self.dispatch("GUILD_SCHEDULED_EVENT_DELETE", event)
         return web.Response(status=204)
+
+    async def op_get_user(self, request, params, body, files):  # noqa: ANN001
+        raw = params["user_id"]
+        user = self.world.users.get(int(raw)) if raw.isdigit() else None
+        return json_response(user) if user else error_response(404, 10013, "Unknown User")
+
+    # -- direct messages ----------------------------------------------------------------------------
+    async def op_create_dm(self, request, params, body, files):  # noqa: ANN001
+        recipient = str((body or {}).get("recipient_id", ""))
+        user = self.world.users.get(int(recipient)) if recipient.isdigit() else None
+        if user is None:
+            return error_response(400, 50033, "Invalid Recipients")
+        for channel in self.world.dms.values():
+            if channel["recipients"][0]["id"] == user["id"]:
+                return json_response(channel)
+        channel_id = self.world.snowflake()
+        channel = {"id": str(channel_id), "type": 1, "recipients": [user], "last_message_id": None, "flags": 0}
+        self.world.dms[channel_id] = channel
+        self.world.messages[channel_id] = []
+        return json_response(channel)
 
     # -- guild --------------------------------------------------------------------------------------
     async def op_get_guild(self, request, params, body, files):  # noqa: ANN001

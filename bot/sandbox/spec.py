@@ -39,7 +39,9 @@ def _drop_media_channel_type(body: Any) -> Any:
     return body
 
 
-SNOWFLAKE_KEYS = frozenset({"id", "channel_id", "guild_id", "message_id", "users", "roles", "applied_tags"})
+SNOWFLAKE_KEYS = frozenset(
+    {"id", "channel_id", "guild_id", "message_id", "users", "roles", "applied_tags", "recipient_id"}
+)
 
 
 def _snowflakes_as_strings(body: Any) -> Any:
@@ -97,7 +99,7 @@ ALLOWED: list[Deviation] = [
     Deviation(
         frozenset(),  # every operation
         "discord.py sends some snowflakes as JSON integers (event channel_id, allowed_mentions users/roles, "
-        "forum tag ids, attachment ids); Discord accepts integer snowflakes, the spec only strings.",
+        "forum tag ids, attachment ids, DM recipient_id); Discord accepts integer snowflakes, the spec only strings.",
         _snowflakes_as_strings,
     ),
     Deviation(

@@ -91,6 +91,8 @@ class World:
         self.nonces: dict[tuple[int, str], dict[str, Any]] = {}
         self.aliases: dict[str, int] = {}
         self.files: dict[int, bytes] = {}  # attachment id -> content
+        self.dms: dict[int, dict[str, Any]] = {}  # DM channel id -> channel (bot ↔ one user)
+        self.dms_closed: set[int] = set()  # users who don't accept DMs from server members
         self._build_default()
 
     # -- ids and basic payloads ---------------------------------------------------------------
@@ -321,7 +323,7 @@ class World:
             "allowed_mentions": body.get("allowed_mentions"),
         }
         message.update(extra)
-        if "guild_id" not in message and channel_id in self.channels:
+        if "guild_id" not in message and channel_id in self.channels and channel_id not in self.dms:
             message["guild_id"] = str(self.guild_id)
         return message
 

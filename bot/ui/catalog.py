@@ -44,6 +44,7 @@ def recap_embed(
     plain: bool,
     recap_links: list[str] | None = None,
     thread_id: int | None = None,
+    community: list[str] | None = None,
 ) -> discord.Embed:
     title = f"{drama.title} · Episode {episode.number}" + (f" · {episode.title}" if episode.title else "")
     embed = discord.Embed(title=title, colour=COLOUR)
@@ -62,6 +63,8 @@ def recap_embed(
         value="\n".join(recap_links) if recap_links else "No recap links yet.",
         inline=False,
     )
+    if community:
+        embed.add_field(name="Community recaps", value=_fit("\n".join(community)), inline=False)
     if thread_id:
         embed.add_field(name="Discussion", value=f"<#{thread_id}>", inline=False)
     if borrowed is not None:

@@ -1,0 +1,116 @@
+"""Community recaps: the submission modal, the review card and its buttons, /recap lines."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import discord
+
+from bot.catalog import Drama
+from bot.spoilers import spoiler
+from bot.storage.community import CommunityRecap
+from bot.text import quote
+from bot.ui.help import COLOUR
+from bot.ui.views import BaseModal, ReportingItem
+
+BODY_LIMIT = 4000
+
+
+class SubmitRecapModal(BaseModal, title="Write a recap"):
+    headline = discord.ui.TextInput(label="Title", max_length=100, placeholder="A title, no spoilers")
+    text = discord.ui.TextInput(
+        label="Your recap",
+        style=discord.TextStyle.paragraph,
+        max_length=BODY_LIMIT,
+        placeholder="What happened, in your words. It is shown behind spoiler bars.",
+    )
+
+    def __init__(self, drama: Drama, episode: int) -> None:
+        super().__init__(custom_id=f"dw:recap-submit:{drama.slug}:{episode}")
+        self.drama = drama
+        self.episode = episode
+        self.title = f"Recap: {drama.title} ep {episode}"[:45]
+
+    async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
+        await interaction.client.community.submit(
+            interaction, self.drama, self.episode, self.headline.value, self.text.value
+        )
+
+
+class RejectReasonModal(BaseModal, title="Reject with a reason"):
+    reason = discord.ui.TextInput(
+        label="Reason (shown to the author)", max_length=300, required=False, style=discord.TextStyle.paragraph
+    )
+
+    def __init__(self, recap_id: int) -> None:
+        super().__init__(custom_id=f"dw:recap-reason:{recap_id}")
+        self.recap_id = recap_id
+
+    async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
+        await interaction.client.community.decide(interaction, self.recap_id, "rejected", self.reason.value or None)
+
+
+class ReviewButton(
+    ReportingItem,
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"dw:review:(?P<id>\d+):(?P<action>approve|reject|reason)",
+):
+    def __init__(self, recap_id: int, action: str) -> None:
+        labels = {
+            "approve": ("Approve", discord.ButtonStyle.success),
+            "reject": ("Reject", discord.ButtonStyle.danger),
+            "reason": ("Reject with reason…", discord.ButtonStyle.secondary),
+        }
+        label, style = labels[action]
+        super().__init__(discord.ui.Button(label=label, style=style, custom_id=f"dw:review:{recap_id}:{action}"))
+        self.recap_id = recap_id
+        self.action = action
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Button[Any], match: re.Match[str], /
+    ) -> ReviewButton:
+        return cls(int(match["id"]), match["action"])
+
+    async def run(self, interaction: discord.Interaction[Any]) -> None:
+        community = interaction.client.community
+        await community.require_moderator(interaction)
+        if self.action == "reason":
+            await interaction.response.send_modal(RejectReasonModal(self.recap_id))
+            return
+        await community.decide(interaction, self.recap_id, "approved" if self.action == "approve" else "rejected", None)
+
+
+def review_card(recap: CommunityRecap | None, drama: Drama | None, waiting: int) -> tuple[discord.Embed, Any]:
+    if recap is None:
+        return discord.Embed(title="No recaps waiting", description="The queue is empty.", colour=COLOUR), None
+    title = drama.title if drama else recap.drama
+    embed = discord.Embed(title=f"{title} · Episode {recap.episode}: {quote(recap.title, 100)}"[:256], colour=COLOUR)
+    embed.description = spoiler(quote(recap.body, BODY_LIMIT - 10))
+    embed.add_field(name="By", value=f"<@{recap.author_id}> ({quote(recap.author_name, 60)})", inline=True)
+    embed.add_field(name="Queue", value=f"1 of {waiting} waiting", inline=True)
+    view = discord.ui.View(timeout=None)
+    for action in ("approve", "reject", "reason"):
+        view.add_item(ReviewButton(recap.id, action))
+    return embed, view
+
+
+def recap_lines(recaps: list[CommunityRecap]) -> list[str]:
+    """For /recap: title and author, the text behind spoiler bars (a short excerpt)."""
+    lines = []
+    for recap in recaps:
+        text = recap.body if len(recap.body) <= 200 else recap.body[:199].rsplit(" ", 1)[0] + "…"
+        lines.append(f"**{quote(recap.title, 80)}** by {quote(recap.author_name, 40)}: {spoiler(quote(text, 220))}")
+    return lines
+
+
+def outcome_text(recap: CommunityRecap, drama: Drama | None) -> str:
+    title = drama.title if drama else recap.drama
+    if recap.state == "approved":
+        return (
+            f"Your recap “{quote(recap.title, 80)}” for {title} episode {recap.episode} was approved: it now "
+            "shows in `/recap`. Thank you!"
+        )
+    reason = f" Reason: {quote(recap.reason, 300)}" if recap.reason else ""
+    return f"Your recap “{quote(recap.title, 80)}” for {title} episode {recap.episode} was not approved.{reason}"
