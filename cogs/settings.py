@@ -121,6 +121,16 @@ class Settings(commands.GroupCog, group_name="settings", group_description="Serv
             ephemeral=True,
         )
 
+    @app_commands.command(name="feeds", description="How often this server's recap feeds are checked.")
+    @app_commands.describe(interval="Minutes between checks of each feed (5 to 1440)")
+    @moderator_only()
+    async def feeds(self, interaction: discord.Interaction[Any], interval: app_commands.Range[int, 5, 1440]) -> None:
+        assert interaction.guild is not None
+        await self.bot.guild_settings.update(interaction.guild.id, feed_interval_minutes=interval)
+        await interaction.response.send_message(
+            f"Feeds are checked every {interval} minutes from their next check on.", ephemeral=True
+        )
+
     @app_commands.command(name="timezone", description="Set the server's time zone (IANA name, e.g. Asia/Seoul).")
     @app_commands.describe(name="An IANA time zone name such as Asia/Seoul or Europe/London")
     @moderator_only()

@@ -34,6 +34,7 @@ def settings_embed(settings: GuildSettings, guild_name: str) -> discord.Embed:
         value=f"archive after {settings.thread_archive_minutes // 60} h; opened with /discuss by {who}",
         inline=False,
     )
-    embed.add_field(name="Watch party reminders", value=settings.reminders, inline=False)
-    embed.set_footer(text="Change with /settings channel, modrole, timezone, threads or reminders.")
+    embed.add_field(name="Watch party reminders", value=settings.reminders, inline=True)
+    embed.add_field(name="Feed checks", value=f"every {settings.feed_interval_minutes} min", inline=True)
+    embed.set_footer(text="Change with /settings channel, modrole, timezone, threads, reminders or feeds.")
     return embed
