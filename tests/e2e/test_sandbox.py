@@ -23,6 +23,7 @@ async def test_connects_identifies_and_syncs_commands(sandbox: Sandbox) -> None:
         "timezone",
         "threads",
         "reminders",
+        "feeds",
     }
     guild = sandbox.bot.get_guild(sandbox.world.guild_id)
     assert guild is not None and guild.name == "Drama Club"
