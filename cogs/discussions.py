@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import discord
@@ -151,6 +152,31 @@ class Discuss(commands.Cog):
         await interaction.followup.send(
             f"{verb} the thread for **{found.title}** episode {ep.number}: <#{thread_id}> (spoilers inside)."
         )
+
+    @app_commands.command(name="airing", description="Upcoming episodes of the dramas this server follows.")
+    @app_commands.describe(days="How many days ahead (default 7)")
+    @app_commands.guild_only()
+    async def airing(self, interaction: discord.Interaction[Any], days: app_commands.Range[int, 1, 60] = 7) -> None:
+        assert interaction.guild_id is not None
+        now = self.bot.clock.now()
+        until = now + timedelta(days=days)
+        rows = []
+        for slug in await self.bot.discussions.follows.list(interaction.guild_id):
+            drama = self.bot.catalog.dramas.get(slug)
+            if drama is None:
+                continue
+            rows += [(e.air_at, drama, e) for e in drama.episodes if now <= e.air_at <= until]
+        if not rows:
+            followed = await self.bot.discussions.follows.list(interaction.guild_id)
+            hint = "" if followed else " This server follows no drama yet (moderators: `/follow add`)."
+            await interaction.response.send_message(f"Nothing airs in the next {days} day(s).{hint}", ephemeral=True)
+            return
+        lines = [
+            f"{when(e, d.timezone)} · **{d.title}** episode {e.number}"
+            for _, d, e in sorted(rows, key=lambda r: (r[0], r[1].title, r[2].number))
+        ]
+        text = f"**Airing in the next {days} day(s)**\n" + "\n".join(lines)
+        await interaction.response.send_message(text[:1990], ephemeral=True)
 
     @discuss.autocomplete("episode")
     async def discuss_episode_autocomplete(self, interaction: discord.Interaction[Any], current: str):

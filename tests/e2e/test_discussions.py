@@ -211,6 +211,17 @@ async def test_discuss_before_air_and_member_rules(qot: Sandbox) -> None:
     assert opened["content"].startswith("Opened the thread") and len(threads(qot, 1)) == 1
 
 
+async def test_airing_lists_upcoming_followed_episodes(qot: Sandbox) -> None:
+    drive = Driver(qot)
+    assert "follows no drama" in (await drive.reply("/airing"))["content"]
+    await setup_follow(qot)
+    await drive.as_("member")
+    listed = await drive.reply("/airing days:2")
+    assert "**Queen of Tears** episode 5" in listed["content"] and "episode 6" in listed["content"]
+    assert "episode 7" not in listed["content"]
+    assert "<t:1711195800:F>" in listed["content"]
+
+
 async def test_unfollow_cancels_future_openings(qot: Sandbox) -> None:
     drive = await setup_follow(qot)
     removed = await drive.reply("/follow remove queen-of-tears")
