@@ -10,6 +10,7 @@ from discord.ext import commands
 
 from bot.checks import moderator_only
 from bot.ui.community import ReviewButton, SubmitRecapModal
+from cogs._autocomplete import drama_choices, episode_choices
 
 
 @app_commands.guild_only()
@@ -25,6 +26,7 @@ class Recaps(commands.GroupCog, group_name="recaps", group_description="Communit
 
     @app_commands.command(name="submit", description="Write a recap of an episode; moderators review it.")
     @app_commands.describe(drama="The drama (start typing its name)", episode="The episode number")
+    @app_commands.autocomplete(drama=drama_choices, episode=episode_choices)
     async def submit(
         self,
         interaction: discord.Interaction[Any],
@@ -34,10 +36,6 @@ class Recaps(commands.GroupCog, group_name="recaps", group_description="Communit
         found = self.bot.lookups.drama(drama).drama
         ep = self.bot.lookups.episode(found, episode)
         await interaction.response.send_modal(SubmitRecapModal(found, ep.number))
-
-    @submit.autocomplete("drama")
-    async def drama_autocomplete(self, interaction: discord.Interaction[Any], current: str):
-        return [app_commands.Choice(name=n, value=v) for n, v in self.bot.lookups.drama_choices(current)]
 
     @app_commands.command(name="review", description="Review submitted recaps, one at a time (moderators).")
     @moderator_only()

@@ -14,10 +14,7 @@ from bot.discussions import JOB_KIND, OPEN_GRACE
 from bot.errors import GuildOnly
 from bot.ui.catalog import when
 from bot.ui.discussions import RatingButton
-
-
-async def _drama_choices(interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:
-    return [app_commands.Choice(name=n, value=v) for n, v in interaction.client.lookups.drama_choices(current)]
+from cogs._autocomplete import drama_choices, episode_choices
 
 
 @app_commands.guild_only()
@@ -36,8 +33,8 @@ class Follow(commands.GroupCog, group_name="follow", group_description="Dramas t
 
     @app_commands.command(name="add", description="Follow a drama: its episode threads open at air time.")
     @app_commands.describe(drama="The drama (start typing its name)")
-    @app_commands.autocomplete(drama=_drama_choices)
     @moderator_only()
+    @app_commands.autocomplete(drama=drama_choices)
     async def add(self, interaction: discord.Interaction[Any], drama: app_commands.Range[str, 1, 100]) -> None:
         assert interaction.guild is not None
         found = self.bot.lookups.drama(drama).drama
@@ -58,8 +55,8 @@ class Follow(commands.GroupCog, group_name="follow", group_description="Dramas t
 
     @app_commands.command(name="remove", description="Stop following a drama (its existing threads stay).")
     @app_commands.describe(drama="The drama")
-    @app_commands.autocomplete(drama=_drama_choices)
     @moderator_only()
+    @app_commands.autocomplete(drama=drama_choices)
     async def remove(self, interaction: discord.Interaction[Any], drama: app_commands.Range[str, 1, 100]) -> None:
         assert interaction.guild is not None
         found = self.bot.lookups.drama(drama).drama
@@ -110,8 +107,8 @@ class Discuss(commands.Cog):
         name="discuss", description="The link to an episode's discussion thread (opens it if allowed)."
     )
     @app_commands.describe(drama="The drama (start typing its name)", episode="The episode number")
-    @app_commands.autocomplete(drama=_drama_choices)
     @app_commands.guild_only()
+    @app_commands.autocomplete(drama=drama_choices, episode=episode_choices)
     async def discuss(
         self,
         interaction: discord.Interaction[Any],
@@ -177,11 +174,6 @@ class Discuss(commands.Cog):
         ]
         text = f"**Airing in the next {days} day(s)**\n" + "\n".join(lines)
         await interaction.response.send_message(text[:1990], ephemeral=True)
-
-    @discuss.autocomplete("episode")
-    async def discuss_episode_autocomplete(self, interaction: discord.Interaction[Any], current: str):
-        drama = str(getattr(interaction.namespace, "drama", "") or "")
-        return [app_commands.Choice(name=n, value=v) for n, v in self.bot.lookups.episode_choices(drama, str(current))]
 
 
 async def setup(bot: commands.Bot) -> None:

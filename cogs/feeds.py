@@ -15,6 +15,7 @@ from bot.feeds.parse import ParseError
 from bot.feeds.service import POLL
 from bot.text import quote
 from bot.ui.feeds import feed_status
+from cogs._autocomplete import drama_choices
 
 
 @app_commands.guild_only()
@@ -34,6 +35,7 @@ class FeedsCog(commands.GroupCog, group_name="feeds", group_description="Recap f
         channel="Where to post when the episode has no thread (default: the recaps channel)",
     )
     @moderator_only()
+    @app_commands.autocomplete(drama=drama_choices)
     async def add(
         self,
         interaction: discord.Interaction[Any],
@@ -69,10 +71,6 @@ class FeedsCog(commands.GroupCog, group_name="feeds", group_description="Recap f
             text += "\nWhat it has now is recorded, not posted; new items will be."
         await interaction.followup.send(text, ephemeral=True)
 
-    @add.autocomplete("drama")
-    async def drama_autocomplete(self, interaction: discord.Interaction[Any], current: str):
-        return [app_commands.Choice(name=n, value=v) for n, v in self.bot.lookups.drama_choices(current)]
-
     @app_commands.command(name="remove", description="Stop posting a feed.")
     @app_commands.describe(feed="The feed (start typing its address or number)")
     @moderator_only()
@@ -95,6 +93,7 @@ class FeedsCog(commands.GroupCog, group_name="feeds", group_description="Recap f
     @app_commands.command(name="test", description="Fetch a feed once and show what would be posted (posts nothing).")
     @app_commands.describe(url="The feed's address", drama="Only consider this drama")
     @moderator_only()
+    @app_commands.autocomplete(drama=drama_choices)
     async def test(
         self,
         interaction: discord.Interaction[Any],

@@ -25,6 +25,7 @@ from bot.ui.catalog import (
 )
 from bot.ui.community import recap_lines
 from bot.ui.views import ReportingItem
+from cogs._autocomplete import drama_choices, episode_choices
 
 
 async def _watched(interaction: discord.Interaction[Any], drama_slug: str) -> int:
@@ -146,6 +147,7 @@ class Lookups(commands.Cog):
         episode="The episode number",
         private="Only you see the reply; what your /progress covers is then shown without spoiler bars",
     )
+    @app_commands.autocomplete(drama=drama_choices, episode=episode_choices)
     async def recap(
         self,
         interaction: discord.Interaction[Any],
@@ -193,15 +195,6 @@ class Lookups(commands.Cog):
             ephemeral=private,
         )
 
-    @recap.autocomplete("drama")
-    async def recap_drama_autocomplete(self, interaction: discord.Interaction[Any], current: str):
-        return [app_commands.Choice(name=n, value=v) for n, v in self.bot.lookups.drama_choices(current)]
-
-    @recap.autocomplete("episode")
-    async def recap_episode_autocomplete(self, interaction: discord.Interaction[Any], current: str):
-        drama = str(getattr(interaction.namespace, "drama", "") or "")
-        return [app_commands.Choice(name=n, value=v) for n, v in self.bot.lookups.episode_choices(drama, str(current))]
-
     # -- /who -----------------------------------------------------------------------------------
     @app_commands.command(name="who", description="A character or an actor: who they are, who plays them, roles.")
     @app_commands.describe(
@@ -209,6 +202,7 @@ class Lookups(commands.Cog):
         drama="Only look in this drama",
         private="Only you see the reply; facts your /progress covers are then shown without spoiler bars",
     )
+    @app_commands.autocomplete(drama=drama_choices)
     async def who(
         self,
         interaction: discord.Interaction[Any],
@@ -238,13 +232,10 @@ class Lookups(commands.Cog):
         drama = str(getattr(interaction.namespace, "drama", "") or "")
         return [app_commands.Choice(name=n, value=v) for n, v in self.bot.lookups.who_choices(current, drama)]
 
-    @who.autocomplete("drama")
-    async def who_drama_autocomplete(self, interaction: discord.Interaction[Any], current: str):
-        return [app_commands.Choice(name=n, value=v) for n, v in self.bot.lookups.drama_choices(current)]
-
     # -- /drama ---------------------------------------------------------------------------------
     @app_commands.command(name="drama", description="A drama's overview: where it airs, schedule, episodes, cast.")
     @app_commands.describe(drama="The drama (start typing its name)")
+    @app_commands.autocomplete(drama=drama_choices)
     async def drama(self, interaction: discord.Interaction[Any], drama: app_commands.Range[str, 1, 100]) -> None:
         found = self.bot.lookups.drama(drama).drama
         threads = (
@@ -256,10 +247,6 @@ class Lookups(commands.Cog):
             await interaction.response.send_message(embed=embed)
         else:
             await interaction.response.send_message(embed=embed, view=view)
-
-    @drama.autocomplete("drama")
-    async def drama_autocomplete(self, interaction: discord.Interaction[Any], current: str):
-        return [app_commands.Choice(name=n, value=v) for n, v in self.bot.lookups.drama_choices(current)]
 
 
 async def setup(bot: commands.Bot) -> None:

@@ -10,6 +10,7 @@ from discord.ext import commands
 
 from bot.errors import GuildOnly
 from bot.ui.catalog import progress_embed
+from cogs._autocomplete import drama_choices, episode_choices
 
 
 @app_commands.guild_only()
@@ -26,6 +27,7 @@ class Progress(
 
     @app_commands.command(name="set", description="Set the last episode you've watched of a drama.")
     @app_commands.describe(drama="The drama (start typing its name)", episode="The last episode you've watched")
+    @app_commands.autocomplete(drama=drama_choices, episode=episode_choices)
     async def set_(
         self,
         interaction: discord.Interaction[Any],
@@ -51,6 +53,7 @@ class Progress(
 
     @app_commands.command(name="clear", description="Forget your progress in a drama.")
     @app_commands.describe(drama="The drama")
+    @app_commands.autocomplete(drama=drama_choices)
     async def clear(self, interaction: discord.Interaction[Any], drama: app_commands.Range[str, 1, 100]) -> None:
         found = self.bot.lookups.drama(drama).drama
         removed = await self.bot.progress.clear(self._guild(interaction), interaction.user.id, found.slug)
@@ -60,16 +63,6 @@ class Progress(
             else (f"You had no progress saved for **{found.title}**.")
         )
         await interaction.response.send_message(text, ephemeral=True)
-
-    @set_.autocomplete("drama")
-    @clear.autocomplete("drama")
-    async def drama_autocomplete(self, interaction: discord.Interaction[Any], current: str):
-        return [app_commands.Choice(name=n, value=v) for n, v in self.bot.lookups.drama_choices(current)]
-
-    @set_.autocomplete("episode")
-    async def episode_autocomplete(self, interaction: discord.Interaction[Any], current: str):
-        drama = str(getattr(interaction.namespace, "drama", "") or "")
-        return [app_commands.Choice(name=n, value=v) for n, v in self.bot.lookups.episode_choices(drama, str(current))]
 
 
 async def setup(bot: commands.Bot) -> None:

@@ -157,57 +157,24 @@ class Feeds:
             if entry.key in known:
                 continue
             new += 1
-            if not feed.primed:
-                await self.repo.record(
-                    Item(
-                        feed.id,
-                        entry.key,
-                        "seen",
-                        entry.title,
-                        entry.link,
-                        entry.author,
-                        entry.published,
-                        "",
-                        None,
-                        None,
-                        None,
-                    )
-                )
-                continue
-            matched = match_title(entry.title, self.bot.lookups, only)
-            if matched is None:
-                unmatched += 1
-                await self.repo.record(
-                    Item(
-                        feed.id,
-                        entry.key,
-                        "skipped",
-                        entry.title,
-                        entry.link,
-                        entry.author,
-                        entry.published,
-                        "",
-                        None,
-                        None,
-                        None,
-                    )
-                )
-                continue
-            drama, first, last = matched
+            matched = match_title(entry.title, self.bot.lookups, only) if feed.primed else None
+            state = "claimed" if matched else ("skipped" if feed.primed else "seen")
+            unmatched += state == "skipped"
+            drama, first, last = matched if matched else (None, None, None)
             item = Item(
                 feed.id,
                 entry.key,
-                "claimed",
+                state,
                 entry.title,
                 entry.link,
                 entry.author,
                 entry.published,
-                excerpt(entry.summary),
-                drama.slug,
+                excerpt(entry.summary) if matched else "",
+                drama.slug if drama else None,
                 first,
                 last,
             )
-            if await self.repo.record(item) and entry.link:
+            if await self.repo.record(item) and drama is not None and entry.link:
                 for episode in range(first, last + 1):
                     await self.links.add(
                         feed.guild_id,

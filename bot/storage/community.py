@@ -27,9 +27,6 @@ class CommunityRecap:
     reason: str | None
 
 
-_COLUMNS = "id, guild_id, drama, episode, author_id, author_name, title, body, state, reason"
-
-
 def _recap(row: Any) -> CommunityRecap:
     return CommunityRecap(
         row["id"],

@@ -51,12 +51,6 @@ class Item:
     last_ep: int | None
 
 
-_FEED = (
-    "id, guild_id, url, drama, channel_id, title, etag, last_modified, state, disabled_reason, failures, primed, "
-    "last_success, last_error, next_poll, items_posted, items_unmatched"
-)
-
-
 def _feed(row: Any) -> Feed:
     return Feed(
         row["id"],

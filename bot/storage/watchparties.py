@@ -41,12 +41,6 @@ class Party:
         return replace(self, **changes)  # type: ignore[arg-type]
 
 
-_COLUMNS = (
-    "id, guild_id, drama, first_episode, last_episode, start_at, end_at, timezone, channel_id, location, repeat, "
-    "reminders, note, event_id, announce_channel, announcement_id, state, created_by"
-)
-
-
 def _party(row) -> Party:  # noqa: ANN001
     reminders = tuple(int(m) for m in row["reminders"].split(",") if m)
     return Party(
