@@ -265,7 +265,16 @@ class Discussions:
         room = FORUM_TAG_LIMIT - len(forum.available_tags)
         if missing and room > 0:
             new = [discord.ForumTag(name=n) for n in missing[:room]]
-            forum = await forum.edit(available_tags=[*forum.available_tags, *new])  # type: ignore[assignment]
+            try:
+                forum = await forum.edit(available_tags=[*forum.available_tags, *new])  # type: ignore[assignment]
+            except discord.Forbidden:  # creating tags needs Manage Channels: post with the tags that exist
+                await self.notify_mods(
+                    guild,
+                    f"tags-permission:{forum.id}",
+                    f"I need the **Manage Channels** permission in {forum.mention} to create the drama and episode "
+                    "tags; until then new posts only get the tags that already exist.",
+                )
+                return [have[n] for n in wanted if n in have]
             have = {t.name: t for t in forum.available_tags}
         if len(missing) > room:
             await self.notify_mods(

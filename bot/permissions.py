@@ -28,8 +28,10 @@ NEEDED_IN_CHANNEL: dict[str, list[tuple[str, str]]] = {
 }
 
 # The permissions integer for the invite link (README): everything above plus Manage Events
-# (watch party events) and Read Message History (editing its own index messages).
+# (watch party events), Read Message History (finding its own starter messages again) and Manage
+# Threads (pinning the index post in a forum). Manage Channels is optional: only to create forum tags.
 INVITE_PERMISSIONS = discord.Permissions(
+    manage_threads=True,
     view_channel=True,
     send_messages=True,
     send_messages_in_threads=True,

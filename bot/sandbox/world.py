@@ -12,6 +12,7 @@ from typing import Any
 
 import discord
 
+from bot.permissions import INVITE_PERMISSIONS
 from bot.scheduling import Clock
 
 DISCORD_EPOCH_MS = 1420070400000
@@ -35,20 +36,8 @@ EVERYONE_PERMISSIONS = discord.Permissions(
 MODERATOR_PERMISSIONS = discord.Permissions(
     manage_guild=True, manage_threads=True, manage_events=True, manage_messages=True
 )
-BOT_PERMISSIONS = discord.Permissions(
-    view_channel=True,
-    send_messages=True,
-    send_messages_in_threads=True,
-    create_public_threads=True,
-    manage_threads=True,
-    embed_links=True,
-    attach_files=True,
-    add_reactions=True,
-    read_message_history=True,
-    pin_messages=True,
-    manage_events=True,
-    create_events=True,
-)
+# What the README's invite link grants, plus the optional Manage Channels (forum tags).
+BOT_PERMISSIONS = INVITE_PERMISSIONS | discord.Permissions(manage_channels=True)
 
 
 def iso(moment: datetime) -> str:
