@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -214,6 +215,62 @@ def cmd_catalog_list(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_catalog_import_tvmaze(args: argparse.Namespace, settings: Settings) -> int:
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from bot.catalog.tvmaze import ImportFailure, InvalidPack, import_tvmaze
+
+    out = Path(args.out) if args.out else settings.catalog_path
+    api_base = args.api_base.rstrip("/")
+    scheme, sep, rest = api_base.partition("://")
+    if not sep or scheme.lower() not in ("http", "https") or not rest:
+        return _fail(f"--api-base must be a URL starting with http:// or https://, got {args.api_base!r}", 1)
+    console = Console(stderr=True)
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    # A live progress line on a terminal; nothing on a pipe or in a log (errors stay one line).
+    progress = Progress(*columns, console=console, transient=True) if console.is_terminal else None
+    task = progress.add_task(f"Importing {args.query!r} from TVmaze", total=None) if progress else None
+    try:
+        with progress or contextlib.nullcontext():
+            result = asyncio.run(
+                import_tvmaze(
+                    args.query,
+                    out,
+                    slug=args.slug,
+                    api_base=api_base,
+                    dry_run=args.dry_run,
+                    progress=(lambda message: progress.update(task, description=message)) if progress else None,
+                )
+            )
+    except InvalidPack as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return _fail(str(exc), 1)
+    except ImportFailure as exc:
+        return _fail(str(exc), 1)
+    except KeyboardInterrupt:
+        return _fail("interrupted; nothing was written", 130)
+    show = f"TVmaze show {result.show_id} ({result.show_name})"
+    if not result.changes:
+        print(f"{result.path} is up to date with {show}; nothing changed.")
+    elif args.dry_run:
+        print(f"Dry run: importing {show} into {result.path} would make {len(result.changes)} change(s):")
+        for line in result.changes + [f"note: {n}" for n in result.notes]:
+            print(f"  - {line}")
+        print(result.diff, end="")
+        print("(dry run: nothing was written)")
+    else:
+        if result.created:
+            print(f"Created {result.path} from {show}:")
+        else:
+            print(f"Updated {result.path} from {show}, {len(result.changes)} change(s):")
+        for line in result.changes + [f"note: {n}" for n in result.notes]:
+            print(f"  - {line}")
+        print(f"Data from TVmaze ({result.credit_url}), CC BY-SA 4.0; the bot loads the pack on its next start.")
+    return 0
+
+
 def cmd_sandbox(args: argparse.Namespace, settings: Settings) -> int:
     from bot.sandbox.cli import run_sandbox_cli
 
@@ -299,6 +356,27 @@ def build_parser() -> argparse.ArgumentParser:
     listing = catalog_sub.add_parser("list", help="show the dramas that load", description="Show the loaded dramas.")
     listing.add_argument("path", nargs="?", metavar="PATH", help="a pack file or folder (default: CATALOG_PATH)")
     listing.set_defaults(func=cmd_catalog_list)
+    importer = catalog_sub.add_parser(
+        "import",
+        help="build or update a pack from an online catalog",
+        description="Build or update a drama pack from an online catalog.",
+    )
+    importer_sub = importer.add_subparsers(dest="import_source", metavar="SOURCE", required=True)
+    tvmaze = importer_sub.add_parser(
+        "tvmaze",
+        help="import a show from TVmaze (data CC BY-SA 4.0)",
+        description="Find QUERY on TVmaze and write its episodes, air times, cast and crew to a pack "
+        "(OUT/SLUG.toml). Re-importing updates dates, new episodes and cast, keeps hand-written text, "
+        "and lists every change. TVmaze's data is CC BY-SA 4.0 and credited in the pack.",
+    )
+    tvmaze.add_argument("query", metavar="QUERY", help="the show's name, as you would search for it on TVmaze")
+    tvmaze.add_argument("--slug", help="the drama's slug (default: from its title, or the pack already holding it)")
+    tvmaze.add_argument("--out", metavar="DIR", help="the packs folder (default: CATALOG_PATH)")
+    tvmaze.add_argument(
+        "--api-base", metavar="URL", default="https://api.tvmaze.com", help="TVmaze's API (default: %(default)s)"
+    )
+    tvmaze.add_argument("--dry-run", action="store_true", help="show the changes and the diff; write nothing")
+    tvmaze.set_defaults(func=cmd_catalog_import_tvmaze)
     return parser
 
 
