@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import importlib
 import logging
 import pkgutil
@@ -15,6 +16,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.catalog import Catalog, CatalogIndex, load_catalog_or_raise
+from bot.catalog import cache as catalog_cache
 from bot.community import Community
 from bot.discussions import Discussions
 from bot.errors import handle_interaction_error
@@ -45,9 +47,19 @@ def discover_extensions() -> list[str]:
 
 
 def load_index(settings: Settings) -> tuple[Catalog, CatalogIndex]:
-    """Load and validate the packs, then build the search index (blocking: run it in a thread)."""
+    """Load and validate the packs, then build the search index (blocking: run it in a thread).
+
+    Reuses the compiled cache beside the database while no pack has changed.
+    """
+    cache_file = settings.database_path.parent / "catalog-cache.pickle"
+    key = catalog_cache.fingerprint(settings.catalog_path)
+    cached = catalog_cache.read(cache_file, key)
+    if cached is not None:
+        return cached
     catalog = load_catalog_or_raise([settings.catalog_path])
-    return catalog, CatalogIndex(catalog)
+    built = catalog, CatalogIndex(catalog)
+    catalog_cache.write(cache_file, key, built)
+    return built
 
 
 def apply_endpoints(settings: Settings) -> None:
@@ -121,6 +133,7 @@ class Dramawatch(commands.Bot):
         self.feeds = Feeds(self)
         self.community = Community(self)
         log.info("catalog: %d drama(s) from %s", len(catalog), self.settings.catalog_path)
+        gc.freeze()  # the catalog lives as long as the bot: keep it out of every future collection
         self.scheduler = Scheduler(JobsRepo(self.db), self.clock)
         for name in self._extensions:
             await self.load_extension(name)

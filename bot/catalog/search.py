@@ -58,36 +58,45 @@ class Hit:
     how: str  # exact | folded | given-name | prefix | fuzzy
 
 
+FULL_SCAN_LIMIT = 50_000  # above this many keys, fuzzy matching only looks at keys sharing two first letters
+
+
 class NameIndex:
     def __init__(self, entries: Iterable[tuple[Target, str, Iterable[str], float]]) -> None:
         """`entries`: (target, label shown to people, names and aliases, weight for ranking)."""
         self.labels: dict[Target, str] = {}
         self.weights: dict[Target, float] = {}
-        self.exact: dict[str, list[Target]] = {}
-        self.folded: dict[str, list[Target]] = {}
-        self.tokens: dict[str, list[Target]] = {}
-        prefix: list[tuple[str, Target]] = []
+        # Ordered sets while building (dict keys): a list membership test here was quadratic.
+        exact: dict[str, dict[Target, None]] = {}
+        folded: dict[str, dict[Target, None]] = {}
+        tokens: dict[str, dict[Target, None]] = {}
+        prefix: set[tuple[str, Target]] = set()
         for target, label, names, weight in entries:
             self.labels[target] = label
             self.weights[target] = weight
             for name in names:
                 if not name:
                     continue
-                full, tokens = name_keys(name)
+                full, words = name_keys(name)
                 for key in full:
-                    _add(self.exact, key, target)
-                    _add(self.folded, fold(key), target)
-                    prefix.append((key, target))
-                for key in tokens:
-                    _add(self.tokens, fold(key), target)
-                    prefix.append((key, target))
-        prefix.sort()
-        self._prefix_keys = [k for k, _ in prefix]
-        self._prefix_targets = [t for _, t in prefix]
+                    exact.setdefault(key, {})[target] = None
+                    folded.setdefault(fold(key), {})[target] = None
+                    prefix.add((key, target))
+                for key in words:
+                    tokens.setdefault(fold(key), {})[target] = None
+                    prefix.add((key, target))
+        self.exact: dict[str, tuple[Target, ...]] = {k: tuple(v) for k, v in exact.items()}
+        self.folded: dict[str, tuple[Target, ...]] = {k: tuple(v) for k, v in folded.items()}
+        self.tokens: dict[str, tuple[Target, ...]] = {k: tuple(v) for k, v in tokens.items()}
+        ordered = sorted(prefix)
+        self._prefix_keys = [k for k, _ in ordered]
+        self._prefix_targets = [t for _, t in ordered]
         self._fuzzy_keys = sorted(self.exact)
-        self._fuzzy_by_initial: dict[str, list[str]] = {}
+        self._fuzzy_by_start: dict[str, list[str]] = {}
         for key in self._fuzzy_keys:
-            self._fuzzy_by_initial.setdefault(key[0], []).append(key)
+            self._fuzzy_by_start.setdefault(key[:2], []).append(key)
+        # Best first, once: what an empty autocomplete query shows.
+        self._ranked = sorted(self.labels, key=lambda t: (-self.weights[t], self.labels[t]))
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -111,8 +120,15 @@ class NameIndex:
             return self._hits(self.tokens[folded], 95, "given-name")[:limit]
         return self.fuzzy(key, limit)
 
-    def fuzzy(self, key: str, limit: int = 10, *, cutoff: float = 70, by_initial: bool = False) -> list[Hit]:
-        choices = self._fuzzy_by_initial.get(key[0], []) if by_initial else self._fuzzy_keys
+    def fuzzy(self, key: str, limit: int = 10, *, cutoff: float = 70, narrow: bool = False) -> list[Hit]:
+        """Close spellings. Small indexes are scanned whole; large ones (or `narrow`) only where the
+        first two letters agree, which keeps a typo's cost bounded as the catalog grows."""
+        if not key:
+            return []
+        if narrow or len(self._fuzzy_keys) > FULL_SCAN_LIMIT:
+            choices = self._fuzzy_by_start.get(key[:2], [])
+        else:
+            choices = self._fuzzy_keys
         found = process.extract(key, choices, scorer=fuzz.WRatio, limit=limit * 3, score_cutoff=cutoff)
         best: dict[Target, float] = {}
         for choice, score, _ in found:
@@ -122,13 +138,16 @@ class NameIndex:
         return [Hit(t, self.labels[t], s, "fuzzy") for t, s in ranked[:limit]]
 
     def complete(self, query: str, limit: int = 25, allow: set[Target] | None = None) -> list[Hit]:
-        """Autocomplete: names starting with what was typed, then close spellings."""
+        """Autocomplete: names starting with what was typed; close spellings only when none does."""
         key = normalise(query)
         if not key:
-            targets = sorted(self.labels, key=lambda t: (-self.weights[t], self.labels[t]))
-            if allow is not None:
-                targets = [t for t in targets if t in allow]
-            return [Hit(t, self.labels[t], 0, "prefix") for t in targets[:limit]]
+            chosen = []
+            for target in self._ranked:
+                if allow is None or target in allow:
+                    chosen.append(Hit(target, self.labels[target], 0, "prefix"))
+                    if len(chosen) >= limit:
+                        break
+            return chosen
         start = bisect.bisect_left(self._prefix_keys, key)
         seen: dict[Target, tuple[int, float]] = {}
         for i in range(start, min(start + 400, len(self._prefix_keys))):
@@ -143,21 +162,11 @@ class NameIndex:
                 seen[target] = (rank, self.weights[target])
         ranked = sorted(seen, key=lambda t: (seen[t][0] > 0, -seen[t][1], seen[t][0], self.labels[t]))
         hits = [Hit(t, self.labels[t], 100, "prefix") for t in ranked[:limit]]
-        if len(hits) < limit and len(key) >= 3:
-            have = {h.target for h in hits}
-            for hit in self.fuzzy(key, limit, cutoff=75, by_initial=True):
-                if hit.target not in have and (allow is None or hit.target in allow):
+        if not hits and len(key) >= 3:
+            for hit in self.fuzzy(key, limit, cutoff=75, narrow=True):
+                if allow is None or hit.target in allow:
                     hits.append(hit)
-                    have.add(hit.target)
-                if len(hits) >= limit:
-                    break
-        return hits
-
-
-def _add(index: dict[str, list[Target]], key: str, target: Target) -> None:
-    bucket = index.setdefault(key, [])
-    if target not in bucket:
-        bucket.append(target)
+        return hits[:limit]
 
 
 BILLING_WEIGHT = {"main": 3.0, "supporting": 2.0, "guest": 1.0}

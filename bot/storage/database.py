@@ -126,14 +126,13 @@ class Database:
             await conn.executemany(sql, rows)
 
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
-        async with self._access() as conn:
-            async with conn.execute(sql, params) as cursor:
-                return await cursor.fetchone()
+        rows = await self.fetchall(sql, params)
+        return rows[0] if rows else None
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         async with self._access() as conn:
-            async with conn.execute(sql, params) as cursor:
-                return list(await cursor.fetchall())
+            # One trip to aiosqlite's thread (execute + fetch + close), not three.
+            return list(await conn.execute_fetchall(sql, params))
 
     # -- schema -------------------------------------------------------------------------------
     async def version(self) -> int:

@@ -215,11 +215,13 @@ def test_complete_returns_at_most_the_limit_best_first() -> None:
     assert [h.label for h in hits[1:4]] == ["Park Min 00", "Park Min 01", "Park Min 02"]
     assert len(index.complete("park", limit=5)) == 5
     assert len(index.complete("", limit=25)) == 25
-    # Prefix matches first (40–49, heaviest then by label), then close spellings fill up to the limit.
+    # Prefix matches only (40–49, heaviest then by label): close spellings are not mixed in...
     hits = index.complete("parkmin4")
-    assert targets(hits[:10]) == [("person", f"park-min-{i}") for i in range(40, 50)]
-    assert {h.how for h in hits[:10]} == {"prefix"} and {h.how for h in hits[10:]} == {"fuzzy"}
-    assert len(hits) == 25
+    assert targets(hits) == [("person", f"park-min-{i}") for i in range(40, 50)]
+    assert {h.how for h in hits} == {"prefix"}
+    # ...they answer only when nothing starts with what was typed (a typo).
+    typo = index.complete("parkmni4")
+    assert typo and {h.how for h in typo} == {"fuzzy"} and len(typo) <= 25
 
 
 def test_choices_fit_discord_limits(tmp_path: Path) -> None:
