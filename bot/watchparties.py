@@ -247,10 +247,12 @@ class WatchParties:
             raise UserError("This watch party no longer exists.")
         if party.state == "cancelled":
             raise UserError("This watch party was cancelled.")
+        # Acknowledge first: in a burst of presses, Discord's 3 s limit must not depend on the database.
+        await interaction.response.defer()
         await self.rsvps.set(party.id, interaction.user.id, status)
         drama = self.bot.catalog.dramas.get(party.drama)
         counts = await self.rsvps.counts(party.id)
-        await interaction.response.edit_message(embed=announcement_embed(drama, party, counts))
+        await interaction.edit_original_response(embed=announcement_embed(drama, party, counts))
         answer = {"going": "You're going", "maybe": "You might come", "cant": "You can't make it"}[status]
         extra = " I'll remind you before it starts." if status == "going" and party.reminders else ""
         await interaction.followup.send(

@@ -145,7 +145,10 @@ class SandboxServer:
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, host, port)
+        # discord.py's connector has no connection limit: a burst of interactions opens hundreds of
+        # connections at once. aiohttp's default listen backlog (128) would make the rest wait for TCP
+        # SYN retransmits (1 s, 3 s, …), a delay Discord never adds.
+        site = web.TCPSite(self._runner, host, port, backlog=4096)
         await site.start()
         server = site._server  # noqa: SLF001 - aiohttp exposes the bound port only here
         assert server is not None and server.sockets

@@ -113,13 +113,12 @@ class Database:
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Run one statement; returns the last row id for an INSERT, else the changed-row count."""
         async with self._access() as conn:
+            # One trip to aiosqlite's thread: lastrowid and rowcount are read without another, and an
+            # unclosed sqlite3 cursor is simply collected.
             cursor = await conn.execute(sql, params)
-            try:
-                if sql.lstrip().upper().startswith("INSERT"):
-                    return cursor.lastrowid or 0
-                return cursor.rowcount
-            finally:
-                await cursor.close()
+            if sql.lstrip().upper().startswith("INSERT"):
+                return cursor.lastrowid or 0
+            return cursor.rowcount
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         async with self._access() as conn:

@@ -38,7 +38,11 @@ def messages(sb: Sandbox, name: str = "general") -> list[dict[str, Any]]:
 
 
 def announcements(sb: Sandbox, name: str = "general") -> list[dict[str, Any]]:
-    return [m for m in messages(sb, name) if m["embeds"] and "Watch party #" in m["embeds"][0]["footer"]["text"]]
+    return [
+        m
+        for m in messages(sb, name)
+        if "Watch party #" in ((m["embeds"] or [{}])[0].get("footer") or {}).get("text", "")
+    ]
 
 
 def reminders(sb: Sandbox, name: str = "general") -> list[dict[str, Any]]:
@@ -140,7 +144,9 @@ async def test_schedule_rsvp_remind_and_start(sandbox: Sandbox) -> None:
 
     await drive.as_("member")
     clicked = await drive.ok(":click Going")
-    assert clicked["response"]["type"] == 7 and rsvp_line(announcement) == "Going: 1 · Maybe: 0 · Can't: 0"
+    assert (
+        clicked["response"]["type"] == 6 and rsvp_line(announcement) == "Going: 1 · Maybe: 0 · Can't: 0"
+    )  # acknowledged at once (deferred update), then edited
     assert clicked["followups"][0]["ephemeral"] and "remind you" in clicked["followups"][0]["content"]
 
     advanced = await drive.ok(":advance 34h50m")  # 2026-11-28 10:50 UTC: ten minutes before the start
@@ -206,11 +212,9 @@ async def test_concurrent_rsvps_are_all_recorded(sandbox: Sandbox) -> None:
     drive = await setup(sandbox)
     await schedule_default(drive)
     (announcement,) = announcements(sandbox)
-    users = [
-        sandbox.world._add_member(sandbox.world._user(1200000000000000000 + i, f"fan{i}"), []) for i in range(60)
-    ]
+    users = [sandbox.world._add_member(sandbox.world._user(1200000000000000000 + i, f"fan{i}"), []) for i in range(60)]
     records = await asyncio.gather(*(click_as(sandbox, u, "dw:rsvp:1:going", announcement) for u in users))
-    assert all(r.callback is not None and r.callback["type"] == 7 for r in records)
+    assert all(r.callback is not None and r.callback["type"] == 6 for r in records)
     rows = await sandbox.bot.db.fetchall("SELECT user_id, status FROM rsvps WHERE party_id = 1")
     assert sorted(r["user_id"] for r in rows) == sorted(users) and {r["status"] for r in rows} == {"going"}
     assert rsvp_line(announcement) == "Going: 60 · Maybe: 0 · Can't: 0"
@@ -372,13 +376,24 @@ async def test_restart_right_after_the_reminder_is_still_one(sandbox: Sandbox) -
     await drive.ok(":advance 1m")
     assert len(reminders(sandbox)) == 1
 
-    # A crash after sending but before the job was marked done, and before the post was recorded:
-    # the job runs again after the restart, and the same nonce makes Discord return the same message.
+    # A crash after sending, before the job was marked done: the job runs again after the restart,
+    # finds the post recorded and sends nothing.
+    db = sandbox.bot.db
+    await db.execute("UPDATE jobs SET state = 'running' WHERE dedupe_key = 'party:1:remind:60'")
+    await sandbox.restart_bot()
+    rerun = await drive.ok(":advance 1m")
+    assert (await job_states(sandbox, 1))["party:1:remind:60"] == "done"
+    assert [r for r in rerun["requests"] if r["method"] == "POST"] == [] and len(reminders(sandbox)) == 1
+
+    # A crash even before the post was recorded: the job sends again, with the same nonce, and
+    # Discord answers with the message it already has.
     db = sandbox.bot.db
     await db.execute("UPDATE jobs SET state = 'running' WHERE dedupe_key = 'party:1:remind:60'")
     await db.execute("UPDATE party_posts SET message_id = NULL WHERE party_id = 1 AND kind = 'remind:60'")
     await sandbox.restart_bot()
-    await drive.ok(":advance 1m")
+    resent = await drive.ok(":advance 1m")
+    (again,) = [r for r in resent["requests"] if r["method"] == "POST"]
+    assert again["json"]["nonce"] == reminders(sandbox)[0]["nonce"] and again["json"]["enforce_nonce"]
     assert (await job_states(sandbox, 1))["party:1:remind:60"] == "done"
     assert len(reminders(sandbox)) == 1
     await drive.ok(":advance 1h")
@@ -511,7 +526,9 @@ async def test_without_manage_events_the_party_still_happens(sandbox: Sandbox) -
 async def test_party_id_autocomplete_shows_drama_episodes_and_time(sandbox: Sandbox) -> None:
     drive = await setup(sandbox)
     await schedule_default(drive)
-    await drive.reply('/watchparty schedule drama:lovely-runner episodes:3 start:"2026-12-05 21:00" timezone:Asia/Seoul')
+    await drive.reply(
+        '/watchparty schedule drama:lovely-runner episodes:3 start:"2026-12-05 21:00" timezone:Asia/Seoul'
+    )
     choices = (await drive.ok(":type /watchparty cancel id:"))["result"]["choices"]
     assert choices == [
         {"name": "#1 · Queen of Tears: episodes 1–2 · Sat 28 Nov 11:00 UTC", "value": 1},
@@ -533,4 +550,3 @@ async def test_member_cannot_edit_or_cancel(sandbox: Sandbox) -> None:
         assert refused["ephemeral"] and refused["content"].startswith(MODERATOR_ONLY)
     (party,) = await parties(sandbox)
     assert party["state"] == "scheduled" and party["start_at"] == START and len(sandbox.world.events) == 1
-
