@@ -51,9 +51,10 @@ def is_public(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
-    return not (
-        ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_multicast or ip.is_unspecified
-    )
+    if isinstance(ip, ipaddress.IPv6Address) and ip.sixtofour is not None:
+        ip = ip.sixtofour  # 6to4 wraps an IPv4 address, which may be private
+    # is_global also rules out shared (carrier-grade NAT) and other special-purpose ranges.
+    return ip.is_global and not (ip.is_multicast or ip.is_reserved)
 
 
 class GuardedResolver(AbstractResolver):
@@ -103,7 +104,7 @@ async def check_url(url: str, allow_private: bool) -> None:
 
 
 class Fetcher:
-    def __init__(self, *, allow_private: bool = False, concurrency: int = 16) -> None:
+    def __init__(self, *, allow_private: bool = False, concurrency: int = 32) -> None:
         self.allow_private = allow_private
         self._semaphore = asyncio.Semaphore(concurrency)
         self._session: aiohttp.ClientSession | None = None

@@ -30,7 +30,7 @@ def match_title(title: str, lookups: Lookups, only: Drama | None = None) -> tupl
     else:
         # Exact or normalised names and aliases only: a fuzzy guess could post a recap of another show.
         hits = lookups.index.dramas.lookup(show, limit=2)
-        if len(hits) != 1 or hits[0].how == "fuzzy":
+        if len(hits) != 1 or hits[0].how not in ("exact", "folded"):  # not one word of a title ("Crash")
             return None
         drama = lookups.catalog.dramas[hits[0].target[1]]
     if only is not None and drama.slug != only.slug:

@@ -85,7 +85,10 @@ def _when(entry: feedparser.FeedParserDict) -> datetime | None:
 
 def parse_feed(body: bytes) -> tuple[str | None, list[Entry]]:
     """Blocking: call through `parse` (a worker thread). Raises ParseError for what is not a feed."""
-    parsed = feedparser.parse(io.BytesIO(body), sanitize_html=True, resolve_relative_uris=False)
+    try:
+        parsed = feedparser.parse(io.BytesIO(body), sanitize_html=True, resolve_relative_uris=False)
+    except Exception as exc:  # noqa: BLE001 - feedparser raises on some garbage (e.g. encoding="utf-\xc7")
+        raise ParseError(f"not a valid RSS or Atom feed ({type(exc).__name__}: {str(exc)[:120]})") from None
     problem = parsed.get("bozo_exception")
     if not parsed.get("version"):
         if problem is not None:
