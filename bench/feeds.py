@@ -54,7 +54,7 @@ from bot.sandbox.harness import Sandbox  # noqa: E402
 from tests.e2e.feedserver import FeedServer  # noqa: E402
 
 TARGET_S = 10.0
-DEFAULT_CONCURRENCY = 16  # Fetcher's default
+DEFAULT_CONCURRENCY = 32  # Fetcher's default (bot/feeds/fetch.py)
 ITEMS_PER_FEED = 20
 KINDS = ("new", "new", "new", "new", "same", "same", "same", "same", "slow", "fail")  # by feed number % 10
 SUMMARY = (

@@ -8,7 +8,9 @@ A test that provokes an error on purpose asserts on it and then clears `sandbox.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -55,9 +57,10 @@ def text_of(response: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
-@pytest.fixture
-async def sandbox(tmp_path) -> AsyncIterator[Sandbox]:
-    sb = Sandbox(db_path=tmp_path / "bot.db", now=DEFAULT_NOW, extensions=[*discover_extensions(), PROBE])
+@asynccontextmanager
+async def checked_sandbox(tmp_path: Path, now: datetime = DEFAULT_NOW) -> AsyncIterator[Sandbox]:
+    """A started sandbox + bot; on exit, fails on any reported error or spec violation."""
+    sb = Sandbox(db_path=tmp_path / "bot.db", now=now, extensions=[*discover_extensions(), PROBE])
     await sb.start()
     try:
         yield sb
@@ -66,6 +69,12 @@ async def sandbox(tmp_path) -> AsyncIterator[Sandbox]:
         await sb.close()
     assert not errors, f"the bot reported errors: {errors}"
     assert not violations, f"requests broke Discord's OpenAPI spec: {violations}"
+
+
+@pytest.fixture
+async def sandbox(tmp_path: Path) -> AsyncIterator[Sandbox]:
+    async with checked_sandbox(tmp_path) as sb:
+        yield sb
 
 
 @pytest.fixture

@@ -9,24 +9,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.sandbox.harness import Sandbox
-from tests.e2e.conftest import PROBE, Driver, text_of
+from tests.e2e.conftest import Driver, checked_sandbox, text_of
 
 BEFORE_EP5 = datetime(2024, 3, 23, 11, 0, tzinfo=UTC)  # episode 5 airs 12:10 UTC (21:10 KST)
 
 
 @pytest.fixture
 async def qot(tmp_path) -> AsyncIterator[Sandbox]:
-    from bot.client import discover_extensions
-
-    sb = Sandbox(db_path=tmp_path / "bot.db", now=BEFORE_EP5, extensions=[*discover_extensions(), PROBE])
-    await sb.start()
-    try:
+    async with checked_sandbox(tmp_path, BEFORE_EP5) as sb:
         yield sb
-    finally:
-        errors, violations = list(sb.errors), list(sb.violations)
-        await sb.close()
-    assert not errors, f"the bot reported errors: {errors}"
-    assert not violations, f"requests broke Discord's OpenAPI spec: {violations}"
 
 
 async def setup_follow(sb: Sandbox, channel: str = "#discussions") -> Driver:
