@@ -53,6 +53,9 @@ from bot.feeds.service import POLL  # noqa: E402
 from bot.sandbox.harness import Sandbox  # noqa: E402
 from tests.e2e.feedserver import FeedServer  # noqa: E402
 
+sys.path.insert(0, str(HERE))
+from measure import reset_peak_rss, rss_mib  # noqa: E402
+
 TARGET_S = 10.0
 DEFAULT_CONCURRENCY = 32  # Fetcher's default (bot/feeds/fetch.py)
 ITEMS_PER_FEED = 20
@@ -124,29 +127,6 @@ async def serve_feeds(feeds: int, slow: float) -> None:
 
 
 # -- measuring -------------------------------------------------------------------------------------------------
-def _status_kb(field: str) -> int | None:
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return None
-
-
-def reset_peak_rss() -> None:
-    """Linux: start VmHWM (peak RSS) afresh from the current RSS."""
-    try:
-        Path("/proc/self/clear_refs").write_text("5")
-    except OSError:
-        pass
-
-
-def rss_mib(field: str) -> float:
-    kb = _status_kb(field)
-    return round((kb if kb is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) / 1024, 1)
-
-
 def cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime

@@ -34,6 +34,9 @@ from bot.sandbox.harness import Sandbox  # noqa: E402
 from bot.scheduling import ManualClock  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from measure import percentile  # noqa: E402
+
 FIXED_EMBED = discord.Embed(title="Dramawatch", description="A fixed embed.", colour=0xE0457B)
 
 
@@ -53,12 +56,6 @@ def bare_bot(settings: Settings, clock: ManualClock) -> commands.Bot:
         await interaction.response.send_message(embed=FIXED_EMBED, ephemeral=True)
 
     return bot
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
-    return ordered[index]
 
 
 async def measure(sandbox: Sandbox, line: str, n: int, warmup: int) -> list[float]:

@@ -27,7 +27,6 @@ import importlib.util
 import json
 import logging
 import random
-import resource
 import statistics
 import sys
 import tempfile
@@ -46,6 +45,9 @@ from bot.scheduling import Scheduler, SystemClock  # noqa: E402
 from bot.storage import Database  # noqa: E402
 from bot.storage.jobs import Job, JobsRepo  # noqa: E402
 
+sys.path.insert(0, str(HERE))
+from measure import percentile, reset_peak_rss, rss_mib  # noqa: E402
+
 KIND = "bench.tick"
 P99_TARGET_MS = 50.0
 DISCORD_ANSWER_LIMIT_MS = 3000.0  # Discord drops an interaction not answered within 3 s
@@ -59,10 +61,8 @@ def _load_interactions_bench() -> Any:
     return module
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
-    return ordered[index]
+def peak_rss_mib() -> float:
+    return rss_mib("VmHWM")
 
 
 def summary(values: list[float]) -> dict[str, float]:
@@ -75,35 +75,6 @@ def summary(values: list[float]) -> dict[str, float]:
 
 
 # -- memory ---------------------------------------------------------------------------------------------
-def _status_kb(field: str) -> int | None:
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return None
-
-
-def reset_peak_rss() -> bool:
-    """Linux: start VmHWM (peak RSS) afresh from the current RSS."""
-    try:
-        Path("/proc/self/clear_refs").write_text("5")
-        return True
-    except OSError:
-        return False
-
-
-def rss_mib() -> float:
-    kb = _status_kb("VmRSS")
-    return round((kb if kb is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) / 1024, 1)
-
-
-def peak_rss_mib() -> float:
-    kb = _status_kb("VmHWM")
-    return round((kb if kb is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) / 1024, 1)
-
-
 def files_size(folder: Path, pattern: str) -> int:
     return sum(p.stat().st_size for p in folder.glob(pattern))
 
@@ -161,6 +132,7 @@ async def run_scheduler(db: Database, jobs: int, limit_s: float) -> tuple[Firing
     await scheduler.start()
     try:
         await asyncio.wait_for(firing.done.wait(), limit_s)
+        await scheduler.run_due()  # waits for the batch in flight to be marked done (the run lock)
     except TimeoutError:
         raise SystemExit(f"only {len(firing.lateness_ms)} of {jobs} jobs fired within {limit_s:.0f} s") from None
     finally:

@@ -12,7 +12,6 @@ from bot.checks import MODERATOR_DEFAULT_PERMISSIONS, moderator_only
 from bot.errors import InvalidInput
 from bot.feeds.fetch import FetchError
 from bot.feeds.parse import ParseError
-from bot.feeds.service import POLL
 from bot.text import quote
 from bot.ui.feeds import feed_status
 from cogs._autocomplete import drama_choices
@@ -139,6 +138,3 @@ class FeedsCog(commands.GroupCog, group_name="feeds", group_description="Recap f
 
 async def setup(bot: commands.Bot) -> None:
     await bot.add_cog(FeedsCog(bot))
-
-
-__all__ = ["POLL", "FeedsCog"]
