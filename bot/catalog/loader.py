@@ -6,10 +6,12 @@ fix a pack in one pass. The bot refuses to start on an invalid pack.
 
 from __future__ import annotations
 
+import builtins
 import re
 import tomllib
 import zoneinfo
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -40,7 +42,8 @@ class CatalogError(Exception):
 
 
 class _Table:
-    """Reads one TOML table, recording problems instead of raising."""
+    """Reads one TOML table, recording problems instead of raising. (Its methods `str` and `int` shadow
+    the built-in types in the class body, hence `builtins.str` in the annotations after them.)"""
 
     def __init__(self, data: Any, where: str, problems: list[str]) -> None:
         self.where = where
@@ -63,21 +66,25 @@ class _Table:
             return None
         return self.data[key]
 
-    def str(self, key: str, *, required: bool = False, limit: int | None = None, blank_ok: bool = True) -> str:
+    def str(
+        self, key: builtins.str, *, required: bool = False, limit: builtins.int | None = None, blank_ok: bool = True
+    ) -> builtins.str:
         value = self._get(key, required)
         if value is None:
             return ""
-        if not isinstance(value, str):
+        if not isinstance(value, builtins.str):
             self.problem(key, f"must be text, got {type(value).__name__}")
             return ""
-        value = value.strip()
-        if not value and (required and not blank_ok):
+        text: builtins.str = value.strip()
+        if not text and (required and not blank_ok):
             self.problem(key, "must not be empty")
-        if limit is not None and len(value) > limit:
-            self.problem(key, f"is {len(value)} characters; at most {limit}")
-        return value
+        if limit is not None and len(text) > limit:
+            self.problem(key, f"is {len(text)} characters; at most {limit}")
+        return text
 
-    def int(self, key: str, *, required: bool = False, minimum: int | None = None) -> int | None:
+    def int(
+        self, key: builtins.str, *, required: bool = False, minimum: builtins.int | None = None
+    ) -> builtins.int | None:
         value = self._get(key, required)
         if value is None:
             return None
@@ -89,7 +96,16 @@ class _Table:
             return None
         return value
 
-    def strs(self, key: str) -> tuple[str, ...]:
+    def flag(self, key: builtins.str) -> bool:
+        value = self._get(key, False)
+        if value is None:
+            return False
+        if not isinstance(value, bool):
+            self.problem(key, f"must be true or false, got {value!r}")
+            return False
+        return value
+
+    def strs(self, key: builtins.str) -> tuple[builtins.str, ...]:
         value = self._get(key, False)
         if value is None:
             return ()
@@ -98,7 +114,7 @@ class _Table:
             return ()
         return tuple(v.strip() for v in value if v.strip())
 
-    def tables(self, key: str) -> list[Any]:
+    def tables(self, key: builtins.str) -> list[Any]:
         value = self._get(key, False)
         if value is None:
             return []
@@ -107,7 +123,7 @@ class _Table:
             return []
         return value
 
-    def table(self, key: str) -> dict[str, Any]:
+    def table(self, key: builtins.str) -> dict[builtins.str, Any]:
         value = self._get(key, False)
         if value is None:
             return {}
@@ -116,7 +132,7 @@ class _Table:
             return {}
         return value
 
-    def slug(self, key: str) -> str:
+    def slug(self, key: builtins.str) -> builtins.str:
         value = self.str(key, required=True, blank_ok=False)
         if value and not SLUG.match(value):
             self.problem(key, f"{value!r} is not a slug (lowercase letters and digits joined by single hyphens)")
@@ -131,17 +147,77 @@ def _local_to_utc(day: date, at: time, zone: zoneinfo.ZoneInfo) -> datetime:
     return datetime.combine(day, at, tzinfo=zone).astimezone(zoneinfo.ZoneInfo("UTC"))
 
 
+SECTION_NAMES = ("drama", "sources", "episodes", "people", "characters", "cast")
+
+
 def parse_pack(data: dict[str, Any], file: str) -> tuple[Drama | None, list[Person], list[str]]:
     """Validate one pack's parsed TOML. Returns (drama or None, people, problems)."""
     problems: list[str] = []
-    prefix = f"{file}: "
-
     root = _Table(data, "", problems)
-    for key in ("drama", "sources", "episodes", "people", "characters", "cast"):
+    for key in SECTION_NAMES:
         root.seen.add(key)
     for key in sorted(set(data) - root.seen):
         problems.append(f"{key}: is not a known section (a typo?)")
+    # Section by section, in this order (the problems are reported in the order they are found).
+    header = _parse_drama(data, problems)
+    sources = _parse_sources(root.tables("sources"), problems)
+    episodes = _parse_episodes(root.tables("episodes"), header, sources, problems)
+    people = _parse_people(root.tables("people"), problems)
+    characters = _parse_characters(root.tables("characters"), header, problems)
+    cast = _parse_cast(root.tables("cast"), characters, people, problems)
+    if problems:
+        return None, list(people.values()), [f"{file}: {p}" for p in problems]
+    drama = Drama(
+        slug=header.slug,
+        title=header.title,
+        year=header.year,
+        timezone=header.zone_name,
+        episode_count=header.episode_count,
+        episodes=tuple(episodes),
+        file=file,
+        title_ko=header.title_ko,
+        aliases=header.aliases,
+        network=header.network,
+        streamers=header.streamers,
+        schedule=header.schedule,
+        air_time=header.air_time,
+        runtime_minutes=header.runtime_minutes,
+        writers=header.writers,
+        directors=header.directors,
+        premise=header.premise,
+        external_ids=dict(header.external_ids),
+        sources=sources,
+        characters=characters,
+        cast=tuple(cast),
+    )
+    return drama, list(people.values()), []
 
+
+@dataclass(frozen=True, slots=True)
+class _Header:
+    """The [drama] table, read (with defaults where it is wrong): what the other sections need of it."""
+
+    slug: str
+    title: str
+    title_ko: str
+    aliases: tuple[str, ...]
+    network: str
+    streamers: tuple[str, ...]
+    year: int
+    zone_name: str
+    zone: zoneinfo.ZoneInfo | None  # None when the time zone is missing or unknown
+    air_time: str  # "" when missing or not HH:MM
+    releases: bool  # streaming drops: every episode is a release; an air_time is its release time
+    schedule: str
+    runtime_minutes: int | None
+    episode_count: int  # 0 when missing or wrong
+    writers: tuple[str, ...]
+    directors: tuple[str, ...]
+    premise: str
+    external_ids: dict[str, Any]
+
+
+def _parse_drama(data: dict[str, Any], problems: list[str]) -> _Header:
     if "drama" not in data:
         problems.append("drama: the [drama] section is required")
     d = _Table(data.get("drama", {}), "drama", problems)
@@ -159,68 +235,78 @@ def parse_pack(data: dict[str, Any], file: str) -> tuple[Drama | None, list[Pers
             zone = zoneinfo.ZoneInfo(zone_name)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
             d.problem("timezone", f"{zone_name!r} is not an IANA time zone (like Asia/Seoul)")
-    default_time = d.str("air_time")
-    if default_time and not HHMM.match(default_time):
-        d.problem("air_time", f"{default_time!r} is not a time as HH:MM (24 h)")
-        default_time = ""
-    schedule = d.str("schedule")
-    runtime = d.int("runtime_minutes", minimum=1)
-    count = d.int("episode_count", required=True, minimum=1) or 0
-    writers = d.strs("writers")
-    directors = d.strs("directors")
-    premise = d.str("premise", limit=LIMITS["premise"])
-    external_ids = d.table("external_ids")
+    air_time = d.str("air_time")
+    if air_time and not HHMM.match(air_time):
+        d.problem("air_time", f"{air_time!r} is not a time as HH:MM (24 h)")
+        air_time = ""
+    header = _Header(
+        slug=slug,
+        title=title,
+        title_ko=title_ko,
+        aliases=aliases,
+        network=network,
+        streamers=streamers,
+        year=year,
+        zone_name=zone_name,
+        zone=zone,
+        air_time=air_time,
+        releases=d.flag("releases"),
+        schedule=d.str("schedule"),
+        runtime_minutes=d.int("runtime_minutes", minimum=1),
+        episode_count=d.int("episode_count", required=True, minimum=1) or 0,
+        writers=d.strs("writers"),
+        directors=d.strs("directors"),
+        premise=d.str("premise", limit=LIMITS["premise"]),
+        external_ids=d.table("external_ids"),
+    )
     d.finish()
+    return header
 
+
+def _parse_sources(tables: list[Any], problems: list[str]) -> dict[str, Source]:
     sources: dict[str, Source] = {}
-    for i, raw in enumerate(root.tables("sources")):
+    for i, raw in enumerate(tables):
         s = _Table(raw, f"sources[{i}]", problems)
         sid = s.slug("id")
         source = Source(
-            sid,
-            s.str("name", required=True, blank_ok=False),
-            s.str("licence", required=True, blank_ok=False),
-            s.str("url"),
-            s.str("attribution"),
+            id=sid,
+            name=s.str("name", required=True, blank_ok=False),
+            licence=s.str("licence", required=True, blank_ok=False),
+            url=s.str("url"),
+            attribution=s.str("attribution"),
         )
         s.finish()
         if sid in sources:
             s.problem("id", f"{sid!r} is listed twice")
         sources[sid] = source
+    return sources
 
+
+@dataclass(frozen=True, slots=True)
+class _EpisodeFields:
+    """An [[episodes]] entry's fields but its number, read (with defaults where they are wrong)."""
+
+    title: str
+    day: date | None
+    time: str  # HH:MM, its own or the drama's; "" for a release
+    synopsis: str
+    source: str
+    tvmaze_summary: str
+
+
+def _parse_episodes(
+    tables: list[Any], drama: _Header, sources: dict[str, Source], problems: list[str]
+) -> list[Episode]:
+    """The episodes, by number; checked to be numbered 1..episode_count, each once, airing in order."""
+    count = drama.episode_count
     episodes: dict[int, Episode] = {}
     listed: set[int] = set()  # every episode number given, even one whose other fields are wrong
-    for i, raw in enumerate(root.tables("episodes")):
+    for i, raw in enumerate(tables):
         e = _Table(raw, f"episodes[{i}]", problems)
         number = e.int("number", required=True, minimum=1)
         if number is not None:
             e.where = f"episodes[{number}]"
-        title_e = e.str("title", limit=LIMITS["name"])
-        day_raw = e._get("air_date", True)
-        day: date | None = None
-        if isinstance(day_raw, date) and not isinstance(day_raw, datetime):
-            day = day_raw
-        elif isinstance(day_raw, str):
-            try:
-                day = date.fromisoformat(day_raw.strip())
-            except ValueError:
-                e.problem("air_date", f"{day_raw!r} is not a date as YYYY-MM-DD")
-        elif day_raw is not None:
-            e.problem("air_date", f"{day_raw!r} is not a date as YYYY-MM-DD")
-        time_raw = e.str("air_time") or default_time
-        if time_raw and not HHMM.match(time_raw):
-            e.problem("air_time", f"{time_raw!r} is not a time as HH:MM (24 h)")
-            time_raw = ""
-        synopsis = e.str("synopsis", limit=LIMITS["synopsis"])
-        source_id = e.str("source")
-        if source_id and source_id not in sources:
-            e.problem("source", f"{source_id!r} is not one of the pack's sources ({', '.join(sources) or 'none'})")
-        tvmaze_summary = e.str("tvmaze_summary", limit=LIMITS["synopsis"])
-        if tvmaze_summary and TVMAZE_SOURCE not in sources:
-            e.problem(
-                "tvmaze_summary",
-                f"needs a [[sources]] entry with id {TVMAZE_SOURCE!r} for its credit (CC BY-SA 4.0)",
-            )
+        fields = _episode_fields(e, drama.air_time, sources)
         e.finish()
         if number is None:
             continue
@@ -230,16 +316,9 @@ def parse_pack(data: dict[str, Any], file: str) -> tuple[Drama | None, list[Pers
             e.problem("number", f"episode {number} is listed twice")
             continue
         listed.add(number)
-        if day is None or zone is None:
-            continue
-        is_release = not time_raw
-        clock = time.fromisoformat(time_raw) if time_raw else time(0, 0)
-        try:
-            air_at = _local_to_utc(day, clock, zone)
-        except OverflowError:
-            e.problem("air_date", f"{day.isoformat()!r} is out of range")
-            continue
-        episodes[number] = Episode(number, air_at, is_release, title_e, synopsis, source_id, tvmaze_summary)
+        episode = _episode(e, number, fields, drama.zone, drama.releases)
+        if episode is not None:
+            episodes[number] = episode
     if count:
         missing = _missing(listed, count)
         if missing == [(1, count)]:
@@ -251,27 +330,95 @@ def parse_pack(data: dict[str, Any], file: str) -> tuple[Drama | None, list[Pers
     for earlier, later in zip(ordered, ordered[1:], strict=False):
         if later.air_at < earlier.air_at:
             problems.append(f"episodes[{later.number}].air_date: airs before episode {earlier.number}")
+    return ordered
 
+
+def _episode_fields(e: _Table, default_time: str, sources: dict[str, Source]) -> _EpisodeFields:
+    title = e.str("title", limit=LIMITS["name"])
+    day = _air_date(e)
+    air_time = e.str("air_time") or default_time
+    if air_time and not HHMM.match(air_time):
+        e.problem("air_time", f"{air_time!r} is not a time as HH:MM (24 h)")
+        air_time = ""
+    synopsis = e.str("synopsis", limit=LIMITS["synopsis"])
+    source = e.str("source")
+    if source and source not in sources:
+        e.problem("source", f"{source!r} is not one of the pack's sources ({', '.join(sources) or 'none'})")
+    tvmaze_summary = e.str("tvmaze_summary", limit=LIMITS["synopsis"])
+    if tvmaze_summary and TVMAZE_SOURCE not in sources:
+        e.problem(
+            "tvmaze_summary",
+            f"needs a [[sources]] entry with id {TVMAZE_SOURCE!r} for its credit (CC BY-SA 4.0)",
+        )
+    return _EpisodeFields(
+        title=title, day=day, time=air_time, synopsis=synopsis, source=source, tvmaze_summary=tvmaze_summary
+    )
+
+
+def _air_date(e: _Table) -> date | None:
+    """air_date: a TOML date, or text as YYYY-MM-DD."""
+    raw = e._get("air_date", True)
+    if isinstance(raw, date) and not isinstance(raw, datetime):
+        return raw
+    if isinstance(raw, str):
+        try:
+            return date.fromisoformat(raw.strip())
+        except ValueError:
+            e.problem("air_date", f"{raw!r} is not a date as YYYY-MM-DD")
+    elif raw is not None:
+        e.problem("air_date", f"{raw!r} is not a date as YYYY-MM-DD")
+    return None
+
+
+def _episode(
+    e: _Table, number: int, fields: _EpisodeFields, zone: zoneinfo.ZoneInfo | None, releases: bool
+) -> Episode | None:
+    """The episode, with its air time in UTC; None if its date or the drama's zone is unusable."""
+    if fields.day is None or zone is None:
+        return None
+    clock = time.fromisoformat(fields.time) if fields.time else time(0, 0)
+    try:
+        air_at = _local_to_utc(fields.day, clock, zone)
+    except OverflowError:
+        e.problem("air_date", f"{fields.day.isoformat()!r} is out of range")
+        return None
+    return Episode(
+        number=number,
+        air_at=air_at,
+        is_release=releases or not fields.time,
+        time_known=bool(fields.time),
+        title=fields.title,
+        synopsis=fields.synopsis,
+        source=fields.source,
+        tvmaze_summary=fields.tvmaze_summary,
+    )
+
+
+def _parse_people(tables: list[Any], problems: list[str]) -> dict[str, Person]:
     people: dict[str, Person] = {}
-    for i, raw in enumerate(root.tables("people")):
+    for i, raw in enumerate(tables):
         p = _Table(raw, f"people[{i}]", problems)
         pslug = p.slug("slug")
         if pslug:
             p.where = f"people[{pslug}]"
         person = Person(
-            pslug,
-            p.str("name", required=True, blank_ok=False, limit=LIMITS["name"]),
-            p.str("name_ko", limit=LIMITS["name"]),
-            p.strs("aliases"),
+            slug=pslug,
+            name=p.str("name", required=True, blank_ok=False, limit=LIMITS["name"]),
+            name_ko=p.str("name_ko", limit=LIMITS["name"]),
+            aliases=p.strs("aliases"),
         )
         p.finish()
         if pslug in people:
             p.problem("slug", f"{pslug!r} is listed twice")
         people[pslug] = person
+    return people
 
+
+def _parse_characters(tables: list[Any], drama: _Header, problems: list[str]) -> dict[str, Character]:
+    """The characters, with their relations (checked to name a character of the pack) and facts."""
     characters: dict[str, Character] = {}
-    pending_relations: list[tuple[str, Relation]] = []
-    for i, raw in enumerate(root.tables("characters")):
+    pending: list[tuple[str, Relation]] = []  # (where, relation): checked once every character is known
+    for i, raw in enumerate(tables):
         c = _Table(raw, f"characters[{i}]", problems)
         cslug = c.slug("slug")
         if cslug:
@@ -281,85 +428,76 @@ def parse_pack(data: dict[str, Any], file: str) -> tuple[Drama | None, list[Pers
         if billing and billing not in BILLINGS:
             c.problem("billing", f"{billing!r} is not one of {', '.join(BILLINGS)}")
         description = c.str("description", limit=LIMITS["description"])
-        relations: list[Relation] = []
-        for j, rraw in enumerate(c.tables("relations")):
-            r = _Table(rraw, f"{c.where}.relations[{j}]", problems)
-            target = r.slug("to")
-            kind = r.str("kind", required=True, blank_ok=False, limit=LIMITS["name"])
-            ep = r.int("episode", minimum=1)
-            if ep is not None and count and ep > count:
-                r.problem("episode", f"{ep} is past the last episode ({count})")
-            r.finish()
-            relation = Relation(target, kind, ep)
-            relations.append(relation)
-            pending_relations.append((f"{r.where}.to", relation))
-        facts: list[Fact] = []
-        for j, fraw in enumerate(c.tables("facts")):
-            f = _Table(fraw, f"{c.where}.facts[{j}]", problems)
-            ep = f.int("episode", required=True, minimum=1)
-            text = f.str("text", required=True, blank_ok=False, limit=LIMITS["fact"])
-            f.finish()
-            if ep is not None and count and ep > count:
-                f.problem("episode", f"{ep} is past the last episode ({count})")
-            if ep is not None:
-                facts.append(Fact(ep, text))
+        relations = _parse_relations(c, drama.episode_count, problems, pending)
+        facts = _parse_facts(c, drama.episode_count, problems)
         character = Character(
-            cslug,
-            slug,
-            name,
-            billing,
-            description,
-            c.str("name_ko", limit=LIMITS["name"]),
-            c.strs("aliases"),
-            tuple(relations),
-            tuple(sorted(facts, key=lambda x: x.episode)),
+            slug=cslug,
+            drama=drama.slug,
+            name=name,
+            billing=billing,
+            description=description,
+            name_ko=c.str("name_ko", limit=LIMITS["name"]),
+            aliases=c.strs("aliases"),
+            relations=relations,
+            facts=facts,
         )
         c.finish()
         if cslug in characters:
             c.problem("slug", f"{cslug!r} is listed twice")
         characters[cslug] = character
-    for where, relation in pending_relations:
+    for where, relation in pending:
         if relation.to and relation.to not in characters:
             problems.append(f"{where}: {relation.to!r} is not a character in this pack")
+    return characters
 
+
+def _parse_relations(
+    c: _Table, count: int, problems: list[str], pending: list[tuple[str, Relation]]
+) -> tuple[Relation, ...]:
+    relations: list[Relation] = []
+    for j, raw in enumerate(c.tables("relations")):
+        r = _Table(raw, f"{c.where}.relations[{j}]", problems)
+        target = r.slug("to")
+        kind = r.str("kind", required=True, blank_ok=False, limit=LIMITS["name"])
+        ep = r.int("episode", minimum=1)
+        if ep is not None and count and ep > count:
+            r.problem("episode", f"{ep} is past the last episode ({count})")
+        r.finish()
+        relation = Relation(to=target, kind=kind, episode=ep)
+        relations.append(relation)
+        pending.append((f"{r.where}.to", relation))
+    return tuple(relations)
+
+
+def _parse_facts(c: _Table, count: int, problems: list[str]) -> tuple[Fact, ...]:
+    """The character's spoiler facts, sorted by episode."""
+    facts: list[Fact] = []
+    for j, raw in enumerate(c.tables("facts")):
+        f = _Table(raw, f"{c.where}.facts[{j}]", problems)
+        ep = f.int("episode", required=True, minimum=1)
+        text = f.str("text", required=True, blank_ok=False, limit=LIMITS["fact"])
+        f.finish()
+        if ep is not None and count and ep > count:
+            f.problem("episode", f"{ep} is past the last episode ({count})")
+        if ep is not None:
+            facts.append(Fact(episode=ep, text=text))
+    return tuple(sorted(facts, key=lambda x: x.episode))
+
+
+def _parse_cast(
+    tables: list[Any], characters: dict[str, Character], people: dict[str, Person], problems: list[str]
+) -> list[CastEntry]:
     cast: list[CastEntry] = []
-    for i, raw in enumerate(root.tables("cast")):
+    for i, raw in enumerate(tables):
         c = _Table(raw, f"cast[{i}]", problems)
-        entry = CastEntry(c.slug("character"), c.slug("person"), c.str("note"))
+        entry = CastEntry(character=c.slug("character"), person=c.slug("person"), note=c.str("note"))
         c.finish()
         if entry.character and entry.character not in characters:
             c.problem("character", f"{entry.character!r} is not a character in this pack")
         if entry.person and entry.person not in people:
             c.problem("person", f"{entry.person!r} is not one of the pack's people")
         cast.append(entry)
-
-    problems = [prefix + p for p in problems]
-    if problems:
-        return None, list(people.values()), problems
-    drama = Drama(
-        slug=slug,
-        title=title,
-        year=year,
-        timezone=zone_name,
-        episode_count=count,
-        episodes=tuple(ordered),
-        file=file,
-        title_ko=title_ko,
-        aliases=aliases,
-        network=network,
-        streamers=streamers,
-        schedule=schedule,
-        air_time=default_time,
-        runtime_minutes=runtime,
-        writers=writers,
-        directors=directors,
-        premise=premise,
-        external_ids=dict(external_ids),
-        sources=sources,
-        characters=characters,
-        cast=tuple(cast),
-    )
-    return drama, list(people.values()), []
+    return cast
 
 
 def _missing(listed: set[int], count: int) -> list[tuple[int, int]]:

@@ -22,8 +22,9 @@ class Source:
 @dataclass(frozen=True, slots=True)
 class Episode:
     number: int
-    air_at: datetime  # UTC; for a release, the start of its day in the drama's time zone
-    is_release: bool  # a streaming drop: dated, no time slot
+    air_at: datetime  # UTC; for a release without a time, the start of its day in the drama's time zone
+    is_release: bool  # a streaming drop (drama.releases, or no air_time at all), not a broadcast slot
+    time_known: bool = True  # False: only the date is known (counted as out from local midnight)
     title: str = ""
     synopsis: str = ""
     source: str = ""
@@ -133,7 +134,7 @@ class Catalog:
         for drama in dramas.values():
             for entry in drama.cast:
                 character = drama.characters[entry.character]
-                self._roles.setdefault(entry.person, []).append(Role(drama, character, entry.note))
+                self._roles.setdefault(entry.person, []).append(Role(drama=drama, character=character, note=entry.note))
         for roles in self._roles.values():
             roles.sort(key=lambda r: (r.drama.year, r.drama.title))
 

@@ -104,7 +104,7 @@ class NameIndex:
     def _hits(self, targets: Iterable[Target], score: float, how: str) -> list[Hit]:
         unique = dict.fromkeys(targets)
         ranked = sorted(unique, key=lambda t: (-self.weights[t], self.labels[t]))
-        return [Hit(t, self.labels[t], score, how) for t in ranked]
+        return [Hit(target=t, label=self.labels[t], score=score, how=how) for t in ranked]
 
     def lookup(self, query: str, limit: int = 10) -> list[Hit]:
         """Best matches for a whole query, most certain first; empty when nothing is close."""
@@ -135,7 +135,7 @@ class NameIndex:
             for target in self.exact[choice]:
                 best[target] = max(best.get(target, 0), score)
         ranked = sorted(best.items(), key=lambda kv: (-kv[1], -self.weights[kv[0]], self.labels[kv[0]]))
-        return [Hit(t, self.labels[t], s, "fuzzy") for t, s in ranked[:limit]]
+        return [Hit(target=t, label=self.labels[t], score=s, how="fuzzy") for t, s in ranked[:limit]]
 
     def complete(self, query: str, limit: int = 25, allow: set[Target] | None = None) -> list[Hit]:
         """Autocomplete: names starting with what was typed; close spellings only when none does."""
@@ -144,7 +144,7 @@ class NameIndex:
             chosen = []
             for target in self._ranked:
                 if allow is None or target in allow:
-                    chosen.append(Hit(target, self.labels[target], 0, "prefix"))
+                    chosen.append(Hit(target=target, label=self.labels[target], score=0, how="prefix"))
                     if len(chosen) >= limit:
                         break
             return chosen
@@ -161,7 +161,7 @@ class NameIndex:
             if target not in seen or rank < seen[target][0]:
                 seen[target] = (rank, self.weights[target])
         ranked = sorted(seen, key=lambda t: (seen[t][0] > 0, -seen[t][1], seen[t][0], self.labels[t]))
-        hits = [Hit(t, self.labels[t], 100, "prefix") for t in ranked[:limit]]
+        hits = [Hit(target=t, label=self.labels[t], score=100, how="prefix") for t in ranked[:limit]]
         if not hits and len(key) >= 3:
             for hit in self.fuzzy(key, limit, cutoff=75, narrow=True):
                 if allow is None or hit.target in allow:

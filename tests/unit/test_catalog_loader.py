@@ -72,6 +72,26 @@ def test_releases_count_from_local_midnight() -> None:
     assert lanterns.episode(1).aired(datetime(2023, 11, 2, 15, 0, tzinfo=UTC))
 
 
+def test_a_streaming_drama_with_release_times_is_a_timed_release(tmp_path: Path) -> None:
+    text = edited(LANTERNS, 'timezone = "Asia/Seoul"', 'timezone = "Asia/Seoul"\nreleases = true\nair_time = "16:00"')
+    catalog, problems = load_catalog([write(tmp_path, "paper-lanterns.toml", text)])
+    assert problems == []
+    first = catalog.dramas["paper-lanterns"].episode(1)
+    assert first.is_release and first.time_known
+    assert first.air_at == datetime(2023, 11, 3, 7, 0, tzinfo=UTC)  # 16:00 in Seoul, not local midnight
+    untimed = load_good().dramas["paper-lanterns"].episode(1)
+    assert untimed.is_release and not untimed.time_known
+    broadcast = load_good().dramas["moonlit-orchard"].episode(1)
+    assert not broadcast.is_release and broadcast.time_known
+
+
+def test_releases_must_be_true_or_false(tmp_path: Path) -> None:
+    _, problems = problems_of(
+        tmp_path, edited(LANTERNS, 'timezone = "Asia/Seoul"', 'timezone = "Asia/Seoul"\nreleases = "yes"')
+    )
+    assert any("drama.releases: must be true or false" in p for p in problems), problems
+
+
 def test_characters_relations_facts_and_cast() -> None:
     moonlit = load_good().dramas["moonlit-orchard"]
     hae_rim = moonlit.characters["kang-hae-rim"]

@@ -43,6 +43,7 @@ from bot.catalog.tvmaze import (
     slugify,
     strip_html,
     toml_string,
+    update_pack,
 )
 from bot.ui.catalog import recap_embed
 
@@ -234,7 +235,7 @@ async def test_tvmaze_summaries_are_kept_apart_stripped_and_credited(tvmaze: Fak
     assert shown.description == first.tvmaze_summary
     none = recap_embed(drama, drama.episode(4), plain=False)
     assert none.description == "No synopsis for this episode yet."
-    assert "TVmaze" not in none.footer.text
+    assert none.footer.text is None  # no text: nobody credited, TVmaze included
 
 
 async def test_our_synopsis_wins_over_the_tvmaze_summary(tvmaze: FakeTVmaze, tmp_path: Path) -> None:
@@ -369,6 +370,71 @@ async def test_a_re_import_updates_exactly_the_changed_facts_and_keeps_hand_writ
     again = await run_import(tvmaze, tmp_path)
     assert again.changes == [] and not again.written
     assert first.path.read_text(encoding="utf-8") == text
+
+
+COMMENTS = [
+    # (where a person adds a comment to the imported pack, as text edits); each comment must survive
+    ("# Salt Wind Bakery: imported", "# Kept by the server's mods; ask in #packs.\n# Salt Wind Bakery: imported"),
+    ("[drama]\n", "# Checked against KBC2's listings, 2025-03-05.\n\n[drama]\n"),
+    ('title = "Salt Wind Bakery"\n', 'title = "Salt Wind Bakery"  # the English title KBC2 uses\n'),
+    ('air_date = "2025-03-08"\n', 'air_date = "2025-03-08"  # KBC2 moved it once already\n'),
+    ("\n[[episodes]]\nnumber = 4\n", "\n# 3 and 4 are a two-parter.\n[[episodes]]\nnumber = 4\n"),
+    ('first dawn."\n', 'first dawn."\n# The finale ran long: 21:40 is right.\n'),
+]
+
+
+def changed_lines(diff: str) -> tuple[list[str], list[str]]:
+    lines = [line for line in diff.splitlines() if not line.startswith(("---", "+++"))]
+    return [line[1:] for line in lines if line.startswith("-")], [line[1:] for line in lines if line.startswith("+")]
+
+
+async def test_a_re_import_keeps_the_comments_and_layout_of_a_hand_edited_pack(
+    tvmaze: FakeTVmaze, tmp_path: Path
+) -> None:
+    first = await run_import(tvmaze, tmp_path)
+    text = first.path.read_text(encoding="utf-8")
+    for old, new in COMMENTS:
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    first.path.write_text(text, encoding="utf-8")
+    change_the_fixture(tvmaze)  # episode 3 a day earlier; a ninth episode
+
+    result = await run_import(tvmaze, tmp_path)
+    assert result.changes == [
+        "drama.episode_count: 8 → 9",
+        "episode 3: air_date 2025-03-08 → 2025-03-07",
+        "episode 9: added (2025-03-29 21:00)",
+    ]
+    after = first.path.read_text(encoding="utf-8")
+    for _old, new in COMMENTS:
+        comment = new[new.index("#") :].partition("\n")[0]
+        assert after.count(comment) == 1, comment
+    # Only the changed lines changed: the moved date keeps its inline comment, and episode 9 comes
+    # after episode 8 (with the comment under it), before the ruled line that opens the people.
+    assert changed_lines(result.diff) == (
+        ["episode_count = 8", 'air_date = "2025-03-08"  # KBC2 moved it once already'],
+        [
+            "episode_count = 9",
+            'air_date = "2025-03-07"  # KBC2 moved it once already',
+            "",
+            "[[episodes]]",
+            "number = 9",
+            'air_date = "2025-03-29"',
+            'tvmaze_summary = "An extra day of baking."',
+        ],
+    )
+    assert after.startswith("# Kept by the server's mods; ask in #packs.\n# Salt Wind Bakery: imported")
+    assert "# The finale ran long: 21:40 is right.\n\n[[episodes]]\nnumber = 9\n" in after
+    assert after.index("number = 9\n") < after.index(f"# {'-' * 64} people")
+
+    catalog, problems = load_catalog([tmp_path])
+    assert problems == []
+    drama = catalog.dramas["salt-wind-bakery"]
+    assert drama.episode_count == 9
+    assert drama.episode(3).air_at == datetime(2025, 3, 7, 12, 0, tzinfo=UTC)
+    assert drama.episode(9).air_at == datetime(2025, 3, 29, 12, 0, tzinfo=UTC)
+    again = await run_import(tvmaze, tmp_path)
+    assert again.changes == [] and again.diff == ""
 
 
 async def test_a_dry_run_shows_the_diff_and_writes_nothing(tvmaze: FakeTVmaze, tmp_path: Path) -> None:
@@ -655,6 +721,57 @@ def test_toml_strings_round_trip(text: str) -> None:
 def test_a_hand_written_pack_round_trips_through_the_writer() -> None:
     data = tomllib.loads(QOT.read_text(encoding="utf-8"))
     assert tomllib.loads(dump_pack(data)) == data
+
+
+STARTER = """\
+# A starter pack, written by hand.
+
+[drama]
+slug = "salt-wind-bakery"
+title = "Salt Wind Bakery"
+year = 2025
+timezone = "Asia/Seoul"
+air_time = "21:00"  # KBC2's slot
+episode_count = 2
+
+[[sources]]
+id = "dramawatch"
+name = "Dramawatch researched facts"
+licence = "Project's own text (MIT)"
+
+# ---- episodes
+
+[[episodes]]
+number = 1
+air_date = "2025-03-01"
+synopsis = "Ours."
+# no title yet
+"""
+
+
+def test_a_pack_is_edited_in_place_keys_next_to_their_neighbours_tables_at_the_end() -> None:
+    before = tomllib.loads(STARTER)
+    pack = copy.deepcopy(before)
+    drama = pack["drama"]
+    drama["network"] = "KBC2"
+    del drama["air_time"]
+    drama["external_ids"] = {"tvmaze": SHOW_ID}
+    pack["sources"].append({"id": "tvmaze", "name": "TVmaze", "licence": "CC BY-SA 4.0"})
+    pack["episodes"][0].update(title="Homecoming", air_time="21:00")
+    pack["episodes"].append({"number": 2, "air_date": "2025-03-02"})
+    assert update_pack(STARTER, pack) == (
+        STARTER.replace('title = "Salt Wind Bakery"\n', 'title = "Salt Wind Bakery"\nnetwork = "KBC2"\n')
+        .replace('air_time = "21:00"  # KBC2\'s slot\n', "")
+        .replace("episode_count = 2\n", "episode_count = 2\n\n[drama.external_ids]\ntvmaze = 90101\n")
+        .replace(
+            '(MIT)"\n',
+            '(MIT)"\n\n[[sources]]\nid = "tvmaze"\nname = "TVmaze"\nlicence = "CC BY-SA 4.0"\n',
+        )
+        .replace("number = 1\n", 'number = 1\ntitle = "Homecoming"\n')
+        .replace('"2025-03-01"\n', '"2025-03-01"\nair_time = "21:00"\n')
+        + '\n[[episodes]]\nnumber = 2\nair_date = "2025-03-02"\n'
+    )
+    assert update_pack(STARTER, before) == STARTER  # nothing to change: not a character changes
 
 
 def test_the_loader_checks_tvmaze_summary_length_and_credit(tmp_path: Path) -> None:
