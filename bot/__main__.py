@@ -172,10 +172,22 @@ def cmd_catalog_validate(args: argparse.Namespace, settings: Settings) -> int:
 
     path = Path(args.path) if args.path else settings.catalog_path
     catalog, problems = load_catalog([path])
-    if problems:
-        for problem in problems:
+    strict: list[str] = []
+    if args.strict:
+        from datetime import UTC, datetime
+
+        from bot.catalog.strict import strict_problems
+
+        strict = strict_problems([path], now=datetime.now(UTC))
+    if problems or strict:
+        for problem in problems + strict:
             print(problem)
-        print(f"{len(problems)} problem(s) in {path}; the bot will not start until they are fixed.", file=sys.stderr)
+        if problems:
+            print(
+                f"{len(problems)} problem(s) in {path}; the bot will not start until they are fixed.", file=sys.stderr
+            )
+        if strict:
+            print(f"{len(strict)} strict problem(s) in {path}; a shipped pack must have none.", file=sys.stderr)
         return 1
     episodes = sum(d.episode_count for d in catalog.dramas.values())
     characters = sum(len(d.characters) for d in catalog.dramas.values())
@@ -240,7 +252,9 @@ def cmd_catalog_import_tvmaze(args: argparse.Namespace, settings: Settings) -> i
                     slug=args.slug,
                     api_base=api_base,
                     dry_run=args.dry_run,
-                    progress=(lambda message: progress.update(task, description=message)) if progress else None,
+                    progress=(lambda message: progress.update(task, description=message))
+                    if progress and task is not None
+                    else None,
                 )
             )
     except InvalidPack as exc:
@@ -352,6 +366,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Validate packs; prints `file: field: what is wrong` lines and exits 1 when there is any problem.",
     )
     validate.add_argument("path", nargs="?", metavar="PATH", help="a pack file or folder (default: CATALOG_PATH)")
+    validate.add_argument(
+        "--strict",
+        action="store_true",
+        help="also refuse what a shipped pack must not have: aired episodes without a synopsis, dated "
+        "episodes without a source, placeholder markers (see docs/data-packs.md)",
+    )
     validate.set_defaults(func=cmd_catalog_validate)
     listing = catalog_sub.add_parser("list", help="show the dramas that load", description="Show the loaded dramas.")
     listing.add_argument("path", nargs="?", metavar="PATH", help="a pack file or folder (default: CATALOG_PATH)")
@@ -389,7 +409,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings()
     except SettingsError as exc:
         return _fail(str(exc))
-    return args.func(args, settings)
+    code: int = args.func(args, settings)
+    return code
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ def release_day(drama_timezone: str, episode: Episode) -> str:
 
 def when(episode: Episode, drama_timezone: str = "UTC") -> str:
     """An episode's air time as Discord timestamps: each member sees their own local time."""
-    if episode.is_release:
+    if episode.is_release and not episode.time_known:
         return f"{release_day(drama_timezone, episode)} (release date)"
     return f"{discord.utils.format_dt(episode.air_at, 'F')} ({discord.utils.format_dt(episode.air_at, 'R')})"
 
@@ -67,12 +67,14 @@ def recap_embed(
         embed.add_field(name="Community recaps", value=_fit("\n".join(community)), inline=False)
     if thread_id:
         embed.add_field(name="Discussion", value=f"<#{thread_id}>", inline=False)
+    if not text:
+        return embed  # no text from any source, so no one to credit (and nothing hidden)
     if borrowed is not None:
         credit = borrowed.attribution or f"{borrowed.name} ({borrowed.licence})"
         footer = f"Synopsis: {credit}" + (f" · {borrowed.url}" if borrowed.url else "")
     else:
         footer = f"Synopsis: {_attribution(drama, episode)}"
-    if text and not plain:
+    if not plain:
         footer += " · spoilers hidden: click to reveal"
     embed.set_footer(text=footer)
     return embed
@@ -195,7 +197,7 @@ def drama_embed(
     chunk = drama.episodes[page * EPISODES_PER_PAGE : (page + 1) * EPISODES_PER_PAGE]
     lines = [
         f"**{e.number}** · "
-        + (release_day(drama.timezone, e) if e.is_release else discord.utils.format_dt(e.air_at, "f"))
+        + (release_day(drama.timezone, e) if not e.time_known else discord.utils.format_dt(e.air_at, "f"))
         + (f" · <#{threads[e.number]}>" if e.number in threads else "")
         for e in chunk
     ]

@@ -7,7 +7,7 @@ import re
 from bot.sandbox.harness import Sandbox
 from tests.e2e.conftest import Driver, text_of
 
-QOT_EP6_UTC = 1711282200  # 2024-03-24 21:10 KST
+QOT_EP6_UTC = 1711282800  # 2024-03-24 21:20 KST (the mid-run slot; corrections-2026-12 §2)
 
 
 async def test_recap_hides_the_synopsis_and_shows_the_air_time(drive: Driver, sandbox: Sandbox) -> None:
@@ -139,12 +139,15 @@ async def test_drama_overview(drive: Driver) -> None:
     assert len(re.findall(r"<t:\d+:f>", text)) == 16
 
 
-async def test_streaming_release_pack_shows_dates(drive: Driver) -> None:
+TANGERINES_EP5_UTC = 1741935600  # 2025-03-14 16:00 KST: Netflix's midnight US Pacific drop (corrections §4)
+
+
+async def test_streaming_release_pack_shows_release_times(drive: Driver) -> None:
     response = await drive.reply('/drama drama:"When Life Gives You Tangerines"')
     text = text_of(response)
-    assert "Episodes (16)" in text and "**5** · 14 March 2025" in text
-    recap = await drive.reply("/recap when-life-gives-you-tangerines 5")
-    assert "14 March 2025 (release date)" in text_of(recap)
+    assert "Episodes (16)" in text and f"**5** · <t:{TANGERINES_EP5_UTC}:f>" in text
+    recap = text_of(await drive.reply("/recap when-life-gives-you-tangerines 5"))
+    assert f"Released\n<t:{TANGERINES_EP5_UTC}:F>" in recap, recap
 
 
 async def test_who_pick_list_selection_shows_the_card(drive: Driver, sandbox: Sandbox) -> None:

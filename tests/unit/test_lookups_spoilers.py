@@ -303,7 +303,7 @@ def test_recap_embed_for_a_release_and_an_episode_without_synopsis() -> None:
     empty = recap_embed(MOONLIT, MOONLIT.episode(3), plain=False)
     assert empty.title == "Moonlit Orchard · Episode 3"
     assert empty.description == "No synopsis for this episode yet."
-    assert empty.footer.text == "Synopsis: Dramawatch"  # no source named, nothing hidden
+    assert empty.footer.text is None  # no text, so nobody is credited and nothing is hidden
     assert fields(empty)["Recaps"] == "No recap links yet."
     titled = recap_embed(MOONLIT, MOONLIT.episode(2), plain=True)
     assert titled.title == "Moonlit Orchard · Episode 2 · The First Harvest"
