@@ -9,12 +9,15 @@ show them to its moderator role under Server Settings → Integrations.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import discord
 from discord import app_commands
 
 from bot.errors import GuildOnly, NotModerator
+
+if TYPE_CHECKING:
+    from bot.client import Interaction
 
 T = TypeVar("T")
 
@@ -27,12 +30,11 @@ def is_moderator(permissions: discord.Permissions, role_ids: Iterable[int], mod_
     return mod_role_id is not None and mod_role_id in set(role_ids)
 
 
-async def check_moderator(interaction: discord.Interaction[Any]) -> bool:
+async def check_moderator(interaction: Interaction) -> bool:
+    """The app-command check behind `moderator_only` (the test itself: ServerSettings.is_moderator)."""
     if interaction.guild_id is None or not isinstance(interaction.user, discord.Member):
         raise GuildOnly()
-    settings = await interaction.client.guild_settings.get(interaction.guild_id)  # type: ignore[attr-defined]
-    role_ids = [role.id for role in interaction.user.roles]
-    if not is_moderator(interaction.permissions, role_ids, settings.mod_role_id):
+    if not await interaction.client.server_settings.is_moderator(interaction):
         raise NotModerator()
     return True
 

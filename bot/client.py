@@ -7,27 +7,33 @@ import gc
 import importlib
 import logging
 import pkgutil
+import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeAlias
 
 import discord
 import yarl
 from discord import app_commands
 from discord.ext import commands
 
+from bot.answers import Answers
 from bot.catalog import Catalog, CatalogIndex, load_catalog_or_raise
 from bot.catalog import cache as catalog_cache
 from bot.community import Community
+from bot.core import Core
 from bot.discussions import Discussions
-from bot.errors import handle_interaction_error
+from bot.errors import handle_interaction_error, handle_listener_error
 from bot.feeds.service import Feeds
 from bot.lookups import Lookups
+from bot.notices import ModNotices
+from bot.progress import Progress
 from bot.scheduling import Clock, Scheduler, SystemClock
+from bot.server_settings import ServerSettings
+from bot.service import Service
 from bot.settings import Settings, ensure_database_dir
 from bot.storage import Database
-from bot.storage.guild_settings import GuildSettingsRepo
 from bot.storage.jobs import JobsRepo
-from bot.storage.progress import ProgressRepo
+from bot.ui.persistent import PERSISTENT_ITEMS
 from bot.watchparties import WatchParties
 
 log = logging.getLogger(__name__)
@@ -53,7 +59,7 @@ def load_index(settings: Settings) -> tuple[Catalog, CatalogIndex]:
     """
     cache_file = settings.database_path.parent / "catalog-cache.pickle"
     key = catalog_cache.fingerprint(settings.catalog_path)
-    cached = catalog_cache.read(cache_file, key)
+    cached: tuple[Catalog, CatalogIndex] | None = catalog_cache.read(cache_file, key)
     if cached is not None:
         return cached
     catalog = load_catalog_or_raise([settings.catalog_path])
@@ -75,11 +81,27 @@ def apply_endpoints(settings: Settings) -> None:
 
 
 class DramaTree(app_commands.CommandTree["Dramawatch"]):
-    async def on_error(self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError) -> None:
+    async def on_error(self, interaction: Interaction, error: app_commands.AppCommandError) -> None:
         await self.client.report_error(interaction, error)
 
 
 class Dramawatch(commands.Bot):
+    """The bot. It owns the database, the scheduler and every service (created, started and closed
+    here, never by a cog), so each extension in `cogs/` can be reloaded while the bot runs."""
+
+    # The services, set in setup_hook; cogs reach them as `self.bot.<name>` (typed).
+    db: Database | None
+    scheduler: Scheduler
+    lookups: Lookups
+    server_settings: ServerSettings
+    notices: ModNotices
+    progress: Progress
+    discussions: Discussions
+    watchparties: WatchParties
+    feeds: Feeds
+    community: Community
+    answers: Answers
+
     def __init__(
         self,
         settings: Settings,
@@ -106,61 +128,113 @@ class Dramawatch(commands.Bot):
         self._extensions = list(extensions) if extensions is not None else discover_extensions()
         self._start_scheduler = start_scheduler
         self._preloaded = catalog
-        self.catalog: Catalog
-        self.lookups: Lookups
-        self.progress: ProgressRepo
-        self.discussions: Discussions
-        self.watchparties: WatchParties
-        self.feeds: Feeds
-        self.community: Community
-        self.db: Database | None = None
-        self.guild_settings: GuildSettingsRepo
-        self.scheduler: Scheduler
+        self._services: list[Service] = []
+        self.db = None
+
+    @property
+    def catalog(self) -> Catalog:
+        return self.lookups.catalog
+
+    @property
+    def services(self) -> tuple[Service, ...]:
+        """Every service, in the order they were created and started."""
+        return tuple(self._services)
 
     async def setup_hook(self) -> None:
         ensure_database_dir(self.settings.database_path)
-        self.db = await Database.open(self.settings.database_path)
-        applied = await self.db.migrate()
+        self.db = db = await Database.open(self.settings.database_path, clock=self.clock)
+        applied = await db.migrate()
         if applied:
             log.info("database %s migrated to version %d", self.settings.database_path, applied[-1])
-        self.guild_settings = GuildSettingsRepo(self.db)
-        self.progress = ProgressRepo(self.db)
-        catalog, index = self._preloaded or await asyncio.to_thread(load_index, self.settings)
-        self.catalog = catalog
-        self.lookups = Lookups(catalog, index)
-        self.discussions = Discussions(self)
-        self.watchparties = WatchParties(self)
-        self.feeds = Feeds(self)
-        self.community = Community(self)
+        if self._preloaded is not None:
+            catalog, index = self._preloaded
+        else:
+            catalog, index = await asyncio.to_thread(load_index, self.settings)
         log.info("catalog: %d drama(s) from %s", len(catalog), self.settings.catalog_path)
         gc.freeze()  # the catalog lives as long as the bot: keep it out of every future collection
-        self.scheduler = Scheduler(JobsRepo(self.db), self.clock)
+        self.scheduler = Scheduler(JobsRepo(db), self.clock)
+        self._create_services(db, Lookups(catalog, index))
+        for service in self._services:
+            for job in service.jobs():
+                self.scheduler.register(job.kind, job.handler, grace=job.grace)
+        for service in self._services:
+            await service.start()
+        self.add_dynamic_items(*PERSISTENT_ITEMS)
         for name in self._extensions:
             await self.load_extension(name)
         if self._start_scheduler:
             await self.scheduler.start(gate=self.wait_until_ready)
 
+    def _create_services(self, db: Database, lookups: Lookups) -> None:
+        """Each service gets exactly what it uses, by keyword; the order is the start order."""
+        self.lookups = lookups
+        self.server_settings = ServerSettings(db)
+        core = Core(
+            client=self,
+            db=db,
+            lookups=lookups,
+            scheduler=self.scheduler,
+            clock=self.clock,
+            server_settings=self.server_settings,
+        )
+        self.notices = ModNotices(self.server_settings)
+        self.progress = Progress(db)
+        self.discussions = Discussions(core, notices=self.notices)
+        self.watchparties = WatchParties(core, discussions=self.discussions)
+        self.feeds = Feeds(core, config=self.settings, notices=self.notices, discussions=self.discussions)
+        self.community = Community(core)
+        self.answers = Answers(
+            lookups=lookups,
+            clock=self.clock,
+            progress=self.progress,
+            discussions=self.discussions,
+            feeds=self.feeds,
+            community=self.community,
+        )
+        self._services = [
+            self.server_settings,
+            self.notices,
+            self.progress,
+            self.discussions,
+            self.watchparties,
+            self.feeds,
+            self.community,
+            self.answers,
+        ]
+
     async def close(self) -> None:
         scheduler = getattr(self, "scheduler", None)
         if scheduler is not None:
             await scheduler.stop()
-        feeds = getattr(self, "feeds", None)
-        if feeds is not None:
-            await feeds.close()
+        for service in reversed(self._services):
+            try:
+                await service.close()
+            except Exception:
+                log.exception("closing %s failed", type(service).__name__)
         await super().close()
         if self.db is not None:
             await self.db.close()
             self.db = None
 
-    async def report_error(
-        self, interaction: discord.Interaction[Any], error: BaseException, *, where: str | None = None
-    ) -> None:
+    async def report_error(self, interaction: Interaction, error: BaseException, *, where: str | None = None) -> None:
         """Every interaction error ends here (commands, autocomplete, views, modals)."""
         error_id = await handle_interaction_error(interaction, error, where=where)
         if error_id is not None:
             # Listeners (the sandbox's test harness, for one) learn of every unexpected error.
             self.dispatch("dramawatch_error", interaction, error, error_id)
 
+    async def on_error(self, event_method: str, /, *args: Any, **kwargs: Any) -> None:
+        """An event listener raised: log it with an error id, like any unexpected error."""
+        error = sys.exc_info()[1]
+        if error is None:
+            return
+        error_id = handle_listener_error(event_method, error)
+        self.dispatch("dramawatch_listener_error", event_method, error, error_id)
+
     async def on_ready(self) -> None:
         user = self.user
         log.info("ready as %s (%s) in %d server(s)", user, user.id if user else "?", len(self.guilds))
+
+
+Interaction: TypeAlias = discord.Interaction[Dramawatch]
+"""The interaction type every command, view and modal of this bot receives."""

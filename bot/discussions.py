@@ -11,18 +11,23 @@ concurrent requests in the process.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
-import time
-from datetime import timedelta
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
 
 import discord
 
 from bot.catalog import Drama, Episode
+from bot.core import Core, CoreService
 from bot.errors import UserError, permission_for_forbidden
+from bot.nonce import nonce
+from bot.notices import ModNotices
 from bot.scheduling import RetryLater
+from bot.service import JobKind
 from bot.storage.discussions import FollowsRepo, IndexRepo, RatingsRepo, RatingSummary, ThreadsRepo
+from bot.storage.guild_settings import GuildSettings
 from bot.storage.jobs import Job
 from bot.ui.discussions import announcement_text, index_text, rating_view, starter_embed, thread_name
 
@@ -32,7 +37,6 @@ JOB_KIND = "thread.open"
 OPEN_GRACE = timedelta(days=2)  # opened late after downtime, if at most this late
 RETRY_PERMISSION = timedelta(minutes=15)
 RETRY_UNCONFIGURED = timedelta(hours=1)
-NOTICE_EVERY = 6 * 3600  # seconds between repeats of the same warning to moderators
 FORUM_TAG_LIMIT = 20
 
 
@@ -44,47 +48,142 @@ class NotConfigured(UserError):
         )
 
 
+ArchiveMinutes = Literal[60, 1440, 4320, 10080]
+ARCHIVE_MINUTES: tuple[ArchiveMinutes, ...] = (60, 1440, 4320, 10080)
+
+
+def archive_duration(minutes: int) -> ArchiveMinutes:
+    """The auto-archive duration Discord allows that is closest to `minutes` (at least it)."""
+    return next((m for m in ARCHIVE_MINUTES if m >= minutes), ARCHIVE_MINUTES[-1])
+
+
 def job_key(guild_id: int, drama: str, episode: int) -> str:
     return f"thread:{guild_id}:{drama}:{episode}"
 
 
-def nonce(*parts: object) -> str:
-    """A deterministic nonce (Discord allows 25 characters) so a retried send is not duplicated."""
-    return hashlib.sha1(":".join(map(str, parts)).encode()).hexdigest()[:25]
+@dataclass(frozen=True)
+class FollowResult:
+    added: bool  # False: the server already followed it
+    jobs: int  # episode openings scheduled
+    upcoming: Episode | None  # the next episode to air, if any
+    has_channel: bool  # a discussions channel is set
 
 
-class Discussions:
-    def __init__(self, bot: Any) -> None:
-        self.bot = bot
-        db = bot.db
-        self.follows = FollowsRepo(db)
-        self.threads = ThreadsRepo(db)
-        self.index = IndexRepo(db)
-        self.ratings = RatingsRepo(db)
+@dataclass(frozen=True)
+class Followed:
+    slug: str
+    drama: Drama | None  # None: no longer in the catalog
+
+
+@dataclass(frozen=True)
+class DiscussPlan:
+    """What `/discuss` should do: link an existing thread, explain, refuse, or open one."""
+
+    action: Literal["exists", "not aired", "refused", "open"]
+    thread_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Airing:
+    at: datetime
+    drama: Drama
+    episode: Episode
+
+
+class Discussions(CoreService):
+    def __init__(self, core: Core, *, notices: ModNotices) -> None:
+        super().__init__(core)
+        self._notices = notices
+        self._follows = FollowsRepo(core.db)
+        self._threads = ThreadsRepo(core.db)
+        self._index = IndexRepo(core.db)
+        self._ratings = RatingsRepo(core.db)
         self._locks: dict[tuple[int, str, int], asyncio.Lock] = {}
-        self._notices: dict[tuple[int, str], float] = {}
+
+    # -- lifecycle --------------------------------------------------------------------------------
+    def jobs(self) -> Sequence[JobKind]:
+        return [JobKind(JOB_KIND, self.run_job, OPEN_GRACE)]
+
+    async def start(self) -> None:
+        await self.reconcile()
 
     # -- following ------------------------------------------------------------------------------
-    async def follow(self, guild_id: int, drama: Drama) -> tuple[bool, int]:
-        """Follow; schedules an opening job per upcoming episode. Returns (newly followed, jobs)."""
-        added = await self.follows.add(guild_id, drama.slug)
-        return added, await self.schedule(guild_id, drama)
+    async def follow(self, guild_id: int, drama: Drama) -> FollowResult:
+        """Follow; schedules an opening job per upcoming episode."""
+        added = await self._follows.add(guild_id, drama.slug)
+        jobs = await self.schedule(guild_id, drama)
+        settings = await self._settings.get(guild_id)
+        return FollowResult(
+            added=added,
+            jobs=jobs,
+            upcoming=drama.next_episode(self._clock.now()),
+            has_channel=bool(settings.discussions_channel_id),
+        )
+
+    async def is_following(self, guild_id: int, drama: str) -> bool:
+        return await self._follows.is_following(guild_id, drama)
+
+    async def followed(self, guild_id: int) -> list[Followed]:
+        """The dramas this server follows, in the order they were followed."""
+        dramas = self._lookups.catalog.dramas
+        return [Followed(slug, dramas.get(slug)) for slug in await self._follows.list(guild_id)]
+
+    async def airing(self, guild_id: int, days: int) -> tuple[list[Airing], bool]:
+        """Episodes of followed dramas airing in the next `days` days, soonest first; and whether
+        the server follows anything at all."""
+        now = self._clock.now()
+        until = now + timedelta(days=days)
+        followed = await self.followed(guild_id)
+        rows = [
+            Airing(e.air_at, f.drama, e)
+            for f in followed
+            if f.drama is not None
+            for e in f.drama.episodes
+            if now <= e.air_at <= until
+        ]
+        rows.sort(key=lambda r: (r.at, r.drama.title, r.episode.number))
+        return rows, bool(followed)
+
+    async def plan_discuss(
+        self, interaction: discord.Interaction[Any], guild: discord.Guild, drama: Drama, episode: Episode
+    ) -> DiscussPlan:
+        """Decide what `/discuss` does, before anything slow happens (so the reply can be deferred)."""
+        thread_id = await self.existing(guild, drama, episode)
+        if thread_id is not None:
+            return DiscussPlan("exists", thread_id)
+        if not episode.aired(self._clock.now()):
+            return DiscussPlan("not aired")
+        settings = await self._settings.get(guild.id)
+        if not (settings.members_open_threads or await self._settings.is_moderator(interaction)):
+            return DiscussPlan("refused")
+        return DiscussPlan("open")
+
+    async def thread_deleted(self, guild_id: int, thread_id: int) -> None:
+        """A thread deleted on Discord: forget it and correct the index; the next request reopens it."""
+        row = await self._threads.by_thread(thread_id)
+        guild = self._client.get_guild(guild_id)
+        if row is None or guild is None:
+            return
+        await self._threads.forget(row.guild_id, row.drama, row.episode)
+        drama = self._lookups.catalog.dramas.get(row.drama)
+        if drama is not None:
+            await self.refresh_index(guild, drama)
 
     async def unfollow(self, guild_id: int, drama: Drama) -> bool:
-        removed = await self.follows.remove(guild_id, drama.slug)
+        removed = await self._follows.remove(guild_id, drama.slug)
         for episode in drama.episodes:
-            await self.bot.scheduler.cancel_key(job_key(guild_id, drama.slug, episode.number))
+            await self._scheduler.cancel_key(job_key(guild_id, drama.slug, episode.number))
         return removed
 
     async def schedule(self, guild_id: int, drama: Drama) -> int:
         """One job per episode that has not aired yet (aired ones are not opened automatically)."""
-        now = self.bot.clock.now()
+        now = self._clock.now()
         count = 0
         for episode in drama.episodes:
             if episode.air_at <= now:
                 continue
             payload = {"guild_id": guild_id, "drama": drama.slug, "episode": episode.number}
-            await self.bot.scheduler.ensure(
+            await self._scheduler.ensure(
                 JOB_KIND, payload, episode.air_at, dedupe_key=job_key(guild_id, drama.slug, episode.number)
             )
             count += 1
@@ -92,18 +191,18 @@ class Discussions:
 
     async def reconcile(self) -> None:
         """At start: keep every follow's jobs in step with the packs (dates may have been corrected)."""
-        for guild_id, slug in await self.follows.all():
-            drama = self.bot.catalog.dramas.get(slug)
+        for guild_id, slug in await self._follows.all():
+            drama = self._lookups.catalog.dramas.get(slug)
             if drama is not None:
                 await self.schedule(guild_id, drama)
 
     async def run_job(self, job: Job) -> None:
-        guild = self.bot.get_guild(job.payload["guild_id"])
-        drama = self.bot.catalog.dramas.get(job.payload["drama"])
+        guild = self._client.get_guild(job.payload["guild_id"])
+        drama = self._lookups.catalog.dramas.get(job.payload["drama"])
         if guild is None or drama is None:
             log.info("job %d: server or drama gone; nothing to open", job.id)
             return
-        if not await self.follows.is_following(guild.id, drama.slug):
+        if not await self._follows.is_following(guild.id, drama.slug):
             return
         episode = drama.episode(job.payload["episode"])
         if episode is None:
@@ -111,7 +210,7 @@ class Discussions:
         try:
             await self.open(guild, drama, episode)
         except NotConfigured:
-            await self.notify_mods(
+            await self._notices.notify(
                 guild,
                 "no-discussions",
                 f"I couldn't open the thread for **{drama.title}** episode {episode.number}: no discussions "
@@ -127,22 +226,24 @@ class Discussions:
 
     async def existing(self, guild: discord.Guild, drama: Drama, episode: Episode) -> int | None:
         """The episode's thread id if it still exists on Discord (a deleted one is forgotten)."""
-        row = await self.threads.get(guild.id, drama.slug, episode.number)
+        row = await self._threads.get(guild.id, drama.slug, episode.number)
         if row is None or row.thread_id is None:
             return None
         if guild.get_thread(row.thread_id) is not None:
             return row.thread_id
         try:
-            await self.bot.fetch_channel(row.thread_id)
+            await self._client.fetch_channel(row.thread_id)
         except discord.NotFound:
-            await self.threads.forget(guild.id, drama.slug, episode.number)
+            await self._threads.forget(guild.id, drama.slug, episode.number)
             log.info("thread %s for %s ep %d was deleted; forgotten", row.thread_id, drama.slug, episode.number)
             return None
         return row.thread_id
 
     async def thread_links(self, guild_id: int, drama: str) -> dict[int, int]:
         """Episode number → thread id, from the database (no Discord call: for links in replies)."""
-        return {n: row.thread_id for n, row in (await self.threads.for_drama(guild_id, drama)).items() if row.thread_id}
+        return {
+            n: row.thread_id for n, row in (await self._threads.for_drama(guild_id, drama)).items() if row.thread_id
+        }
 
     async def open(self, guild: discord.Guild, drama: Drama, episode: Episode) -> tuple[int, bool]:
         """Make sure the episode's thread exists and is complete. Returns (thread id, created now)."""
@@ -152,7 +253,7 @@ class Discussions:
             except discord.Forbidden as error:
                 missing = permission_for_forbidden(error)
                 where = f" in <#{missing.channel_id}>" if missing.channel_id else ""
-                await self.notify_mods(
+                await self._notices.notify(
                     guild,
                     f"forbidden:{missing.permission}:{missing.channel_id}",
                     f"I couldn't open the thread for **{drama.title}** episode {episode.number}: I need the "
@@ -161,21 +262,21 @@ class Discussions:
                 raise
 
     async def _open(self, guild: discord.Guild, drama: Drama, episode: Episode) -> tuple[int, bool]:
-        row = await self.threads.get(guild.id, drama.slug, episode.number)
+        row = await self._threads.get(guild.id, drama.slug, episode.number)
         thread_id = await self.existing(guild, drama, episode)
         if thread_id is None and row is not None and row.thread_id is not None:
             row = None  # it was deleted on Discord and has just been forgotten: start afresh
         if thread_id is not None and row is not None and row.starter_message_id and row.announcement_id:
             return thread_id, False
-        settings = await self.bot.guild_settings.get(guild.id)
+        settings = await self._settings.get(guild.id)
         parent = guild.get_channel(settings.discussions_channel_id) if settings.discussions_channel_id else None
         if row is not None and row.thread_id is not None and thread_id is not None:
             parent = guild.get_channel(row.parent_id) or parent  # finish where it was started
         if not isinstance(parent, discord.TextChannel | discord.ForumChannel):
             raise NotConfigured()
-        await self.threads.claim(guild.id, drama.slug, episode.number, parent.id)
+        await self._threads.claim(guild.id, drama.slug, episode.number, parent.id)
         links = await self.thread_links(guild.id, drama.slug)
-        summary = await self.ratings.summary(guild.id, drama.slug, episode.number)
+        summary = await self._ratings.summary(guild.id, drama.slug, episode.number)
         name = thread_name(drama, episode)
         created = False
         thread: discord.Thread | None = guild.get_thread(thread_id) if thread_id else None
@@ -183,7 +284,7 @@ class Discussions:
             thread = self._orphan(parent, name)
         starter_id = row.starter_message_id if row and thread_id else None
         if thread is None and thread_id is None:
-            archive = settings.thread_archive_minutes
+            archive = archive_duration(settings.thread_archive_minutes)
             if isinstance(parent, discord.ForumChannel):
                 tags = await self._forum_tags(guild, parent, drama, episode)
                 post = await parent.create_thread(
@@ -201,30 +302,30 @@ class Discussions:
             created = True
         thread_id = thread.id if thread is not None else thread_id
         assert thread_id is not None
-        await self.threads.set_thread(guild.id, drama.slug, episode.number, thread_id)
+        await self._threads.set_thread(guild.id, drama.slug, episode.number, thread_id)
         links[episode.number] = thread_id
         if starter_id is None:
             starter_id = await self._starter(thread_id, drama, episode, links, summary)
-        await self.threads.set_messages(guild.id, drama.slug, episode.number, starter=starter_id)
+        await self._threads.set_messages(guild.id, drama.slug, episode.number, starter=starter_id)
         if row is None or row.announcement_id is None:
             announcement = await self._announce(guild, parent, settings, drama, episode, thread_id)
             if announcement is not None:
-                await self.threads.set_messages(guild.id, drama.slug, episode.number, announcement=announcement)
+                await self._threads.set_messages(guild.id, drama.slug, episode.number, announcement=announcement)
         await self._relink(guild, drama, (episode.number - 1, episode.number + 1))
         await self.refresh_index(guild, drama)
         return thread_id, created
 
     def _orphan(self, parent: discord.TextChannel | discord.ForumChannel, name: str) -> discord.Thread | None:
         """A thread of ours with this name from an interrupted run (created, not yet recorded)."""
-        me = self.bot.user.id if self.bot.user else None
+        me = self._client.user.id if self._client.user else None
         return next((t for t in parent.threads if t.name == name and t.owner_id == me), None)
 
     async def _starter(
         self, thread_id: int, drama: Drama, episode: Episode, links: dict[int, int], summary: RatingSummary
     ) -> int:
-        channel = self.bot.get_partial_messageable(thread_id)
+        channel = self._client.get_partial_messageable(thread_id)
         title = f"{drama.title} · Episode {episode.number}"
-        me = self.bot.user.id if self.bot.user else None
+        me = self._client.user.id if self._client.user else None
         async for message in channel.history(limit=10):
             if message.author.id == me and message.embeds and message.embeds[0].title == title:
                 return message.id
@@ -239,7 +340,7 @@ class Discussions:
         self,
         guild: discord.Guild,
         parent: discord.abc.GuildChannel,
-        settings: Any,
+        settings: GuildSettings,
         drama: Drama,
         episode: Episode,
         thread_id: int,
@@ -266,9 +367,9 @@ class Discussions:
         if missing and room > 0:
             new = [discord.ForumTag(name=n) for n in missing[:room]]
             try:
-                forum = await forum.edit(available_tags=[*forum.available_tags, *new])  # type: ignore[assignment]
+                forum = await forum.edit(available_tags=[*forum.available_tags, *new])
             except discord.Forbidden:  # creating tags needs Manage Channels: post with the tags that exist
-                await self.notify_mods(
+                await self._notices.notify(
                     guild,
                     f"tags-permission:{forum.id}",
                     f"I need the **Manage Channels** permission in {forum.mention} to create the drama and episode "
@@ -277,7 +378,7 @@ class Discussions:
                 return [have[n] for n in wanted if n in have]
             have = {t.name: t for t in forum.available_tags}
         if len(missing) > room:
-            await self.notify_mods(
+            await self._notices.notify(
                 guild,
                 f"tags:{forum.id}",
                 f"{forum.mention} has {FORUM_TAG_LIMIT} tags, Discord's limit, so new episode "
@@ -287,14 +388,14 @@ class Discussions:
 
     async def _relink(self, guild: discord.Guild, drama: Drama, numbers: tuple[int, ...]) -> None:
         """Edit the neighbouring episodes' starter messages so they link this thread."""
-        rows = await self.threads.for_drama(guild.id, drama.slug)
+        rows = await self._threads.for_drama(guild.id, drama.slug)
         links = {n: r.thread_id for n, r in rows.items() if r.thread_id}
         for number in numbers:
             row, episode = rows.get(number), drama.episode(number)
             if row is None or episode is None or not row.thread_id or not row.starter_message_id:
                 continue
-            summary = await self.ratings.summary(guild.id, drama.slug, number)
-            message = self.bot.get_partial_messageable(row.thread_id).get_partial_message(row.starter_message_id)
+            summary = await self._ratings.summary(guild.id, drama.slug, number)
+            message = self._client.get_partial_messageable(row.thread_id).get_partial_message(row.starter_message_id)
             try:
                 await message.edit(embed=starter_embed(drama, episode, links, summary))
             except discord.NotFound:
@@ -305,43 +406,43 @@ class Discussions:
     async def refresh_index(self, guild: discord.Guild, drama: Drama) -> None:
         """Create or edit in place the pinned index of the drama's threads."""
         links = await self.thread_links(guild.id, drama.slug)
-        text = index_text(drama, links, await self.ratings.summaries(guild.id, drama.slug))
-        stored = await self.index.get(guild.id, drama.slug)
+        text = index_text(drama, links, await self._ratings.summaries(guild.id, drama.slug))
+        stored = await self._index.get(guild.id, drama.slug)
         if stored is not None:
             try:
-                await self.bot.get_partial_messageable(stored[0]).get_partial_message(stored[1]).edit(content=text)
+                await self._client.get_partial_messageable(stored[0]).get_partial_message(stored[1]).edit(content=text)
                 return
             except discord.NotFound:
                 pass  # deleted by someone: post a new one
-        settings = await self.bot.guild_settings.get(guild.id)
+        settings = await self._settings.get(guild.id)
         parent = guild.get_channel(settings.discussions_channel_id) if settings.discussions_channel_id else None
         try:
             if isinstance(parent, discord.ForumChannel):
                 post = await parent.create_thread(name=f"{drama.title[:80]} · all episodes", content=text)
-                await self.index.set(guild.id, drama.slug, post.thread.id, post.message.id)
+                await self._index.set(guild.id, drama.slug, post.thread.id, post.message.id)
                 await post.thread.edit(pinned=True)
             elif isinstance(parent, discord.TextChannel):
                 message = await parent.send(text, nonce=nonce("index", guild.id, drama.slug))
-                await self.index.set(guild.id, drama.slug, parent.id, message.id)
+                await self._index.set(guild.id, drama.slug, parent.id, message.id)
                 await message.pin(reason=f"Dramawatch index of {drama.title} episode threads")
         except discord.Forbidden as error:
             missing = permission_for_forbidden(error)
-            await self.notify_mods(
+            await self._notices.notify(
                 guild,
                 f"index:{missing.permission}",
                 f"I couldn't post or pin the episode index for **{drama.title}**: I need the "
-                f"**{missing.permission}** permission in <#{missing.channel_id or parent.id}>.",
+                f"**{missing.permission}** permission in <#{missing.channel_id or (parent.id if parent else 0)}>.",
             )
 
     # -- ratings --------------------------------------------------------------------------------
     async def vote(self, interaction: discord.Interaction[Any], drama_slug: str, number: int, stars: int) -> None:
         guild = interaction.guild
-        drama = self.bot.catalog.dramas.get(drama_slug)
+        drama = self._lookups.catalog.dramas.get(drama_slug)
         episode = drama.episode(number) if drama else None
         if guild is None or drama is None or episode is None:
             raise UserError("This episode is no longer in the catalog, so it can't be rated.")
-        await self.ratings.vote(guild.id, drama.slug, number, interaction.user.id, stars)
-        summary = await self.ratings.summary(guild.id, drama.slug, number)
+        await self._ratings.vote(guild.id, drama.slug, number, interaction.user.id, stars)
+        summary = await self._ratings.summary(guild.id, drama.slug, number)
         links = await self.thread_links(guild.id, drama.slug)
         await interaction.response.edit_message(embed=starter_embed(drama, episode, links, summary))
         await interaction.followup.send(
@@ -349,21 +450,3 @@ class Discussions:
             ephemeral=True,
         )
         await self.refresh_index(guild, drama)
-
-    # -- moderators -----------------------------------------------------------------------------
-    async def notify_mods(self, guild: discord.Guild, key: str, text: str) -> None:
-        """Tell the moderators (mods channel), at most once every few hours per problem; never raise."""
-        now = time.monotonic()
-        last = self._notices.get((guild.id, key))
-        if last is not None and now - last < NOTICE_EVERY:
-            return
-        self._notices[(guild.id, key)] = now
-        settings = await self.bot.guild_settings.get(guild.id)
-        channel = guild.get_channel(settings.mods_channel_id) if settings.mods_channel_id else None
-        log.warning("guild %s: %s", guild.id, text)
-        if not isinstance(channel, discord.TextChannel):
-            return
-        try:
-            await channel.send(f"⚠️ {text}")
-        except discord.HTTPException as exc:
-            log.warning("could not warn the moderators of guild %s: %s", guild.id, exc)

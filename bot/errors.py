@@ -105,11 +105,20 @@ def unwrap(error: BaseException) -> BaseException:
     return error
 
 
+OUT_OF_DATE = (
+    "This command is out of date: Discord still shows it, but this bot no longer has it in that form. "
+    "Ask whoever hosts the bot to run `python -m bot sync`; the menu updates within a minute after that."
+)
+_stale_warned: set[str] = set()
+
+
 def describe(error: BaseException) -> tuple[str, bool]:
     """(message for the user, whether it was unexpected). A pure function, easy to test."""
     original = unwrap(error)
     if isinstance(original, UserError):
         return original.message, False
+    if isinstance(original, app_commands.CommandNotFound):
+        return OUT_OF_DATE, False
     if isinstance(original, discord.Forbidden):
         return permission_for_forbidden(original).message, False
     if isinstance(original, app_commands.BotMissingPermissions):
@@ -156,6 +165,12 @@ async def handle_interaction_error(
     Returns the error id for an unexpected error (after logging it), else None.
     """
     message, unexpected = describe(error)
+    original = unwrap(error)
+    if isinstance(original, app_commands.CommandNotFound):
+        name = " ".join([*original.parents, original.name])
+        if name not in _stale_warned:  # once per command name: a stale menu is clicked again and again
+            _stale_warned.add(name)
+            log.warning("interaction for /%s, which this bot doesn't have: run `python -m bot sync`", name)
     error_id: str | None = None
     if unexpected:
         error_id = new_error_id()
@@ -174,4 +189,11 @@ async def handle_interaction_error(
             "It has been logged; the server's moderators can pass the id to whoever hosts the bot."
         )
     await reply_ephemeral(interaction, message)
+    return error_id
+
+
+def handle_listener_error(event: str, error: BaseException) -> str:
+    """An event listener (not an interaction) raised: log it once with an error id; returns the id."""
+    error_id = new_error_id()
+    logging.getLogger("bot.listeners").error("error %s in listener %s", error_id, event, exc_info=error)
     return error_id

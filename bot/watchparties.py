@@ -11,22 +11,30 @@ from __future__ import annotations
 import logging
 import re
 import zoneinfo
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import discord
 
+from bot import timezones
 from bot.catalog import Drama
-from bot.discussions import nonce
-from bot.errors import UserError, permission_for_forbidden
+from bot.core import Core, CoreService
+from bot.discussions import Discussions
+from bot.errors import InvalidInput, UserError, permission_for_forbidden
+from bot.nonce import nonce
+from bot.service import JobKind
 from bot.storage.jobs import Job
 from bot.storage.watchparties import PartiesRepo, Party, PostsRepo, RsvpRepo
 from bot.text import clean
+from bot.timeparse import parse_episodes, parse_local, parse_reminders
 from bot.ui.watchparties import (
     RSVP_LABELS,
     announcement_embed,
+    calendar,
     episodes_text,
+    party_choice,
     party_title,
     reminder_texts,
     rsvp_view,
@@ -78,17 +86,143 @@ def weekly_next(party: Party) -> datetime:
     return local.replace(tzinfo=zone).astimezone(UTC)
 
 
-class WatchParties:
-    def __init__(self, bot: Any) -> None:
-        self.bot = bot
-        self.parties = PartiesRepo(bot.db)
-        self.rsvps = RsvpRepo(bot.db)
-        self.posts = PostsRepo(bot.db)
+@dataclass(frozen=True, kw_only=True)
+class PartyRequest:
+    """What a moderator typed into `/watchparty schedule`, with the drama already resolved."""
 
-    def register(self) -> None:
-        scheduler = self.bot.scheduler
-        scheduler.register(REMIND, self.run_remind, grace=LATE_LIMIT)
-        scheduler.register(START, self.run_start, grace=timedelta(hours=2))
+    drama: Drama
+    episodes: str
+    start: str
+    timezone: str | None = None
+    where: str | None = None
+    repeat: str = "none"
+    reminders: str | None = None
+    note: str | None = None
+    created_by: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class PartyChanges:
+    """What a moderator typed into `/watchparty edit` (None: unchanged)."""
+
+    episodes: str | None = None
+    start: str | None = None
+    timezone: str | None = None
+    where: str | None = None
+    reminders: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A validated party (not stored yet, or the edited version of a stored one)."""
+
+    party: Party
+    drama: Drama
+    time_note: str  # e.g. how a DST overlap was read; "" when nothing to say
+    before: Party | None = None  # for an edit: the party as stored
+
+
+@dataclass(frozen=True)
+class Listing:
+    party: Party
+    drama: Drama | None
+    counts: dict[str, int]
+
+
+class WatchParties(CoreService):
+    def __init__(self, core: Core, *, discussions: Discussions) -> None:
+        super().__init__(core)
+        self._discussions = discussions
+        self._parties = PartiesRepo(core.db)
+        self._rsvps = RsvpRepo(core.db)
+        self._posts = PostsRepo(core.db)
+
+    def jobs(self) -> Sequence[JobKind]:
+        return [
+            JobKind(REMIND, self.run_remind, LATE_LIMIT),
+            JobKind(START, self.run_start, timedelta(hours=2)),
+        ]
+
+    # -- what moderators typed ----------------------------------------------------------------------
+    async def check_new(self, guild: discord.Guild, request: PartyRequest) -> Checked:
+        """Validate `/watchparty schedule` input (raises InvalidInput naming the option)."""
+        drama = request.drama
+        first, last = parse_episodes(request.episodes, drama.episode_count, drama.title)
+        settings = await self._settings.get(guild.id)
+        zone = timezones.resolve(request.timezone, "timezone") if request.timezone else settings.timezone
+        when = parse_local(request.start, zone, self._clock.now())
+        offsets = parse_reminders(request.reminders if request.reminders is not None else settings.reminders)
+        place = resolve_where(guild, request.where)
+        party = Party(
+            guild_id=guild.id,
+            drama=drama.slug,
+            first_episode=first,
+            last_episode=last,
+            start_at=when.utc,
+            end_at=self.end_for(drama, when.utc, first, last),
+            timezone=zone,
+            channel_id=place.channel_id,
+            location=place.location,
+            repeat=request.repeat,
+            reminders=offsets,
+            note=(request.note or "").strip(),
+            created_by=request.created_by,
+        )
+        return Checked(party, drama, when.note)
+
+    async def check_edit(self, guild: discord.Guild, party_id: int, changes: PartyChanges) -> Checked:
+        """Validate `/watchparty edit` input against the stored party."""
+        before = await self.get(guild.id, party_id)
+        if before.state != "scheduled":
+            raise InvalidInput(f"`id`: watch party #{party_id} has {before.state}; it can't be changed.")
+        drama = self._lookups.catalog.dramas.get(before.drama)
+        if drama is None:
+            raise InvalidInput(f"`id`: the drama of watch party #{party_id} is no longer in the catalog.")
+        after = before
+        if changes.episodes is not None:
+            first, last = parse_episodes(changes.episodes, drama.episode_count, drama.title)
+            after = after.with_(first_episode=first, last_episode=last)
+        zone = timezones.resolve(changes.timezone, "timezone") if changes.timezone else before.timezone
+        time_note = ""
+        if changes.start is not None:
+            when = parse_local(changes.start, zone, self._clock.now())
+            after = after.with_(start_at=when.utc, timezone=zone)
+            time_note = when.note
+        after = after.with_(end_at=self.end_for(drama, after.start_at, after.first_episode, after.last_episode))
+        if changes.where is not None:
+            place = resolve_where(guild, changes.where)
+            after = after.with_(channel_id=place.channel_id, location=place.location)
+        if changes.reminders is not None:
+            after = after.with_(reminders=parse_reminders(changes.reminders))
+        if changes.note is not None:
+            after = after.with_(note=changes.note.strip())
+        return Checked(after, drama, time_note, before)
+
+    async def listing(self, guild_id: int, limit: int = 20) -> list[Listing]:
+        """Upcoming parties with their RSVP counts (two queries, whatever the number of parties)."""
+        parties = await self._parties.upcoming(guild_id, self._clock.now(), limit)
+        counts = await self._rsvps.counts_for([p.id for p in parties])
+        dramas = self._lookups.catalog.dramas
+        return [Listing(p, dramas.get(p.drama), counts[p.id]) for p in parties]
+
+    async def choices(self, guild_id: int, typed: str) -> list[tuple[str, int]]:
+        """(label, id) of upcoming parties matching what was typed, for autocomplete."""
+        parties = await self._parties.upcoming(guild_id, self._clock.now(), 100)
+        dramas = self._lookups.catalog.dramas
+        found = []
+        for party in parties:
+            label = party_choice(dramas.get(party.drama), party)
+            if typed.strip().lstrip("#") in str(party.id) or typed.casefold() in label.casefold():
+                found.append((label, party.id))
+        return found[:25]
+
+    async def calendar(self, guild: discord.Guild) -> tuple[bytes, int]:
+        """The server's upcoming parties as an .ics file, and how many there are."""
+        now = self._clock.now()
+        parties = await self._parties.upcoming(guild.id, now, 100)
+        dramas = self._lookups.catalog.dramas
+        return calendar([(dramas.get(p.drama), p) for p in parties], guild.name, now), len(parties)
 
     # -- creating -------------------------------------------------------------------------------
     def end_for(self, drama: Drama, start: datetime, first: int, last: int) -> datetime:
@@ -99,17 +233,17 @@ class WatchParties:
     ) -> tuple[Party, list[str]]:
         """Store the party, then make the event, the announcement and the jobs. Returns notes for
         the moderator (e.g. a missing permission)."""
-        party = await self.parties.create(party)
+        party = await self._parties.create(party)
         notes: list[str] = []
         party = await self._create_event(guild, drama, party, notes)
-        settings = await self.bot.guild_settings.get(guild.id)
+        settings = await self._settings.get(guild.id)
         channel_id = settings.announcements_channel_id or party.announce_channel or fallback_channel
         channel = guild.get_channel(channel_id) if channel_id else None
         if isinstance(channel, discord.TextChannel):
             try:
                 message = await channel.send(
-                    embed=announcement_embed(drama, party, await self.rsvps.counts(party.id)),
-                    view=rsvp_view(party),
+                    embed=announcement_embed(drama, party, await self._rsvps.counts(party.id)),
+                    view=rsvp_view(party) or discord.utils.MISSING,
                     nonce=nonce("party", party.id),
                 )
                 party = party.with_(announce_channel=channel.id, announcement_id=message.id)
@@ -121,7 +255,7 @@ class WatchParties:
                 "No announcements channel is set (`/settings channel kind:announcements`), so there is "
                 "no announcement with RSVP buttons."
             )
-        await self.parties.update(party)
+        await self._parties.update(party)
         await self._schedule_jobs(party)
         return party, notes
 
@@ -151,28 +285,28 @@ class WatchParties:
         return party.with_(event_id=event.id)
 
     async def _schedule_jobs(self, party: Party) -> None:
-        now = self.bot.clock.now()
+        now = self._clock.now()
         for minutes in party.reminders:
             due = party.start_at - timedelta(minutes=minutes)
             if due > now:
-                await self.bot.scheduler.ensure(
+                await self._scheduler.ensure(
                     REMIND,
                     {"party_id": party.id, "minutes": minutes},
                     due,
                     dedupe_key=f"party:{party.id}:remind:{minutes}",
                 )
-        await self.bot.scheduler.ensure(
+        await self._scheduler.ensure(
             START, {"party_id": party.id}, party.start_at, dedupe_key=f"party:{party.id}:start"
         )
 
     async def _cancel_jobs(self, party: Party) -> None:
         for minutes in party.reminders:
-            await self.bot.scheduler.cancel_key(f"party:{party.id}:remind:{minutes}")
-        await self.bot.scheduler.cancel_key(f"party:{party.id}:start")
+            await self._scheduler.cancel_key(f"party:{party.id}:remind:{minutes}")
+        await self._scheduler.cancel_key(f"party:{party.id}:start")
 
     # -- changing -------------------------------------------------------------------------------
     async def get(self, guild_id: int, party_id: int) -> Party:
-        party = await self.parties.get(party_id)
+        party = await self._parties.get(party_id)
         if party is None or party.guild_id != guild_id:
             raise PartyNotFound(party_id)
         return party
@@ -181,7 +315,7 @@ class WatchParties:
         """Apply changes: the event, the announcement, and the reminders move with them."""
         notes: list[str] = []
         await self._cancel_jobs(before)
-        drama = self.bot.catalog.dramas.get(after.drama)
+        drama = self._lookups.catalog.dramas.get(after.drama)
         if after.event_id is not None and drama is not None:
             try:
                 event = await guild.fetch_scheduled_event(after.event_id)
@@ -208,15 +342,19 @@ class WatchParties:
                 notes.append("The Discord event was deleted on Discord; the watch party goes on without it.")
             except discord.Forbidden:
                 notes.append("I couldn't update the Discord event: I need **Manage Events**.")
-        await self.parties.update(after)
+        await self._parties.update(after)
         await self._refresh_announcement(after)
         await self._schedule_jobs(after)
         return notes
 
-    async def cancel(self, guild: discord.Guild, party: Party) -> list[str]:
+    async def cancel(self, guild: discord.Guild, party_id: int) -> list[str] | None:
+        """Cancel the party; returns notes for the moderator, or None if it was already cancelled."""
+        party = await self.get(guild.id, party_id)
+        if party.state == "cancelled":
+            return None
         notes: list[str] = []
         party = party.with_(state="cancelled")
-        await self.parties.update(party)
+        await self._parties.update(party)
         await self._cancel_jobs(party)
         if party.event_id is not None:
             try:
@@ -232,26 +370,28 @@ class WatchParties:
     async def _refresh_announcement(self, party: Party) -> None:
         if not party.announce_channel or not party.announcement_id:
             return
-        drama = self.bot.catalog.dramas.get(party.drama)
-        message = self.bot.get_partial_messageable(party.announce_channel).get_partial_message(party.announcement_id)
+        drama = self._lookups.catalog.dramas.get(party.drama)
+        message = self._client.get_partial_messageable(party.announce_channel).get_partial_message(
+            party.announcement_id
+        )
         try:
             await message.edit(
-                embed=announcement_embed(drama, party, await self.rsvps.counts(party.id)), view=rsvp_view(party)
+                embed=announcement_embed(drama, party, await self._rsvps.counts(party.id)), view=rsvp_view(party)
             )
         except discord.HTTPException as exc:
             log.warning("could not update the announcement of party %d: %s", party.id, exc)
 
     async def rsvp(self, interaction: discord.Interaction[Any], party_id: int, status: str) -> None:
-        party = await self.parties.get(party_id)
+        party = await self._parties.get(party_id)
         if party is None or party.guild_id != interaction.guild_id:
             raise UserError("This watch party no longer exists.")
         if party.state == "cancelled":
             raise UserError("This watch party was cancelled.")
         # Acknowledge first: in a burst of presses, Discord's 3 s limit must not depend on the database.
         await interaction.response.defer()
-        await self.rsvps.set(party.id, interaction.user.id, status)
-        drama = self.bot.catalog.dramas.get(party.drama)
-        counts = await self.rsvps.counts(party.id)
+        await self._rsvps.set(party.id, interaction.user.id, status)
+        drama = self._lookups.catalog.dramas.get(party.drama)
+        counts = await self._rsvps.counts(party.id)
         await interaction.edit_original_response(embed=announcement_embed(drama, party, counts))
         answer = {"going": "You're going", "maybe": "You might come", "cant": "You can't make it"}[status]
         extra = " I'll remind you before it starts." if status == "going" and party.reminders else ""
@@ -263,10 +403,10 @@ class WatchParties:
 
     # -- jobs -------------------------------------------------------------------------------------
     async def run_remind(self, job: Job) -> None:
-        party = await self.parties.get(job.payload["party_id"])
+        party = await self._parties.get(job.payload["party_id"])
         if party is None or party.state != "scheduled":
             return
-        late = self.bot.clock.now() - job.due_at
+        late = self._clock.now() - job.due_at
         if late > LATE_LIMIT:
             log.warning(
                 "party %d: reminder %d min before start skipped, %s late", party.id, job.payload["minutes"], late
@@ -275,8 +415,8 @@ class WatchParties:
         await self._post(party, f"remind:{job.payload['minutes']}", self._reminder)
 
     async def _reminder(self, party: Party, channel: discord.abc.Messageable, kind: str) -> int:
-        drama = self.bot.catalog.dramas.get(party.drama)
-        going = await self.rsvps.going(party.id)
+        drama = self._lookups.catalog.dramas.get(party.drama)
+        going = await self._rsvps.going(party.id)
         first_id = 0
         for i, text in enumerate(reminder_texts(drama, party, going)):
             mentioned = [discord.Object(id=user_id) for user_id in going if f"<@{user_id}>" in text]
@@ -289,46 +429,48 @@ class WatchParties:
         return first_id
 
     async def run_start(self, job: Job) -> None:
-        party = await self.parties.get(job.payload["party_id"])
+        party = await self._parties.get(job.payload["party_id"])
         if party is None or party.state != "scheduled":
             return
         await self._post(party, "start", self._starting)
-        await self.parties.update(party.with_(state="started"))
+        await self._parties.update(party.with_(state="started"))
         if party.repeat == "weekly":
             await self._repeat(party)
 
     async def _starting(self, party: Party, channel: discord.abc.Messageable, kind: str) -> int:
-        drama = self.bot.catalog.dramas.get(party.drama)
+        drama = self._lookups.catalog.dramas.get(party.drama)
         thread_id = None
-        guild = self.bot.get_guild(party.guild_id)
+        guild = self._client.get_guild(party.guild_id)
         if drama is not None and guild is not None:
             episode = drama.episode(party.first_episode)
             if episode is not None:
-                thread_id = await self.bot.discussions.existing(guild, drama, episode)
-                following = await self.bot.discussions.follows.is_following(guild.id, drama.slug)
-                if thread_id is None and following and episode.aired(self.bot.clock.now()):
+                thread_id = await self._discussions.existing(guild, drama, episode)
+                following = await self._discussions.is_following(guild.id, drama.slug)
+                if thread_id is None and following and episode.aired(self._clock.now()):
                     try:
-                        thread_id, _ = await self.bot.discussions.open(guild, drama, episode)
+                        thread_id, _ = await self._discussions.open(guild, drama, episode)
                     except (discord.HTTPException, UserError) as exc:
                         log.warning("party %d: could not open the episode thread: %s", party.id, exc)
         message = await channel.send(starting_text(drama, party, thread_id), nonce=nonce("party", party.id, kind))
         return message.id
 
-    async def _post(self, party: Party, kind: str, make: Any) -> None:
+    async def _post(
+        self, party: Party, kind: str, make: Callable[[Party, discord.abc.Messageable, str], Awaitable[int]]
+    ) -> None:
         """Send one post for the party exactly once (claimed before, recorded after)."""
-        _, sent = await self.posts.claim(party.id, kind)
+        _, sent = await self._posts.claim(party.id, kind)
         if sent:
             return
-        channel = self.bot.get_partial_messageable(party.announce_channel) if party.announce_channel else None
+        channel = self._client.get_partial_messageable(party.announce_channel) if party.announce_channel else None
         if channel is None:
             log.warning("party %d: no channel to post %s in", party.id, kind)
             return
         message_id = await make(party, channel, kind)
-        await self.posts.sent(party.id, kind, message_id)
+        await self._posts.sent(party.id, kind, message_id)
 
     async def _repeat(self, party: Party) -> None:
-        drama = self.bot.catalog.dramas.get(party.drama)
-        guild = self.bot.get_guild(party.guild_id)
+        drama = self._lookups.catalog.dramas.get(party.drama)
+        guild = self._client.get_guild(party.guild_id)
         if drama is None or guild is None:
             return
         count = party.last_episode - party.first_episode + 1
@@ -339,24 +481,20 @@ class WatchParties:
         last = min(first + count - 1, drama.episode_count)
         start = weekly_next(party)
         following = Party(
-            0,
-            party.guild_id,
-            party.drama,
-            first,
-            last,
-            start,
-            self.end_for(drama, start, first, last),
-            party.timezone,
-            party.channel_id,
-            party.location,
-            "weekly",
-            party.reminders,
-            party.note,
-            None,
-            party.announce_channel,
-            None,
-            "scheduled",
-            party.created_by,
+            guild_id=party.guild_id,
+            drama=party.drama,
+            first_episode=first,
+            last_episode=last,
+            start_at=start,
+            end_at=self.end_for(drama, start, first, last),
+            timezone=party.timezone,
+            channel_id=party.channel_id,
+            location=party.location,
+            repeat="weekly",
+            reminders=party.reminders,
+            note=party.note,
+            announce_channel=party.announce_channel,
+            created_by=party.created_by,
         )
         created, notes = await self.schedule(guild, following, drama, party.announce_channel)
         for note in notes:

@@ -2,30 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import MODERATOR_DEFAULT_PERMISSIONS, moderator_only
+from bot.client import Dramawatch, Interaction
 from bot.errors import InvalidInput
 from bot.feeds.fetch import FetchError
 from bot.feeds.parse import ParseError
 from bot.text import quote
-from bot.ui.feeds import feed_status
+from bot.ui.feeds import added_text, feed_status, preview_text
+from bot.ui.help import HelpSection
 from cogs._autocomplete import drama_choices
 
 
 @app_commands.guild_only()
 @app_commands.default_permissions(MODERATOR_DEFAULT_PERMISSIONS)
 class FeedsCog(commands.GroupCog, group_name="feeds", group_description="Recap feeds posted here (moderators)."):
-    def __init__(self, bot: commands.Bot) -> None:
-        self.bot = bot
+    help_section = HelpSection("Recap feeds", 90)
 
-    async def cog_load(self) -> None:
-        self.bot.feeds.register()
-        await self.bot.feeds.start()
+    def __init__(self, bot: Dramawatch) -> None:
+        self.bot = bot
 
     @app_commands.command(name="add", description="Post new recaps from an RSS/Atom feed (checks it now).")
     @app_commands.describe(
@@ -37,7 +35,7 @@ class FeedsCog(commands.GroupCog, group_name="feeds", group_description="Recap f
     @app_commands.autocomplete(drama=drama_choices)
     async def add(
         self,
-        interaction: discord.Interaction[Any],
+        interaction: Interaction,
         url: app_commands.Range[str, 8, 500],
         drama: app_commands.Range[str, 1, 100] | None = None,
         channel: discord.TextChannel | None = None,
@@ -48,41 +46,24 @@ class FeedsCog(commands.GroupCog, group_name="feeds", group_description="Recap f
             raise InvalidInput(f"`url`: {quote(url, 80)} is not an http:// or https:// address.")
         only = self.bot.lookups.drama(drama).drama if drama else None
         await interaction.response.defer(ephemeral=True, thinking=True)
-        try:
-            feed, reenabled = await self.bot.feeds.add(
-                interaction.guild.id,
-                url,
-                only.slug if only else None,
-                channel.id if channel else None,
-                interaction.user.id,
-            )
-        except FetchError as error:
-            raise InvalidInput(f"`url`: {error}") from None
-        await self.bot.feeds.first_poll(feed)  # records what exists, posts nothing (new feeds)
-        feed = await self.bot.feeds.repo.get(feed.id) or feed
-        verb = "Turned back on" if reenabled else "Added"
-        text = f"{verb} feed #{feed.id}: {quote(feed.title or url, 100)}.\n{feed_status(feed)}"
-        if feed.state == "disabled":
-            text += f"\n⛔ The first check failed for good: {feed.disabled_reason}."
-        elif not feed.primed and feed.last_error:
-            text += f"\n⚠️ The first check failed: {feed.last_error}. I'll keep trying with backoff."
-        else:
-            text += "\nWhat it has now is recorded, not posted; new items will be."
-        await interaction.followup.send(text, ephemeral=True)
+        added = await self.bot.feeds.add_and_poll(
+            interaction.guild.id, url, only.slug if only else None, channel.id if channel else None, interaction.user.id
+        )
+        await interaction.followup.send(added_text(added.feed, url, added.reenabled), ephemeral=True)
 
     @app_commands.command(name="remove", description="Stop posting a feed.")
     @app_commands.describe(feed="The feed (start typing its address or number)")
     @moderator_only()
-    async def remove(self, interaction: discord.Interaction[Any], feed: app_commands.Range[str, 1, 500]) -> None:
-        found = await self._feed(interaction, feed)
-        await self.bot.feeds.remove(found)
-        await interaction.response.send_message(f"Removed feed #{found.id} ({found.url}).", ephemeral=True)
+    async def remove(self, interaction: Interaction, feed: app_commands.Range[str, 1, 500]) -> None:
+        assert interaction.guild_id is not None
+        removed = await self.bot.feeds.remove_named(interaction.guild_id, feed)
+        await interaction.response.send_message(f"Removed feed #{removed.id} ({removed.url}).", ephemeral=True)
 
     @app_commands.command(name="list", description="This server's feeds: status, errors, next poll, items posted.")
     @moderator_only()
-    async def list_(self, interaction: discord.Interaction[Any]) -> None:
+    async def list_(self, interaction: Interaction) -> None:
         assert interaction.guild_id is not None
-        feeds = await self.bot.feeds.repo.for_guild(interaction.guild_id)
+        feeds = await self.bot.feeds.for_guild(interaction.guild_id)
         if not feeds:
             await interaction.response.send_message("No feeds yet: `/feeds add url:…`.", ephemeral=True)
             return
@@ -95,7 +76,7 @@ class FeedsCog(commands.GroupCog, group_name="feeds", group_description="Recap f
     @app_commands.autocomplete(drama=drama_choices)
     async def test(
         self,
-        interaction: discord.Interaction[Any],
+        interaction: Interaction,
         url: app_commands.Range[str, 8, 500],
         drama: app_commands.Range[str, 1, 100] | None = None,
     ) -> None:
@@ -106,35 +87,13 @@ class FeedsCog(commands.GroupCog, group_name="feeds", group_description="Recap f
         except (FetchError, ParseError) as error:
             await interaction.followup.send(f"`url`: {error}", ephemeral=True)
             return
-        lines = [f"**{quote(title or url, 100)}**: {len(previews)} item(s)."]
-        for preview in previews[:15]:
-            name = quote(preview.title or "(no title)", 90)
-            if preview.match:
-                found, first, last = preview.match
-                eps = f"episode {first}" if first == last else f"episodes {first}–{last}"
-                lines.append(f"✅ {name} → {found.title} {eps}")
-            else:
-                lines.append(f"➖ {name} → no episode matched (skipped)")
-        await interaction.followup.send("\n".join(lines)[:1990], ephemeral=True)
+        await interaction.followup.send(preview_text(title or url, previews), ephemeral=True)
 
     @remove.autocomplete("feed")
-    async def feed_autocomplete(self, interaction: discord.Interaction[Any], current: str):
-        feeds = await self.bot.feeds.repo.for_guild(interaction.guild_id or 0)
-        return [
-            app_commands.Choice(name=f"#{f.id} {f.url}"[:100], value=str(f.id))
-            for f in feeds
-            if current.lower() in f"#{f.id} {f.url}".lower()
-        ][:25]
-
-    async def _feed(self, interaction: discord.Interaction[Any], text: str):  # noqa: ANN202
-        assert interaction.guild_id is not None
-        feeds = await self.bot.feeds.repo.for_guild(interaction.guild_id)
-        wanted = text.strip().lstrip("#")
-        for feed in feeds:
-            if str(feed.id) == wanted or feed.url == text.strip():
-                return feed
-        raise InvalidInput(f"`feed`: no feed {quote(text, 80)} on this server; `/feeds list` shows them.")
+    async def feed_autocomplete(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
+        choices = await self.bot.feeds.choices(interaction.guild_id or 0, current)
+        return [app_commands.Choice(name=label, value=value) for label, value in choices]
 
 
-async def setup(bot: commands.Bot) -> None:
+async def setup(bot: Dramawatch) -> None:
     await bot.add_cog(FeedsCog(bot))

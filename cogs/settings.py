@@ -10,10 +10,12 @@ from discord.ext import commands
 
 from bot import timezones
 from bot.checks import MODERATOR_DEFAULT_PERMISSIONS, moderator_only
+from bot.client import Dramawatch, Interaction
 from bot.errors import InvalidInput
-from bot.permissions import missing_for
 from bot.timeparse import format_offsets, parse_reminders
+from bot.ui.help import HelpSection
 from bot.ui.settings import settings_embed
+from cogs._autocomplete import timezone_choices
 
 ChannelKind = Literal["recaps", "discussions", "announcements", "mods"]
 
@@ -21,14 +23,16 @@ ChannelKind = Literal["recaps", "discussions", "announcements", "mods"]
 @app_commands.guild_only()
 @app_commands.default_permissions(MODERATOR_DEFAULT_PERMISSIONS)
 class Settings(commands.GroupCog, group_name="settings", group_description="Server settings (moderators)."):
-    def __init__(self, bot: commands.Bot) -> None:
+    help_section = HelpSection("Server settings", 70)
+
+    def __init__(self, bot: Dramawatch) -> None:
         self.bot = bot
 
     @app_commands.command(name="show", description="Show this server's Dramawatch settings.")
     @moderator_only()
-    async def show(self, interaction: discord.Interaction[Any]) -> None:
+    async def show(self, interaction: Interaction) -> None:
         assert interaction.guild is not None
-        settings = await self.bot.guild_settings.get(interaction.guild.id)
+        settings = await self.bot.server_settings.get(interaction.guild.id)
         await interaction.response.send_message(embed=settings_embed(settings, interaction.guild.name), ephemeral=True)
 
     @app_commands.command(name="channel", description="Choose the channel Dramawatch uses for one purpose.")
@@ -39,7 +43,7 @@ class Settings(commands.GroupCog, group_name="settings", group_description="Serv
     @moderator_only()
     async def channel(
         self,
-        interaction: discord.Interaction[Any],
+        interaction: Interaction,
         kind: ChannelKind,
         channel: discord.TextChannel | discord.ForumChannel,
     ) -> None:
@@ -49,9 +53,8 @@ class Settings(commands.GroupCog, group_name="settings", group_description="Serv
                 f"`channel`: {channel.mention} is a forum channel; only `discussions` can use a forum. "
                 f"Pick a text channel for `{kind}`."
             )
-        await self.bot.guild_settings.update(interaction.guild.id, **{f"{kind}_channel_id": channel.id})
+        missing = await self.bot.server_settings.set_channel(interaction.guild, kind, channel)
         text = f"The **{kind}** channel is now {channel.mention}."
-        missing = missing_for(kind, channel.permissions_for(interaction.guild.me))
         if missing:
             text += f"\n⚠️ I still need **{', '.join(missing)}** in {channel.mention} for this to work."
         await interaction.response.send_message(text, ephemeral=True)
@@ -59,11 +62,11 @@ class Settings(commands.GroupCog, group_name="settings", group_description="Serv
     @app_commands.command(name="modrole", description="Set (or clear) the role whose members count as moderators.")
     @app_commands.describe(role="The moderator role; leave empty to clear (then only Manage Server counts)")
     @moderator_only()
-    async def modrole(self, interaction: discord.Interaction[Any], role: discord.Role | None = None) -> None:
+    async def modrole(self, interaction: Interaction, role: discord.Role | None = None) -> None:
         assert interaction.guild is not None
         if role is not None and role.is_default():
             raise InvalidInput("`role`: @everyone cannot be the moderator role; pick a role only moderators have.")
-        await self.bot.guild_settings.update(interaction.guild.id, mod_role_id=role.id if role else None)
+        await self.bot.server_settings.update(interaction.guild.id, mod_role_id=role.id if role else None)
         if role is None:
             text = "Moderator role cleared: only members with **Manage Server** can use moderator commands."
         else:
@@ -89,7 +92,7 @@ class Settings(commands.GroupCog, group_name="settings", group_description="Serv
     @moderator_only()
     async def threads(
         self,
-        interaction: discord.Interaction[Any],
+        interaction: Interaction,
         archive: app_commands.Choice[int] | None = None,
         members_can_open: bool | None = None,
     ) -> None:
@@ -99,7 +102,7 @@ class Settings(commands.GroupCog, group_name="settings", group_description="Serv
             changes["thread_archive_minutes"] = archive.value
         if members_can_open is not None:
             changes["members_open_threads"] = members_can_open
-        settings = await self.bot.guild_settings.update(interaction.guild.id, **changes)
+        settings = await self.bot.server_settings.update(interaction.guild.id, **changes)
         hours = settings.thread_archive_minutes // 60
         who = "members and moderators" if settings.members_open_threads else "moderators only"
         await interaction.response.send_message(
@@ -111,10 +114,10 @@ class Settings(commands.GroupCog, group_name="settings", group_description="Serv
     @app_commands.command(name="reminders", description="Default watch party reminders, like 1d,1h,10m.")
     @app_commands.describe(value="Offsets before the start, like 1d,1h,10m (m, h, d, w), or none")
     @moderator_only()
-    async def reminders(self, interaction: discord.Interaction[Any], value: app_commands.Range[str, 1, 60]) -> None:
+    async def reminders(self, interaction: Interaction, value: app_commands.Range[str, 1, 60]) -> None:
         assert interaction.guild is not None
         offsets = parse_reminders(value, "value")
-        await self.bot.guild_settings.update(interaction.guild.id, reminders=format_offsets(offsets))
+        await self.bot.server_settings.update(interaction.guild.id, reminders=format_offsets(offsets))
         await interaction.response.send_message(
             f"New watch parties remind those going {format_offsets(offsets)} before the start "
             "(a party can set its own).",
@@ -124,9 +127,9 @@ class Settings(commands.GroupCog, group_name="settings", group_description="Serv
     @app_commands.command(name="feeds", description="How often this server's recap feeds are checked.")
     @app_commands.describe(interval="Minutes between checks of each feed (5 to 1440)")
     @moderator_only()
-    async def feeds(self, interaction: discord.Interaction[Any], interval: app_commands.Range[int, 5, 1440]) -> None:
+    async def feeds(self, interaction: Interaction, interval: app_commands.Range[int, 5, 1440]) -> None:
         assert interaction.guild is not None
-        await self.bot.guild_settings.update(interaction.guild.id, feed_interval_minutes=interval)
+        await self.bot.server_settings.update(interaction.guild.id, feed_interval_minutes=interval)
         await interaction.response.send_message(
             f"Feeds are checked every {interval} minutes from their next check on.", ephemeral=True
         )
@@ -134,21 +137,16 @@ class Settings(commands.GroupCog, group_name="settings", group_description="Serv
     @app_commands.command(name="timezone", description="Set the server's time zone (IANA name, e.g. Asia/Seoul).")
     @app_commands.describe(name="An IANA time zone name such as Asia/Seoul or Europe/London")
     @moderator_only()
-    async def timezone(self, interaction: discord.Interaction[Any], name: app_commands.Range[str, 1, 64]) -> None:
+    @app_commands.autocomplete(name=timezone_choices)
+    async def timezone(self, interaction: Interaction, name: app_commands.Range[str, 1, 64]) -> None:
         assert interaction.guild is not None
         zone = timezones.resolve(name)
-        await self.bot.guild_settings.update(interaction.guild.id, timezone=zone)
+        await self.bot.server_settings.update(interaction.guild.id, timezone=zone)
         await interaction.response.send_message(
             f"Time zone set to `{zone}`. Times you enter (watch parties) are read in this zone.",
             ephemeral=True,
         )
 
-    @timezone.autocomplete("name")
-    async def timezone_autocomplete(
-        self, interaction: discord.Interaction[Any], current: str
-    ) -> list[app_commands.Choice[str]]:
-        return [app_commands.Choice(name=z, value=z) for z in timezones.suggest(current, 25)]
 
-
-async def setup(bot: commands.Bot) -> None:
+async def setup(bot: Dramawatch) -> None:
     await bot.add_cog(Settings(bot))

@@ -95,7 +95,7 @@ async def check_url(url: str, allow_private: bool) -> None:
             infos = await asyncio.get_running_loop().getaddrinfo(host, parts.port or 443, type=socket.SOCK_STREAM)
         except OSError as exc:
             raise FetchError(f"cannot resolve {host}: {exc.strerror or exc}") from None
-        addresses = [info[4][0] for info in infos]
+        addresses = [str(info[4][0]) for info in infos]
     refused = [a for a in addresses if not is_public(a)]
     if refused:
         raise FetchError(

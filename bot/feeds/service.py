@@ -12,21 +12,27 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 import discord
 
 from bot.catalog import Drama
-from bot.discussions import nonce
-from bot.errors import permission_for_forbidden
+from bot.core import Core, CoreService
+from bot.discussions import Discussions
+from bot.errors import InvalidInput, permission_for_forbidden
 from bot.feeds.fetch import Fetcher, FetchError, check_url
 from bot.feeds.match import match_title
 from bot.feeds.parse import ParseError, excerpt, parse
+from bot.nonce import nonce
+from bot.notices import ModNotices
 from bot.scheduling import RetryLater
+from bot.service import JobKind
+from bot.settings import Settings
 from bot.storage.feeds import Feed, FeedsRepo, Item, RecapLinksRepo
 from bot.storage.jobs import Job
+from bot.text import quote
 from bot.ui.feeds import feed_item_embed, source_name
 
 log = logging.getLogger(__name__)
@@ -53,68 +59,118 @@ class Preview:
     match: tuple[Drama, int, int] | None
 
 
-class Feeds:
-    def __init__(self, bot: Any) -> None:
-        self.bot = bot
-        self.repo = FeedsRepo(bot.db)
-        self.links = RecapLinksRepo(bot.db)
-        self.fetcher = Fetcher(allow_private=bot.settings.feeds_allow_private)
+@dataclass(frozen=True)
+class Added:
+    feed: Feed  # after its first poll
+    reenabled: bool  # a disabled feed with this address was turned back on
+
+
+class Feeds(CoreService):
+    def __init__(self, core: Core, *, config: Settings, notices: ModNotices, discussions: Discussions) -> None:
+        super().__init__(core)
+        self._config = config
+        self._notices = notices
+        self._discussions = discussions
+        self._repo = FeedsRepo(core.db)
+        self._links = RecapLinksRepo(core.db)
+        self._fetcher = Fetcher(allow_private=config.feeds_allow_private)
         self._locks: dict[int, asyncio.Lock] = {}
 
-    def register(self) -> None:
-        scheduler = self.bot.scheduler
-        scheduler.register(POLL, self.run_job, grace=timedelta(days=3650))  # a late poll is still a poll
-        scheduler.register(RECOVER, self.recover_job, grace=timedelta(days=3650))
+    def jobs(self) -> Sequence[JobKind]:
+        a_late_poll_is_still_a_poll = timedelta(days=3650)
+        return [
+            JobKind(POLL, self.run_job, a_late_poll_is_still_a_poll),
+            JobKind(RECOVER, self.recover_job, a_late_poll_is_still_a_poll),
+        ]
 
     async def start(self) -> None:
         """At start: resend what a crash left claimed (once ready), and make sure every active feed polls."""
-        await self.bot.scheduler.schedule(RECOVER, {}, self.bot.clock.now(), dedupe_key="feeds:recover")
-        for feed in await self.repo.active():
-            await self._schedule(feed, self.bot.clock.now())
+        await self._scheduler.schedule(RECOVER, {}, self._clock.now(), dedupe_key="feeds:recover")
+        for feed in await self._repo.active():
+            await self._schedule(feed, self._clock.now())
 
     async def close(self) -> None:
-        await self.fetcher.close()
+        await self._fetcher.close()
 
     # -- feeds ----------------------------------------------------------------------------------
     async def interval(self, guild_id: int) -> timedelta:
-        if self.bot.settings.feeds_poll_seconds:
-            return timedelta(seconds=self.bot.settings.feeds_poll_seconds)
-        settings = await self.bot.guild_settings.get(guild_id)
+        if self._config.feeds_poll_seconds:
+            return timedelta(seconds=self._config.feeds_poll_seconds)
+        settings = await self._settings.get(guild_id)
         return timedelta(minutes=max(5, settings.feed_interval_minutes))
 
     async def _schedule(self, feed: Feed, due: datetime) -> None:
-        await self.bot.scheduler.ensure(POLL, {"feed_id": feed.id}, due, dedupe_key=f"feed:{feed.id}")
+        await self._scheduler.ensure(POLL, {"feed_id": feed.id}, due, dedupe_key=f"feed:{feed.id}")
+
+    async def add_and_poll(
+        self, guild_id: int, url: str, drama: str | None, channel_id: int | None, user_id: int
+    ) -> Added:
+        """`/feeds add`: store (or re-enable) the feed and poll it once (a new feed's first poll
+        records what exists and posts nothing). A refused address raises InvalidInput."""
+        try:
+            feed, reenabled = await self.add(guild_id, url, drama, channel_id, user_id)
+        except FetchError as error:
+            raise InvalidInput(f"`url`: {error}") from None
+        await self.first_poll(feed)
+        return Added(await self._repo.get(feed.id) or feed, reenabled)
+
+    async def for_guild(self, guild_id: int) -> list[Feed]:
+        return await self._repo.for_guild(guild_id)
+
+    async def find(self, guild_id: int, text: str) -> Feed:
+        """The server's feed named by number (`#3`, `3`) or address; InvalidInput when none is."""
+        wanted = text.strip().lstrip("#")
+        for feed in await self._repo.for_guild(guild_id):
+            if str(feed.id) == wanted or feed.url == text.strip():
+                return feed
+        raise InvalidInput(f"`feed`: no feed {quote(text, 80)} on this server; `/feeds list` shows them.")
+
+    async def remove_named(self, guild_id: int, text: str) -> Feed:
+        """`/feeds remove`: the feed named by number or address stops; returns it."""
+        feed = await self.find(guild_id, text)
+        await self.remove(feed)
+        return feed
+
+    async def choices(self, guild_id: int, typed: str) -> list[tuple[str, str]]:
+        """(label, value) of the server's feeds matching what was typed, for autocomplete."""
+        feeds = await self._repo.for_guild(guild_id)
+        labels = [(f"#{f.id} {f.url}", str(f.id)) for f in feeds]
+        return [(label[:100], value) for label, value in labels if typed.lower() in label.lower()][:25]
+
+    async def links_for(self, guild_id: int, drama: str, episode: int) -> list[tuple[str, str, str]]:
+        """(title, url, source) of the recap links matched from feeds for an episode, oldest first."""
+        return await self._links.for_episode(guild_id, drama, episode)
 
     async def add(
         self, guild_id: int, url: str, drama: str | None, channel_id: int | None, user_id: int
     ) -> tuple[Feed, bool]:
-        """Add (or re-enable) a feed; its first poll runs now and posts nothing. Returns (feed, re-enabled)."""
-        await check_url(url, self.fetcher.allow_private)
-        existing = await self.repo.by_url(guild_id, url)
+        """Add (or re-enable) a feed without polling it. Returns (feed, re-enabled)."""
+        await check_url(url, self._fetcher.allow_private)
+        existing = await self._repo.by_url(guild_id, url)
         if existing is not None:
             if existing.state == "disabled":
-                await self.repo.enable(existing.id)
-                feed = await self.repo.get(existing.id)
+                await self._repo.enable(existing.id)
+                feed = await self._repo.get(existing.id)
                 assert feed is not None
                 return feed, True
             return existing, False
-        return await self.repo.add(guild_id, url, drama, channel_id, user_id), False
+        return await self._repo.add(guild_id, url, drama, channel_id, user_id), False
 
     async def first_poll(self, feed: Feed) -> PollOutcome:
         """Poll now (a new feed's first poll records what exists), then schedule the next one."""
         outcome = await self.poll(feed)
-        refreshed = await self.repo.get(feed.id)
+        refreshed = await self._repo.get(feed.id)
         if refreshed is not None and refreshed.state == "active":
-            await self._schedule(refreshed, refreshed.next_poll or self.bot.clock.now())
+            await self._schedule(refreshed, refreshed.next_poll or self._clock.now())
         return outcome
 
     async def remove(self, feed: Feed) -> None:
-        await self.bot.scheduler.cancel_key(f"feed:{feed.id}")
-        await self.repo.remove(feed.id)
+        await self._scheduler.cancel_key(f"feed:{feed.id}")
+        await self._repo.remove(feed.id)
 
     # -- polling --------------------------------------------------------------------------------
     async def run_job(self, job: Job) -> None:
-        feed = await self.repo.get(job.payload["feed_id"])
+        feed = await self._repo.get(job.payload["feed_id"])
         if feed is None or feed.state != "active":
             return  # removed or disabled: the job ends
         try:
@@ -126,57 +182,58 @@ class Feeds:
             )
         if outcome.status == "disabled":
             return
-        refreshed = await self.repo.get(feed.id)
+        refreshed = await self._repo.get(feed.id)
         if refreshed is not None and refreshed.next_poll is not None:
-            raise RetryLater(max(refreshed.next_poll - self.bot.clock.now(), timedelta(seconds=1)), "next poll")
+            raise RetryLater(max(refreshed.next_poll - self._clock.now(), timedelta(seconds=1)), "next poll")
 
     async def poll(self, feed: Feed) -> PollOutcome:
         lock = self._locks.setdefault(feed.id, asyncio.Lock())
         async with lock:
-            fresh = await self.repo.get(feed.id)  # another poll may have just run
+            fresh = await self._repo.get(feed.id)  # another poll may have just run
             if fresh is None or fresh.state != "active":
                 return PollOutcome("disabled")
             return await self._poll(fresh)
 
     async def _poll(self, feed: Feed) -> PollOutcome:
-        now = self.bot.clock.now()
+        now = self._clock.now()
         interval = await self.interval(feed.guild_id)
         try:
-            result = await self.fetcher.fetch(feed.url, feed.etag, feed.last_modified)
+            result = await self._fetcher.fetch(feed.url, feed.etag, feed.last_modified)
             if result.status == 304:
-                await self.repo.not_modified(feed.id, now, now + interval)
+                await self._repo.not_modified(feed.id, now, now + interval)
                 return PollOutcome("not modified")
             title, entries = await parse(result.body)
         except (FetchError, ParseError) as error:
             return await self._failed(feed, str(error), getattr(error, "permanent", False), interval)
-        only = self.bot.catalog.dramas.get(feed.drama) if feed.drama else None
+        only = self._lookups.catalog.dramas.get(feed.drama) if feed.drama else None
         keys = [e.key for e in entries]
-        known = await self.repo.known_keys(feed.id, keys)
+        known = await self._repo.known_keys(feed.id, keys)
         new = unmatched = 0
         for entry in reversed(entries):  # oldest first, as feeds list newest first
             if entry.key in known:
                 continue
             new += 1
-            matched = match_title(entry.title, self.bot.lookups, only) if feed.primed else None
+            matched = match_title(entry.title, self._lookups, only) if feed.primed else None
             state = "claimed" if matched else ("skipped" if feed.primed else "seen")
             unmatched += state == "skipped"
             drama, first, last = matched if matched else (None, None, None)
             item = Item(
-                feed.id,
-                entry.key,
-                state,
-                entry.title,
-                entry.link,
-                entry.author,
-                entry.published,
-                excerpt(entry.summary) if matched else "",
-                drama.slug if drama else None,
-                first,
-                last,
+                feed_id=feed.id,
+                key=entry.key,
+                state=state,
+                title=entry.title,
+                link=entry.link,
+                author=entry.author,
+                published=entry.published,
+                excerpt=excerpt(entry.summary) if matched else "",
+                drama=drama.slug if drama else None,
+                first_ep=first,
+                last_ep=last,
             )
-            if await self.repo.record(item) and drama is not None and entry.link:
+            if await self._repo.record(item) and matched and entry.link:
+                drama, first, last = matched
                 for episode in range(first, last + 1):
-                    await self.links.add(
+                    await self._links.add(
                         feed.guild_id,
                         drama.slug,
                         episode,
@@ -184,7 +241,7 @@ class Feeds:
                         entry.title or drama.title,
                         title or source_name(feed.url),
                     )
-        await self.repo.succeeded(
+        await self._repo.succeeded(
             feed.id,
             title=title,
             etag=result.etag,
@@ -198,16 +255,16 @@ class Feeds:
         return PollOutcome("new", new=new, posted=posted, unmatched=unmatched)
 
     async def _failed(self, feed: Feed, error: str, permanent: bool, interval: timedelta) -> PollOutcome:
-        now = self.bot.clock.now()
+        now = self._clock.now()
         delay = min(interval * (2**feed.failures), BACKOFF_CAP)
-        failures = await self.repo.failed(feed.id, error, now, now + delay)
+        failures = await self._repo.failed(feed.id, error, now, now + delay)
         log.warning("feed %d (%s) failed (%d in a row): %s", feed.id, feed.url, failures, error)
         if permanent or failures >= MAX_FAILURES:
             reason = error if permanent else f"{failures} failures in a row; the last: {error}"
-            await self.repo.disable(feed.id, reason)
-            guild = self.bot.get_guild(feed.guild_id)
+            await self._repo.disable(feed.id, reason)
+            guild = self._client.get_guild(feed.guild_id)
             if guild is not None:
-                await self.bot.discussions.notify_mods(
+                await self._notices.notify(
                     guild,
                     f"feed:{feed.id}:disabled",
                     f"I stopped polling the feed {feed.url} ({reason}). When it works again, run "
@@ -226,9 +283,9 @@ class Feeds:
         """Send every claimed, unsent item (of one feed, or all); returns how many were sent."""
         sent = 0
         feeds: dict[int, Feed | None] = {}
-        for item in await self.repo.claimed(feed_id):
+        for item in await self._repo.claimed(feed_id):
             if item.feed_id not in feeds:
-                feeds[item.feed_id] = await self.repo.get(item.feed_id)
+                feeds[item.feed_id] = await self._repo.get(item.feed_id)
             feed = feeds[item.feed_id]
             if feed is None:
                 continue
@@ -238,21 +295,21 @@ class Feeds:
 
     async def _target(self, feed: Feed, item: Item) -> int | None:
         if item.drama and item.first_ep:
-            thread = (await self.bot.discussions.thread_links(feed.guild_id, item.drama)).get(item.first_ep)
+            thread = (await self._discussions.thread_links(feed.guild_id, item.drama)).get(item.first_ep)
             if thread:
                 return thread
         if feed.channel_id:
             return feed.channel_id
-        settings = await self.bot.guild_settings.get(feed.guild_id)
+        settings = await self._settings.get(feed.guild_id)
         return settings.recaps_channel_id
 
     async def _send(self, feed: Feed, item: Item) -> bool:
-        drama = self.bot.catalog.dramas.get(item.drama or "")
+        drama = self._lookups.catalog.dramas.get(item.drama or "")
         target = await self._target(feed, item)
-        guild = self.bot.get_guild(feed.guild_id)
+        guild = self._client.get_guild(feed.guild_id)
         if target is None:
             if guild is not None:
-                await self.bot.discussions.notify_mods(
+                await self._notices.notify(
                     guild,
                     "feeds:no-channel",
                     "New recaps are waiting but there is nowhere to post them: set `/settings channel kind:recaps` "
@@ -260,12 +317,12 @@ class Feeds:
                 )
             return False
         embed = feed_item_embed(item, drama, feed.title or source_name(feed.url))
-        channel = self.bot.get_partial_messageable(target)
+        channel = self._client.get_partial_messageable(target)
         try:
             message = await channel.send(embed=embed, nonce=nonce("feed", feed.id, item.key))
         except discord.NotFound:
             if target != feed.channel_id and feed.channel_id:  # the thread is gone: post in the channel
-                message = await self.bot.get_partial_messageable(feed.channel_id).send(
+                message = await self._client.get_partial_messageable(feed.channel_id).send(
                     embed=embed, nonce=nonce("feed", feed.id, item.key, "channel")
                 )
             else:
@@ -274,19 +331,19 @@ class Feeds:
         except discord.Forbidden as error:
             if guild is not None:
                 missing = permission_for_forbidden(error)
-                await self.bot.discussions.notify_mods(
+                await self._notices.notify(
                     guild,
                     f"feeds:forbidden:{target}",
                     f"I can't post new recaps in <#{target}>: I need **{missing.permission}** there. "
                     "They wait and go out once I can.",
                 )
             return False
-        await self.repo.mark_sent(feed.id, item.key, message.id)
+        await self._repo.mark_sent(feed.id, item.key, message.id)
         return True
 
     # -- /feeds test ----------------------------------------------------------------------------
     async def preview(self, url: str, drama: Drama | None) -> tuple[str | None, list[Preview]]:
         """Fetch once and show what would be matched; posts nothing, stores nothing."""
-        result = await self.fetcher.fetch(url)
+        result = await self._fetcher.fetch(url)
         title, entries = await parse(result.body)
-        return title, [Preview(e.title, e.link, match_title(e.title, self.bot.lookups, drama)) for e in entries]
+        return title, [Preview(e.title, e.link, match_title(e.title, self._lookups, drama)) for e in entries]

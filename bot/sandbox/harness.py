@@ -9,6 +9,7 @@ line's result is a plain dict (the JSON the CLI prints; see `docs/sandbox.md`). 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import secrets
 import shlex
@@ -132,9 +133,7 @@ class Sandbox:
         await self.close()
 
     def settings(self) -> Settings:
-        extra = {"catalog_path": self.catalog_path} if self.catalog_path else {}
-        return Settings(
-            **extra,
+        settings = Settings(
             token=SANDBOX_TOKEN,
             database_path=self.db_path,
             log_level="WARNING",
@@ -142,6 +141,7 @@ class Sandbox:
             api_base=self.server.api_base,
             gateway_url=self.server.gateway_url,
         )
+        return dataclasses.replace(settings, catalog_path=self.catalog_path) if self.catalog_path else settings
 
     async def start_bot(self) -> Any:
         settings = self.settings()
@@ -607,10 +607,12 @@ class Sandbox:
             return {"result": {"user": world.users[self.user_id]["username"], "dms": rest.lower()}}
         if word == "dm":
             user_id = world.user_id(rest) if rest else self.user_id
-            channel = next(
+            dm_channel = next(
                 (c for c in world.dms.values() if user_id and int(c["recipients"][0]["id"]) == user_id), None
             )
-            messages = [self._message_summary(m) for m in world.messages.get(int(channel["id"]), [])] if channel else []
+            messages = (
+                [self._message_summary(m) for m in world.messages.get(int(dm_channel["id"]), [])] if dm_channel else []
+            )
             return {"result": {"user": world.users[user_id]["username"] if user_id else rest, "messages": messages}}
         if word == "restart":
             await self.restart_bot()

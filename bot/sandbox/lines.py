@@ -220,12 +220,15 @@ class CommandParser:
         if allowed and channel["type"] not in allowed:
             raise LineError(f"{option['name']}: #{channel['name']} is not a channel of the allowed kind")
         perms = world.permissions(self.user_id)
-        entry = {k: channel[k] for k in ("id", "name", "type", "parent_id", "guild_id", "flags") if k in channel}
+        entry: dict[str, Any] = {
+            k: channel[k] for k in ("id", "name", "type", "parent_id", "guild_id", "flags") if k in channel
+        }
         entry["permissions"] = str(perms.value)
         if "thread_metadata" in channel:
             entry["thread_metadata"] = channel["thread_metadata"]
-        resolved.setdefault("channels", {})[channel["id"]] = entry
-        return channel["id"]
+        channel_id: str = channel["id"]  # snowflakes are strings in the world's payloads
+        resolved.setdefault("channels", {})[channel_id] = entry
+        return channel_id
 
     def _role(self, name: str, raw: str, resolved: dict[str, dict[str, Any]]) -> str:
         text = raw.strip()
@@ -235,8 +238,9 @@ class CommandParser:
         if role is None:
             names = ", ".join("@" + r["name"].lstrip("@") for r in self.world.roles.values())
             raise LineError(f"{name}: no role {raw!r}; roles: {names}")
-        resolved.setdefault("roles", {})[role["id"]] = role
-        return role["id"]
+        role_id: str = role["id"]
+        resolved.setdefault("roles", {})[role_id] = role
+        return role_id
 
     def _user(self, name: str, raw: str, resolved: dict[str, dict[str, Any]]) -> str:
         text = raw.strip()

@@ -176,18 +176,6 @@ def _styled(text: Text, style: str | Style) -> Text:
     return text
 
 
-def render_markdown(
-    text: str,
-    *,
-    names: Mapping[str, str] | None = None,
-    now: datetime | None = None,
-    reveal: bool = False,
-) -> Text:
-    """Discord markdown as a rich Text: bold, italics, code, spoilers, mentions, timestamps, quotes."""
-    ctx = _Context(names or {}, now or datetime.now(UTC), reveal)
-    return _markdown(text, ctx)
-
-
 def _markdown(text: str, ctx: _Context, style: str | Style = "") -> Text:
     rendered = _inline(_mark_lines(text), ctx)
     lines = []
@@ -565,7 +553,7 @@ def _modal_panel(response: Mapping[str, Any], ctx: _Context) -> Panel:
     return Panel(Group(*_spaced(parts)), title=title, title_align="left", border_style="cyan", expand=False)
 
 
-_RESPONSE_NOTES = {
+_RESPONSE_NOTES: dict[int | None, str] = {  # keyed by the interaction response type
     4: "reply",
     5: "deferred, then replied",
     6: "acknowledged the click",

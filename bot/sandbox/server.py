@@ -15,11 +15,12 @@ import logging
 import secrets
 import time
 from collections import deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeAlias, TypedDict
 from urllib.parse import unquote
 
-from aiohttp import WSMsgType, web
+from aiohttp import BodyPartReader, WSMsgType, web
 
 from bot.sandbox.spec import OpenAPISpec, Operation
 from bot.sandbox.world import FORUM, PUBLIC_THREAD, InteractionRecord, World, iso
@@ -29,6 +30,22 @@ log = logging.getLogger(__name__)
 API_PREFIX = "/api/v10"
 ARRIVED = web.RequestKey("arrived", float)  # perf_counter when a REST request arrived
 HEARTBEAT_MS = 41250
+
+JSONObject: TypeAlias = dict[str, Any]  # a JSON object as Discord sends or receives it
+Params: TypeAlias = dict[str, str]  # the matched operation's path parameters, unquoted
+
+
+class UploadedFile(TypedDict):
+    """One file part of a multipart/form-data request."""
+
+    filename: str
+    size: int
+    content: bytes
+    content_type: str | None
+
+
+# An `op_<operationId>` method: (request, path parameters, parsed JSON body or None, uploaded files).
+Handler: TypeAlias = Callable[[web.Request, Params, Any, list[UploadedFile]], Awaitable[web.StreamResponse]]
 
 # Gateway intent a dispatch needs, as discord.py's Intents bits (None: always sent).
 EVENT_INTENT: dict[str, int | None] = {
@@ -150,9 +167,9 @@ class SandboxServer:
         # SYN retransmits (1 s, 3 s, …), a delay Discord never adds.
         site = web.TCPSite(self._runner, host, port, backlog=4096)
         await site.start()
-        server = site._server  # noqa: SLF001 - aiohttp exposes the bound port only here
-        assert server is not None and server.sockets
-        self.port = server.sockets[0].getsockname()[1]
+        addresses = self._runner.addresses  # (host, port, ...) of each bound socket
+        assert addresses
+        self.port = addresses[0][1]
 
     async def stop(self) -> None:
         for session in self.sessions.values():
@@ -281,10 +298,12 @@ class SandboxServer:
         raw_path = request.raw_path.split("?", 1)[0][len(API_PREFIX) :]
         path = unquote(raw_path)
         body: Any = None
-        files: list[dict[str, Any]] = []
+        files: list[UploadedFile] = []
         if request.content_type == "multipart/form-data":
             reader = await request.multipart()
             async for part in reader:
+                # aiohttp types a part as possibly None or a nested multipart; discord.py sends neither.
+                assert isinstance(part, BodyPartReader)
                 if part.name == "payload_json":
                     body = json.loads(await part.text())
                 elif part.filename:
@@ -321,7 +340,7 @@ class SandboxServer:
                         self.fail_rules.remove(rule)
                 record.status = rule.status
                 return error_response(rule.status)
-        handler = getattr(self, f"op_{op.operation_id}", None)
+        handler: Handler | None = getattr(self, f"op_{op.operation_id}", None)
         if handler is None:
             self._violations.append(f"{request.method} {path}: the sandbox does not implement {op.operation_id}")
             record.status = 404
@@ -349,7 +368,7 @@ class SandboxServer:
         if event is not None:
             event.set()
 
-    def _attachments(self, files: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def _attachments(self, files: list[UploadedFile]) -> list[JSONObject]:
         """Store uploaded files and describe them as Discord does (served back under /attachments/)."""
         described = []
         for f in files:
@@ -384,16 +403,24 @@ class SandboxServer:
         message["edited_timestamp"] = now
 
     # -- users, application, gateway -----------------------------------------------------------
-    async def op_get_my_user(self, request, params, body, files):  # noqa: ANN001
+    async def op_get_my_user(
+        self, request: web.Request, params: Params, body: object, files: list[UploadedFile]
+    ) -> web.Response:
         return json_response({**self.world.bot_user, "verified": True, "mfa_enabled": False, "flags": 0})
 
-    async def op_get_my_oauth2_application(self, request, params, body, files):  # noqa: ANN001
+    async def op_get_my_oauth2_application(
+        self, request: web.Request, params: Params, body: object, files: list[UploadedFile]
+    ) -> web.Response:
         return json_response(self.world.application_payload())
 
-    async def op_get_gateway(self, request, params, body, files):  # noqa: ANN001
+    async def op_get_gateway(
+        self, request: web.Request, params: Params, body: object, files: list[UploadedFile]
+    ) -> web.Response:
         return json_response({"url": self.gateway_url})
 
-    async def op_get_bot_gateway(self, request, params, body, files):  # noqa: ANN001
+    async def op_get_bot_gateway(
+        self, request: web.Request, params: Params, body: object, files: list[UploadedFile]
+    ) -> web.Response:
         return json_response(
             {
                 "url": self.gateway_url,
@@ -422,22 +449,32 @@ class SandboxServer:
             )
         return stored
 
-    async def op_bulk_set_application_commands(self, request, params, body, files):  # noqa: ANN001
+    async def op_bulk_set_application_commands(
+        self, request: web.Request, params: Params, body: list[JSONObject] | None, files: list[UploadedFile]
+    ) -> web.Response:
         self.world.commands = self._store_commands(body or [], None)
         return json_response(self.world.commands)
 
-    async def op_bulk_set_guild_application_commands(self, request, params, body, files):  # noqa: ANN001
+    async def op_bulk_set_guild_application_commands(
+        self, request: web.Request, params: Params, body: list[JSONObject] | None, files: list[UploadedFile]
+    ) -> web.Response:
         self.world.commands = self._store_commands(body or [], params["guild_id"])
         return json_response(self.world.commands)
 
-    async def op_list_application_commands(self, request, params, body, files):  # noqa: ANN001
+    async def op_list_application_commands(
+        self, request: web.Request, params: Params, body: object, files: list[UploadedFile]
+    ) -> web.Response:
         return json_response(self.world.commands)
 
-    async def op_list_guild_application_commands(self, request, params, body, files):  # noqa: ANN001
+    async def op_list_guild_application_commands(
+        self, request: web.Request, params: Params, body: object, files: list[UploadedFile]
+    ) -> web.Response:
         return json_response([c for c in self.world.commands if c.get("guild_id") == params["guild_id"]])
 
     # -- interactions ---------------------------------------------------------------------------
-    async def op_create_interaction_response(self, request, params, body, files):  # noqa: ANN001
+    async def op_create_interaction_response(
+        self, request: web.Request, params: Params, body: JSONObject | None, files: list[UploadedFile]
+    ) -> web.Response:
         world = self.world
         record = world.interactions.get(int(params["interaction_id"])) if params["interaction_id"].isdigit() else None
         if record is None or record.token != params["interaction_token"]:
@@ -446,6 +483,7 @@ class SandboxServer:
             return error_response(400, 40060, "Interaction has already been acknowledged.")
         record.callback = body
         record.answered_at = request[ARRIVED]
+        assert body is not None, "discord.py always sends an interaction callback body"
         kind = body.get("type")
         data = body.get("data") or {}
         if files:
@@ -470,13 +508,13 @@ class SandboxServer:
                 await self.dispatch("MESSAGE_CREATE", message)
             resource["message"] = message
         elif kind == 7 and record.message_id is not None:
-            message = world.find_message(record.channel_id, record.message_id) or record.payload.get("message")
-            if message is not None:
-                self._apply_edit(message, data, iso(world.clock.now()))
-                record.original = message
-                resource["message"] = message
-                if not int(message.get("flags") or 0) & 64:
-                    await self.dispatch("MESSAGE_UPDATE", message)
+            edited = world.find_message(record.channel_id, record.message_id) or record.payload.get("message")
+            if edited is not None:
+                self._apply_edit(edited, data, iso(world.clock.now()))
+                record.original = edited
+                resource["message"] = edited
+                if not int(edited.get("flags") or 0) & 64:
+                    await self.dispatch("MESSAGE_UPDATE", edited)
         elif kind == 6 and record.message_id is not None:
             record.original = world.find_message(record.channel_id, record.message_id) or record.payload.get("message")
         self._notify(record)
@@ -492,7 +530,9 @@ class SandboxServer:
             }
         )
 
-    async def op_execute_webhook(self, request, params, body, files):  # noqa: ANN001
+    async def op_execute_webhook(
+        self, request: web.Request, params: Params, body: JSONObject | None, files: list[UploadedFile]
+    ) -> web.Response:
         record = self._interaction_by_token(params["webhook_token"])
         if record is None:
             return error_response(404, 10015, "Unknown Webhook")
@@ -521,7 +561,9 @@ class SandboxServer:
         self._notify(record)
         return json_response(message)
 
-    async def op_update_original_webhook_message(self, request, params, body, files):  # noqa: ANN001
+    async def op_update_original_webhook_message(
+        self, request: web.Request, params: Params, body: JSONObject | None, files: list[UploadedFile]
+    ) -> web.Response:
         record = self._interaction_by_token(params["webhook_token"])
         if record is None or record.original is None:
             return error_response(404, 10008, "Unknown Message")
@@ -532,13 +574,17 @@ class SandboxServer:
         self._notify(record)
         return json_response(record.original)
 
-    async def op_get_original_webhook_message(self, request, params, body, files):  # noqa: ANN001
+    async def op_get_original_webhook_message(
+        self, request: web.Request, params: Params, body: object, files: list[UploadedFile]
+    ) -> web.Response:
         record = self._interaction_by_token(params["webhook_token"])
         if record is None or record.original is None:
             return error_response(404, 10008, "Unknown Message")
         return json_response(record.original)
 
-    async def op_delete_original_webhook_message(self, request, params, body, files):  # noqa: ANN001
+    async def op_delete_original_webhook_message(
+        self, request: web.Request, params: Params, body: object, files: list[UploadedFile]
+    ) -> web.Response:
         record = self._interaction_by_token(params["webhook_token"])
         if record is None or record.original is None:
             return error_response(404, 10008, "Unknown Message")
@@ -546,23 +592,29 @@ class SandboxServer:
         record.original = None
         return web.Response(status=204)
 
-    async def op_update_webhook_message(self, request, params, body, files):  # noqa: ANN001
+    async def op_update_webhook_message(
+        self, request: web.Request, params: Params, body: JSONObject | None, files: list[UploadedFile]
+    ) -> web.Response:
         record = self._interaction_by_token(params["webhook_token"])
         target = None
         if record is not None:
             target = next((m for m in record.followups if m["id"] == params["message_id"]), None)
-        if target is None:
+        if record is None or target is None:
             return error_response(404, 10008, "Unknown Message")
         self._apply_edit(target, body or {}, iso(self.world.clock.now()))
-        self._notify(record)  # type: ignore[arg-type]
+        self._notify(record)
         return json_response(target)
 
     # -- channels and messages --------------------------------------------------------------------
-    async def op_get_channel(self, request, params, body, files):  # noqa: ANN001
+    async def op_get_channel(
+        self, request: web.Request, params: Params, body: object, files: list[UploadedFile]
+    ) -> web.Response:
         channel = self._channel(params)
         return json_response(channel) if channel else error_response(404)
 
-    async def op_update_channel(self, request, params, body, files):  # noqa: ANN001
+    async def op_update_channel(
+        self, request: web.Request, params: Params, body: JSONObject | None, files: list[UploadedFile]
+    ) -> web.Response:
         channel = self._channel(params)
         if channel is None:
             return error_response(404)
@@ -590,7 +642,9 @@ class SandboxServer:
             await self.dispatch("CHANNEL_UPDATE", channel)
         return json_response(channel)
 
-    async def op_delete_channel(self, request, params, body, files):  # noqa: ANN001
+    async def op_delete_channel(
+        self, request: web.Request, params: Params, body: object, files: list[UploadedFile]
+    ) -> web.Response:
         channel = self._channel(params)
         if channel is None:
             return error_response(404)
@@ -609,18 +663,24 @@ class SandboxServer:
         )
         return json_response(channel)
 
-    async def op_list_messages(self, request, params, body, files):  # noqa: ANN001
+    async def op_list_messages(
+        self, request: web.Request, params: Params, body: object, files: list[UploadedFile]
+    ) -> web.Response:
         channel = self._channel(params)
         if channel is None:
             return error_response(404)
         limit = int(request.query.get("limit", 50))
         return json_response(list(reversed(self.world.messages.get(int(channel["id"]), [])))[:limit])
 
-    async def op_get_message(self, request, params, body, files):  # noqa: ANN001
+    async def op_get_message(
+        self, request: web.Request, params: Params, body: object, files: list[UploadedFile]
+    ) -> web.Response:
         message = self.world.find_message(int(params["channel_id"]), int(params["message_id"]))
         return json_response(message) if message else error_response(404, 10008, "Unknown Message")
 
-    async def op_create_message(self, request, params, body, files):  # noqa: ANN001
+    async def op_create_message(
+        self, request: web.Request, params: Params, body: JSONObject | None, files: list[UploadedFile]
+    ) -> web.Response:
         channel = self._channel(params)
         if channel is None:
             return error_response(404)
@@ -643,7 +703,9 @@ class SandboxServer:
         await self.dispatch("MESSAGE_CREATE", message)
         return json_response(message)
 
-    async def op_update_message(self, request, params, body, files):  # noqa: ANN001
+    async def op_update_message(
+        self, request: web.Request, params: Params, body: JSONObject | None, files: list[UploadedFile]
+    ) -> web.Response:
         message = self.world.find_message(int(params["channel_id"]), int(params["message_id"]))
         if message is None:
             return error_response(404, 10008, "Unknown Message")
@@ -656,7 +718,9 @@ class SandboxServer:
         if message in messages:
             messages.remove(message)
 
-    async def op_delete_message(self, request, params, body, files):  # noqa: ANN001
+    async def op_delete_message(
+        self, request: web.Request, params: Params, body: object, files: list[UploadedFile]
+    ) -> web.Response:
         message = self.world.find_message(int(params["channel_id"]), int(params["message_id"]))
         if message is None:
             return error_response(404, 10008, "Unknown Message")
@@ -677,19 +741,29 @@ class SandboxServer:
         )
         return web.Response(status=204)
 
-    async def op_create_pin(self, request, params, body, files):  # noqa: ANN001
+    async def op_create_pin(
+        self, request: web.Request, params: Params, body: object, files: list[UploadedFile]
+    ) -> web.Response:
         return await self._pin(params, True)
 
-    async def op_deprecated_create_pin(self, request, params, body, files):  # noqa: ANN001
+    async def op_deprecated_create_pin(
+        self, request: web.Request, params: Params, body: object, files: list[UploadedFile]
+    ) -> web.Response:
         return await self._pin(params, True)
 
-    async def op_delete_pin(self, request, params, body, files):  # noqa: ANN001
+    async def op_delete_pin(
+        self, request: web.Request, params: Params, body: object, files: list[UploadedFile]
+    ) -> web.Response:
         return await self._pin(params, False)
 
-    async def op_deprecated_delete_pin(self, request, params, body, files):  # noqa: ANN001
+    async def op_deprecated_delete_pin(
+        self, request: web.Request, params: Params, body: object, files: list[UploadedFile]
+    ) -> web.Response:
         return await self._pin(params, False)
 
-    async def op_add_my_message_reaction(self, request, params, body, files):  # noqa: ANN001
+    async def op_add_my_message_reaction(
+        self, request: web.Request, params: Params, body: object, files: list[UploadedFile]
+    ) -> web.Response:
         message = self.world.find_message(int(params["channel_id"]), int(params["message_id"]))
         if message is None:
             return error_response(404, 10008, "Unknown Message")
@@ -757,7 +831,9 @@ class SandboxServer:
         world.messages.setdefault(thread_id, [])
         return thread
 
-    async def op_create_thread(self, request, params, body, files):  # noqa: ANN001
+    async def op_create_thread(
+        self, request: web.Request, params: Params, body: JSONObject | None, files: list[UploadedFile]
+    ) -> web.Response:
         parent = self._channel(params)
         if parent is None:
             return error_response(404)
@@ -780,7 +856,9 @@ class SandboxServer:
         await self.dispatch("THREAD_CREATE", {**thread, "newly_created": True})
         return json_response(thread)
 
-    async def op_create_thread_from_message(self, request, params, body, files):  # noqa: ANN001
+    async def op_create_thread_from_message(
+        self, request: web.Request, params: Params, body: JSONObject | None, files: list[UploadedFile]
+    ) -> web.Response:
         parent = self._channel(params)
         if parent is None:
             return error_response(404)
@@ -796,7 +874,9 @@ class SandboxServer:
         return json_response(thread)
 
     # -- scheduled events -------------------------------------------------------------------------
-    async def op_create_guild_scheduled_event(self, request, params, body, files):  # noqa: ANN001
+    async def op_create_guild_scheduled_event(
+        self, request: web.Request, params: Params, body: JSONObject | None, files: list[UploadedFile]
+    ) -> web.Response:
         world = self.world
         body = body or {}
         event_id = world.snowflake()
@@ -823,18 +903,24 @@ class SandboxServer:
         await self.dispatch("GUILD_SCHEDULED_EVENT_CREATE", event)
         return json_response(event)
 
-    async def op_list_guild_scheduled_events(self, request, params, body, files):  # noqa: ANN001
+    async def op_list_guild_scheduled_events(
+        self, request: web.Request, params: Params, body: object, files: list[UploadedFile]
+    ) -> web.Response:
         return json_response(list(self.world.events.values()))
 
     def _event(self, params: dict[str, str]) -> dict[str, Any] | None:
         raw = params["guild_scheduled_event_id"]
         return self.world.events.get(int(raw)) if raw.isdigit() else None
 
-    async def op_get_guild_scheduled_event(self, request, params, body, files):  # noqa: ANN001
+    async def op_get_guild_scheduled_event(
+        self, request: web.Request, params: Params, body: object, files: list[UploadedFile]
+    ) -> web.Response:
         event = self._event(params)
         return json_response(event) if event else error_response(404, 10070, "Unknown Guild Scheduled Event")
 
-    async def op_update_guild_scheduled_event(self, request, params, body, files):  # noqa: ANN001
+    async def op_update_guild_scheduled_event(
+        self, request: web.Request, params: Params, body: JSONObject | None, files: list[UploadedFile]
+    ) -> web.Response:
         event = self._event(params)
         if event is None:
             return error_response(404, 10070, "Unknown Guild Scheduled Event")
@@ -842,7 +928,9 @@ class SandboxServer:
         await self.dispatch("GUILD_SCHEDULED_EVENT_UPDATE", event)
         return json_response(event)
 
-    async def op_delete_guild_scheduled_event(self, request, params, body, files):  # noqa: ANN001
+    async def op_delete_guild_scheduled_event(
+        self, request: web.Request, params: Params, body: object, files: list[UploadedFile]
+    ) -> web.Response:
         event = self._event(params)
         if event is None:
             return error_response(404, 10070, "Unknown Guild Scheduled Event")
@@ -850,13 +938,17 @@ class SandboxServer:
         await self.dispatch("GUILD_SCHEDULED_EVENT_DELETE", event)
         return web.Response(status=204)
 
-    async def op_get_user(self, request, params, body, files):  # noqa: ANN001
+    async def op_get_user(
+        self, request: web.Request, params: Params, body: object, files: list[UploadedFile]
+    ) -> web.Response:
         raw = params["user_id"]
         user = self.world.users.get(int(raw)) if raw.isdigit() else None
         return json_response(user) if user else error_response(404, 10013, "Unknown User")
 
     # -- direct messages ----------------------------------------------------------------------------
-    async def op_create_dm(self, request, params, body, files):  # noqa: ANN001
+    async def op_create_dm(
+        self, request: web.Request, params: Params, body: JSONObject | None, files: list[UploadedFile]
+    ) -> web.Response:
         recipient = str((body or {}).get("recipient_id", ""))
         user = self.world.users.get(int(recipient)) if recipient.isdigit() else None
         if user is None:
@@ -871,22 +963,32 @@ class SandboxServer:
         return json_response(channel)
 
     # -- guild --------------------------------------------------------------------------------------
-    async def op_get_guild(self, request, params, body, files):  # noqa: ANN001
+    async def op_get_guild(
+        self, request: web.Request, params: Params, body: object, files: list[UploadedFile]
+    ) -> web.Response:
         payload = self.world.guild_payload()
         return json_response({k: v for k, v in payload.items() if k not in ("members", "channels", "threads")})
 
-    async def op_list_guild_channels(self, request, params, body, files):  # noqa: ANN001
+    async def op_list_guild_channels(
+        self, request: web.Request, params: Params, body: object, files: list[UploadedFile]
+    ) -> web.Response:
         return json_response([c for c in self.world.channels.values() if "thread_metadata" not in c])
 
-    async def op_get_active_guild_threads(self, request, params, body, files):  # noqa: ANN001
+    async def op_get_active_guild_threads(
+        self, request: web.Request, params: Params, body: object, files: list[UploadedFile]
+    ) -> web.Response:
         threads = [t for t in self.world.threads() if not t["thread_metadata"]["archived"]]
         return json_response({"threads": threads, "members": []})
 
-    async def op_get_guild_member(self, request, params, body, files):  # noqa: ANN001
+    async def op_get_guild_member(
+        self, request: web.Request, params: Params, body: object, files: list[UploadedFile]
+    ) -> web.Response:
         member = self.world.members.get(int(params["user_id"])) if params["user_id"].isdigit() else None
         return json_response(member) if member else error_response(404, 10007, "Unknown Member")
 
-    async def op_list_guild_roles(self, request, params, body, files):  # noqa: ANN001
+    async def op_list_guild_roles(
+        self, request: web.Request, params: Params, body: object, files: list[UploadedFile]
+    ) -> web.Response:
         return json_response(list(self.world.roles.values()))
 
 

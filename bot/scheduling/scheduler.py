@@ -76,6 +76,10 @@ class Scheduler:
             raise ValueError(f"a handler for job kind {kind!r} is already registered")
         self._handlers[kind] = HandlerSpec(handler, grace, max_attempts, backoff, backoff_cap)
 
+    def unregister(self, kind: str) -> None:
+        """Forget a kind's handler (its jobs wait, pending, until a handler is registered again)."""
+        self._handlers.pop(kind, None)
+
     async def schedule(
         self, kind: str, payload: dict[str, Any], due_at: datetime, *, dedupe_key: str | None = None
     ) -> int:

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Any
 
 from bot.storage.database import Database
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 @dataclass(frozen=True)
@@ -52,7 +47,7 @@ class CommunityRepo:
         return await self._db.execute(
             "INSERT INTO community_recaps (guild_id, drama, episode, author_id, author_name, title, body, created_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (guild_id, drama, episode, author_id, author_name, title, body, _now_ms()),
+            (guild_id, drama, episode, author_id, author_name, title, body, self._db.now_ms()),
         )
 
     async def get(self, recap_id: int) -> CommunityRecap | None:
@@ -80,7 +75,7 @@ class CommunityRepo:
         changed = await self._db.execute(
             "UPDATE community_recaps SET state = ?, reason = ?, reviewer_id = ?, reviewed_at = ? "
             "WHERE id = ? AND state = 'pending'",
-            (state, reason, reviewer_id, _now_ms(), recap_id),
+            (state, reason, reviewer_id, self._db.now_ms(), recap_id),
         )
         return changed > 0
 

@@ -15,9 +15,10 @@ import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import aiosqlite
 
@@ -56,23 +57,41 @@ def load_migrations() -> list[Migration]:
     return found
 
 
-class Database:
-    """Serialises every statement through one connection; `transaction()` groups statements."""
+class _Now(Protocol):
+    def now(self) -> datetime: ...
 
-    def __init__(self, conn: aiosqlite.Connection, path: str) -> None:
+
+class _Wall:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class Database:
+    """Serialises every statement through one connection; `transaction()` groups statements.
+
+    Repositories stamp rows with :meth:`now_ms`, which reads the bot's injected clock (the sandbox's
+    manual clock in tests), never the wall clock directly.
+    """
+
+    def __init__(self, conn: aiosqlite.Connection, path: str, clock: _Now | None = None) -> None:
         self._conn = conn
         self.path = path
         self._lock = asyncio.Lock()
+        self._clock: _Now = clock or _Wall()
+
+    def now_ms(self) -> int:
+        """The injected clock's time in milliseconds since the epoch: the stamp every repository writes."""
+        return int(self._clock.now().timestamp() * 1000)
 
     @classmethod
-    async def open(cls, path: str | Path) -> Database:
+    async def open(cls, path: str | Path, *, clock: _Now | None = None) -> Database:
         conn = await aiosqlite.connect(str(path), isolation_level=None)
         conn.row_factory = sqlite3.Row
         await conn.execute("PRAGMA journal_mode = WAL")
         await conn.execute("PRAGMA foreign_keys = ON")
         await conn.execute("PRAGMA synchronous = NORMAL")
         await conn.execute("PRAGMA busy_timeout = 5000")
-        return cls(conn, str(path))
+        return cls(conn, str(path), clock)
 
     async def close(self) -> None:
         async with self._lock:

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import time
+import builtins
 from dataclasses import dataclass
+from typing import Any
 
 from bot.storage.database import Database
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 @dataclass(frozen=True)
@@ -36,7 +33,7 @@ class FollowsRepo:
     async def add(self, guild_id: int, drama: str) -> bool:
         changed = await self._db.execute(
             "INSERT INTO follows (guild_id, drama, followed_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-            (guild_id, drama, _now_ms()),
+            (guild_id, drama, self._db.now_ms()),
         )
         return changed > 0
 
@@ -51,12 +48,12 @@ class FollowsRepo:
         row = await self._db.fetchone("SELECT 1 FROM follows WHERE guild_id = ? AND drama = ?", (guild_id, drama))
         return row is not None
 
-    async def all(self) -> list[tuple[int, str]]:
+    async def all(self) -> builtins.list[tuple[int, str]]:
         rows = await self._db.fetchall("SELECT guild_id, drama FROM follows ORDER BY guild_id, drama")
         return [(r["guild_id"], r["drama"]) for r in rows]
 
 
-def _thread(row) -> ThreadRow:  # noqa: ANN001
+def _thread(row: Any) -> ThreadRow:
     return ThreadRow(
         row["guild_id"],
         row["drama"],
@@ -100,7 +97,7 @@ class ThreadsRepo:
     async def set_thread(self, guild_id: int, drama: str, episode: int, thread_id: int) -> None:
         await self._db.execute(
             "UPDATE episode_threads SET thread_id = ?, opened_at = ? WHERE guild_id = ? AND drama = ? AND episode = ?",
-            (thread_id, _now_ms(), guild_id, drama, episode),
+            (thread_id, self._db.now_ms(), guild_id, drama, episode),
         )
 
     async def set_messages(
@@ -156,7 +153,7 @@ class RatingsRepo:
             "INSERT INTO ratings (guild_id, drama, episode, user_id, stars, updated_at) VALUES (?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (guild_id, drama, episode, user_id) DO UPDATE SET stars = excluded.stars, "
             "updated_at = excluded.updated_at",
-            (guild_id, drama, episode, user_id, stars, _now_ms()),
+            (guild_id, drama, episode, user_id, stars, self._db.now_ms()),
         )
 
     async def summary(self, guild_id: int, drama: str, episode: int) -> RatingSummary:

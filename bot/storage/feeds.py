@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -11,11 +10,7 @@ from bot.storage.database import Database
 from bot.storage.jobs import from_ms, to_ms
 
 
-def _now_ms() -> int:
-    return int(time.time() * 1000)
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Feed:
     id: int
     guild_id: int
@@ -36,7 +31,7 @@ class Feed:
     items_unmatched: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Item:
     feed_id: int
     key: str
@@ -53,39 +48,39 @@ class Item:
 
 def _feed(row: Any) -> Feed:
     return Feed(
-        row["id"],
-        row["guild_id"],
-        row["url"],
-        row["drama"],
-        row["channel_id"],
-        row["title"],
-        row["etag"],
-        row["last_modified"],
-        row["state"],
-        row["disabled_reason"],
-        row["failures"],
-        bool(row["primed"]),
-        from_ms(row["last_success"]) if row["last_success"] else None,
-        row["last_error"],
-        from_ms(row["next_poll"]) if row["next_poll"] else None,
-        row["items_posted"],
-        row["items_unmatched"],
+        id=row["id"],
+        guild_id=row["guild_id"],
+        url=row["url"],
+        drama=row["drama"],
+        channel_id=row["channel_id"],
+        title=row["title"],
+        etag=row["etag"],
+        last_modified=row["last_modified"],
+        state=row["state"],
+        disabled_reason=row["disabled_reason"],
+        failures=row["failures"],
+        primed=bool(row["primed"]),
+        last_success=from_ms(row["last_success"]) if row["last_success"] else None,
+        last_error=row["last_error"],
+        next_poll=from_ms(row["next_poll"]) if row["next_poll"] else None,
+        items_posted=row["items_posted"],
+        items_unmatched=row["items_unmatched"],
     )
 
 
 def _item(row: Any) -> Item:
     return Item(
-        row["feed_id"],
-        row["item_key"],
-        row["state"],
-        row["title"],
-        row["link"],
-        row["author"],
-        from_ms(row["published"]) if row["published"] else None,
-        row["excerpt"],
-        row["drama"],
-        row["first_ep"],
-        row["last_ep"],
+        feed_id=row["feed_id"],
+        key=row["item_key"],
+        state=row["state"],
+        title=row["title"],
+        link=row["link"],
+        author=row["author"],
+        published=from_ms(row["published"]) if row["published"] else None,
+        excerpt=row["excerpt"],
+        drama=row["drama"],
+        first_ep=row["first_ep"],
+        last_ep=row["last_ep"],
     )
 
 
@@ -96,7 +91,7 @@ class FeedsRepo:
     async def add(self, guild_id: int, url: str, drama: str | None, channel_id: int | None, user_id: int) -> Feed:
         feed_id = await self._db.execute(
             "INSERT INTO feeds (guild_id, url, drama, channel_id, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (guild_id, url, drama, channel_id, user_id, _now_ms()),
+            (guild_id, url, drama, channel_id, user_id, self._db.now_ms()),
         )
         feed = await self.get(feed_id)
         assert feed is not None
@@ -207,7 +202,7 @@ class FeedsRepo:
                 item.drama,
                 item.first_ep,
                 item.last_ep,
-                _now_ms() if item.state == "claimed" else None,
+                self._db.now_ms() if item.state == "claimed" else None,
             ),
         )
         if changed and item.state == "skipped":
@@ -231,16 +226,10 @@ class FeedsRepo:
             changed = await self._db.execute(
                 "UPDATE feed_items SET state = 'sent', message_id = ?, sent_at = ? "
                 "WHERE feed_id = ? AND item_key = ? AND state = 'claimed'",
-                (message_id, _now_ms(), feed_id, key),
+                (message_id, self._db.now_ms(), feed_id, key),
             )
             if changed:
                 await self._db.execute("UPDATE feeds SET items_posted = items_posted + 1 WHERE id = ?", (feed_id,))
-
-    async def sent_count(self, feed_id: int) -> int:
-        row = await self._db.fetchone(
-            "SELECT COUNT(*) AS n FROM feed_items WHERE feed_id = ? AND state = 'sent'", (feed_id,)
-        )
-        return int(row["n"]) if row else 0
 
 
 class RecapLinksRepo:
@@ -251,7 +240,7 @@ class RecapLinksRepo:
         await self._db.execute(
             "INSERT INTO recap_links (guild_id, drama, episode, url, title, source, added_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            (guild_id, drama, episode, url, title, source, _now_ms()),
+            (guild_id, drama, episode, url, title, source, self._db.now_ms()),
         )
 
     async def for_episode(self, guild_id: int, drama: str, episode: int, limit: int = 10) -> list[tuple[str, str, str]]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,7 +32,8 @@ class GuildSettings:
     def channel_id(self, kind: str) -> int | None:
         if kind not in CHANNEL_KINDS:
             raise KeyError(kind)
-        return getattr(self, f"{kind}_channel_id")
+        value: int | None = getattr(self, f"{kind}_channel_id")
+        return value
 
 
 _FIELDS = {f.name: f for f in dataclasses.fields(GuildSettings) if f.name != "guild_id"}
@@ -63,7 +63,7 @@ class GuildSettingsRepo:
         unknown = set(changes) - set(_FIELDS)
         if unknown:
             raise KeyError(f"unknown setting(s): {', '.join(sorted(unknown))}")
-        now = int(time.time() * 1000)
+        now = self._db.now_ms()
         async with self._db.transaction():
             for key, value in changes.items():
                 if value is None or value == _FIELDS[key].default:

@@ -9,8 +9,6 @@ from typing import Any
 
 from bot.storage.database import Database
 
-LIVE_STATES = ("pending", "running")
-
 
 def to_ms(moment: datetime) -> int:
     if moment.tzinfo is None:

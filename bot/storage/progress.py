@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from bot.storage.database import Database
 
 
@@ -31,7 +29,7 @@ class ProgressRepo:
             "INSERT INTO progress (guild_id, user_id, drama, episode, updated_at) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT (guild_id, user_id, drama) DO UPDATE SET episode = excluded.episode, "
             "updated_at = excluded.updated_at",
-            (guild_id, user_id, drama, episode, int(time.time() * 1000)),
+            (guild_id, user_id, drama, episode, self._db.now_ms()),
         )
 
     async def clear(self, guild_id: int, user_id: int, drama: str) -> bool:

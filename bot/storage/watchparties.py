@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from bot.storage.database import Database
 from bot.storage.jobs import from_ms, to_ms
@@ -12,13 +12,11 @@ from bot.storage.jobs import from_ms, to_ms
 RSVP_STATUSES = ("going", "maybe", "cant")
 
 
-def _now_ms() -> int:
-    return int(time.time() * 1000)
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Party:
-    id: int
+    """A watch party. Keyword-only: build one with ``Party(guild_id=…, drama=…, …)``."""
+
+    id: int = 0  # 0 until stored
     guild_id: int
     drama: str
     first_episode: int
@@ -31,37 +29,36 @@ class Party:
     repeat: str
     reminders: tuple[int, ...]  # minutes before the start
     note: str
-    event_id: int | None
-    announce_channel: int | None
-    announcement_id: int | None
-    state: str
     created_by: int
+    event_id: int | None = None
+    announce_channel: int | None = None
+    announcement_id: int | None = None
+    state: str = "scheduled"
 
     def with_(self, **changes: object) -> Party:
         return replace(self, **changes)  # type: ignore[arg-type]
 
 
-def _party(row) -> Party:  # noqa: ANN001
-    reminders = tuple(int(m) for m in row["reminders"].split(",") if m)
+def _party(row: Any) -> Party:
     return Party(
-        row["id"],
-        row["guild_id"],
-        row["drama"],
-        row["first_episode"],
-        row["last_episode"],
-        from_ms(row["start_at"]),
-        from_ms(row["end_at"]),
-        row["timezone"],
-        row["channel_id"],
-        row["location"],
-        row["repeat"],
-        reminders,
-        row["note"],
-        row["event_id"],
-        row["announce_channel"],
-        row["announcement_id"],
-        row["state"],
-        row["created_by"],
+        id=row["id"],
+        guild_id=row["guild_id"],
+        drama=row["drama"],
+        first_episode=row["first_episode"],
+        last_episode=row["last_episode"],
+        start_at=from_ms(row["start_at"]),
+        end_at=from_ms(row["end_at"]),
+        timezone=row["timezone"],
+        channel_id=row["channel_id"],
+        location=row["location"],
+        repeat=row["repeat"],
+        reminders=tuple(int(m) for m in row["reminders"].split(",") if m),
+        note=row["note"],
+        event_id=row["event_id"],
+        announce_channel=row["announce_channel"],
+        announcement_id=row["announcement_id"],
+        state=row["state"],
+        created_by=row["created_by"],
     )
 
 
@@ -88,7 +85,7 @@ class PartiesRepo:
                 ",".join(map(str, party.reminders)),
                 party.note,
                 party.created_by,
-                _now_ms(),
+                self._db.now_ms(),
             ),
         )
         return party.with_(id=party_id, state="scheduled")
@@ -144,7 +141,7 @@ class RsvpRepo:
         await self._db.execute(
             "INSERT INTO rsvps (party_id, user_id, status, updated_at) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (party_id, user_id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at",
-            (party_id, user_id, status, _now_ms()),
+            (party_id, user_id, status, self._db.now_ms()),
         )
 
     async def counts(self, party_id: int) -> dict[str, int]:
@@ -154,6 +151,21 @@ class RsvpRepo:
         counts = dict.fromkeys(RSVP_STATUSES, 0)
         counts.update({r["status"]: r["n"] for r in rows})
         return counts
+
+    async def counts_for(self, party_ids: list[int]) -> dict[int, dict[str, int]]:
+        """RSVP counts of several parties in one query (parties without RSVPs count zeros)."""
+        result = {party_id: dict.fromkeys(RSVP_STATUSES, 0) for party_id in party_ids}
+        if not party_ids:
+            return result
+        marks = ", ".join("?" for _ in party_ids)
+        rows = await self._db.fetchall(
+            f"SELECT party_id, status, COUNT(*) AS n FROM rsvps WHERE party_id IN ({marks}) "  # noqa: S608 - only "?" marks
+            "GROUP BY party_id, status",
+            party_ids,
+        )
+        for row in rows:
+            result[row["party_id"]][row["status"]] = row["n"]
+        return result
 
     async def going(self, party_id: int) -> list[int]:
         rows = await self._db.fetchall(
@@ -178,7 +190,8 @@ class PostsRepo:
             if row is not None:
                 return False, row["message_id"]
             await self._db.execute(
-                "INSERT INTO party_posts (party_id, kind, claimed_at) VALUES (?, ?, ?)", (party_id, kind, _now_ms())
+                "INSERT INTO party_posts (party_id, kind, claimed_at) VALUES (?, ?, ?)",
+                (party_id, kind, self._db.now_ms()),
             )
         return True, None
 

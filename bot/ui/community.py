@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import discord
 
@@ -14,12 +14,17 @@ from bot.text import quote
 from bot.ui.help import COLOUR
 from bot.ui.views import BaseModal, ReportingItem
 
+if TYPE_CHECKING:
+    from bot.client import Interaction
+
 BODY_LIMIT = 4000
 
 
 class SubmitRecapModal(BaseModal, title="Write a recap"):
-    headline = discord.ui.TextInput(label="Title", max_length=100, placeholder="A title, no spoilers")
-    text = discord.ui.TextInput(
+    headline: discord.ui.TextInput[SubmitRecapModal] = discord.ui.TextInput(
+        label="Title", max_length=100, placeholder="A title, no spoilers"
+    )
+    text: discord.ui.TextInput[SubmitRecapModal] = discord.ui.TextInput(
         label="Your recap",
         style=discord.TextStyle.paragraph,
         max_length=BODY_LIMIT,
@@ -32,14 +37,14 @@ class SubmitRecapModal(BaseModal, title="Write a recap"):
         self.episode = episode
         self.title = f"Recap: {drama.title} ep {episode}"[:45]
 
-    async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
+    async def on_submit(self, interaction: Interaction) -> None:  # type: ignore[override]
         await interaction.client.community.submit(
             interaction, self.drama, self.episode, self.headline.value, self.text.value
         )
 
 
 class RejectReasonModal(BaseModal, title="Reject with a reason"):
-    reason = discord.ui.TextInput(
+    reason: discord.ui.TextInput[RejectReasonModal] = discord.ui.TextInput(
         label="Reason (shown to the author)", max_length=300, required=False, style=discord.TextStyle.paragraph
     )
 
@@ -47,7 +52,7 @@ class RejectReasonModal(BaseModal, title="Reject with a reason"):
         super().__init__(custom_id=f"dw:recap-reason:{recap_id}")
         self.recap_id = recap_id
 
-    async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
+    async def on_submit(self, interaction: Interaction) -> None:  # type: ignore[override]
         await interaction.client.community.decide(interaction, self.recap_id, "rejected", self.reason.value or None)
 
 
@@ -69,11 +74,11 @@ class ReviewButton(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Button[Any], match: re.Match[str], /
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> ReviewButton:
         return cls(int(match["id"]), match["action"])
 
-    async def run(self, interaction: discord.Interaction[Any]) -> None:
+    async def run(self, interaction: Interaction) -> None:
         community = interaction.client.community
         await community.require_moderator(interaction)
         if self.action == "reason":

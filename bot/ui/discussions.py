@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 import discord
 
@@ -13,6 +14,10 @@ from bot.storage.discussions import RatingSummary
 from bot.ui.catalog import release_day, when
 from bot.ui.help import COLOUR
 from bot.ui.views import ReportingItem
+
+if TYPE_CHECKING:
+    from bot.client import Interaction
+    from bot.discussions import Airing, Followed, FollowResult
 
 STARS = (1, 2, 3, 4, 5)
 
@@ -74,9 +79,8 @@ def index_text(drama: Drama, threads: dict[int, int], ratings: dict[int, RatingS
         episode = drama.episode(number)
         if episode is None:
             continue
-        date = (
-            release_day(drama.timezone, episode) if episode.is_release else discord.utils.format_dt(episode.air_at, "d")
-        )
+        timed = episode.time_known
+        date = discord.utils.format_dt(episode.air_at, "d") if timed else release_day(drama.timezone, episode)
         summary = ratings.get(number, RatingSummary(0, 0))
         rating = f" · {summary.average:.1f} ★ ({summary.votes})" if summary.votes else ""
         lines.append(f"Episode {number} · {date} · <#{threads[number]}>{rating}")
@@ -105,11 +109,11 @@ class RatingButton(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Button[Any], match: re.Match[str], /
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> RatingButton:
         return cls(match["drama"], int(match["episode"]), int(match["stars"]))
 
-    async def run(self, interaction: discord.Interaction[Any]) -> None:
+    async def run(self, interaction: Interaction) -> None:
         await interaction.client.discussions.vote(interaction, self.drama, self.episode, self.stars)
 
 
@@ -118,3 +122,42 @@ def rating_view(drama: Drama, episode: Episode) -> discord.ui.View:
     for stars in STARS:
         view.add_item(RatingButton(drama.slug, episode.number, stars))
     return view
+
+
+def follow_text(drama: Drama, result: FollowResult) -> str:
+    """The reply to `/follow add`."""
+    lines = [f"Following **{drama.title}**." if result.added else f"This server already follows **{drama.title}**."]
+    if result.upcoming is not None:
+        lines.append(
+            f"{result.jobs} episode thread(s) will open at air time; next: episode {result.upcoming.number}, "
+            f"{when(result.upcoming, drama.timezone)}."
+        )
+    else:
+        lines.append("Every episode has aired, so nothing opens by itself; `/discuss` opens an episode's thread.")
+    if not result.has_channel:
+        lines.append("⚠️ No discussions channel yet: set one with `/settings channel kind:discussions`.")
+    return "\n".join(lines)
+
+
+def followed_text(followed: list[Followed], now: datetime) -> str:
+    """The reply to `/follow list`."""
+    lines = []
+    for entry in followed:
+        drama = entry.drama
+        if drama is None:
+            lines.append(f"`{entry.slug}` (no longer in the catalog)")
+            continue
+        upcoming = drama.next_episode(now)
+        nxt = f"next: episode {upcoming.number}, {when(upcoming, drama.timezone)}" if upcoming else "finished"
+        lines.append(f"**{drama.title}** — {nxt}")
+    return "\n".join(lines) if lines else "This server follows no drama yet: `/follow add drama`."
+
+
+def airing_text(rows: list[Airing], days: int, follows_any: bool) -> str:
+    """The reply to `/airing`."""
+    if not rows:
+        hint = "" if follows_any else " This server follows no drama yet (moderators: `/follow add`)."
+        return f"Nothing airs in the next {days} day(s).{hint}"
+    lines = [f"{when(r.episode, r.drama.timezone)} · **{r.drama.title}** episode {r.episode.number}" for r in rows]
+    text = f"**Airing in the next {days} day(s)**\n" + "\n".join(lines)
+    return text[:1990]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import discord
@@ -9,7 +10,11 @@ import discord
 from bot.catalog import Drama
 from bot.spoilers import spoiler
 from bot.storage.feeds import Feed, Item
+from bot.text import quote
 from bot.ui.help import COLOUR
+
+if TYPE_CHECKING:
+    from bot.feeds.service import Preview
 
 
 def source_name(url: str) -> str:
@@ -52,3 +57,30 @@ def feed_status(feed: Feed) -> str:
     where = f"<#{feed.channel_id}>" if feed.channel_id else "the episode thread, else the recaps channel"
     lines.append(f"posted {feed.items_posted} · unmatched {feed.items_unmatched} · posts to {where}")
     return " · ".join(lines[:1]) + "\n" + " · ".join(lines[1:])
+
+
+def added_text(feed: Feed, url: str, reenabled: bool) -> str:
+    """The reply to `/feeds add`, after the first poll."""
+    verb = "Turned back on" if reenabled else "Added"
+    text = f"{verb} feed #{feed.id}: {quote(feed.title or url, 100)}.\n{feed_status(feed)}"
+    if feed.state == "disabled":
+        text += f"\n⛔ The first check failed for good: {feed.disabled_reason}."
+    elif not feed.primed and feed.last_error:
+        text += f"\n⚠️ The first check failed: {feed.last_error}. I'll keep trying with backoff."
+    else:
+        text += "\nWhat it has now is recorded, not posted; new items will be."
+    return text
+
+
+def preview_text(title: str, previews: list[Preview]) -> str:
+    """The reply to `/feeds test`: what would be matched, posting nothing."""
+    lines = [f"**{quote(title, 100)}**: {len(previews)} item(s)."]
+    for preview in previews[:15]:
+        name = quote(preview.title or "(no title)", 90)
+        if preview.match:
+            found, first, last = preview.match
+            eps = f"episode {first}" if first == last else f"episodes {first}–{last}"
+            lines.append(f"✅ {name} → {found.title} {eps}")
+        else:
+            lines.append(f"➖ {name} → no episode matched (skipped)")
+    return "\n".join(lines)[:1990]

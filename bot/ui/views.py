@@ -1,25 +1,23 @@
-"""Base classes for views, modals and persistent (dynamic) buttons that report errors centrally."""
+"""Base classes for modals and persistent (dynamic) components that report errors centrally."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import discord
 
+if TYPE_CHECKING:
+    from bot.client import Dramawatch, Interaction
+
 
 async def _report(interaction: discord.Interaction[Any], error: BaseException, where: str) -> None:
-    report = getattr(interaction.client, "report_error", None)
-    if report is not None:
-        await report(interaction, error, where=where)
-
-
-class BaseView(discord.ui.View):
-    async def on_error(self, interaction: discord.Interaction[Any], error: Exception, item: Any, /) -> None:
-        await _report(interaction, error, f"view {type(self).__name__}")
+    client: Dramawatch = interaction.client
+    await client.report_error(interaction, error, where=where)
 
 
 class BaseModal(discord.ui.Modal):
-    async def on_error(self, interaction: discord.Interaction[Any], error: Exception, /) -> None:
+    # discord.py's Modal.on_error drops BaseView's `item` argument; mypy checks it against BaseView's.
+    async def on_error(self, interaction: discord.Interaction[Any], error: Exception, /) -> None:  # type: ignore[override]
         await _report(interaction, error, f"modal {type(self).__name__}")
 
 
@@ -29,6 +27,7 @@ class ReportingItem:
 
     discord.py only logs errors raised by a dynamic item's callback; this routes them to the
     central handler instead. Use: ``class B(ReportingItem, DynamicItem[Button], template=...)``.
+    Every such class is listed in ``bot.ui.persistent.PERSISTENT_ITEMS``, which the bot registers.
     """
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
@@ -37,5 +36,5 @@ class ReportingItem:
         except Exception as error:
             await _report(interaction, error, f"button {type(self).__name__}")
 
-    async def run(self, interaction: discord.Interaction[Any]) -> None:
+    async def run(self, interaction: Interaction) -> None:
         raise NotImplementedError

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import discord
 from icalendar import Calendar, Event
@@ -12,8 +12,13 @@ from icalendar import Calendar, Event
 from bot.catalog import Drama
 from bot.storage.watchparties import Party
 from bot.text import quote
+from bot.timeparse import format_offsets
 from bot.ui.help import COLOUR
 from bot.ui.views import ReportingItem
+
+if TYPE_CHECKING:
+    from bot.client import Interaction
+    from bot.watchparties import Listing
 
 RSVP_LABELS = {"going": "Going", "maybe": "Maybe", "cant": "Can't"}
 
@@ -81,11 +86,11 @@ class RsvpButton(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Button[Any], match: re.Match[str], /
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> RsvpButton:
         return cls(int(match["party"]), match["status"])
 
-    async def run(self, interaction: discord.Interaction[Any]) -> None:
+    async def run(self, interaction: Interaction) -> None:
         await interaction.client.watchparties.rsvp(interaction, self.party_id, self.status)
 
 
@@ -150,4 +155,46 @@ def calendar(parties: list[tuple[Drama | None, Party]], guild_name: str, now: da
         if description:
             event.add("description", description)
         cal.add_component(event)
-    return cal.to_ical()
+    data: bytes = cal.to_ical()
+    return data
+
+
+def scheduled_text(drama: Drama, party: Party, time_note: str, notes: list[str]) -> str:
+    """The reply to `/watchparty schedule`."""
+    lines = [
+        f"Watch party #{party.id} scheduled: **{drama.title}** {episodes_text(party)}, "
+        f"{discord.utils.format_dt(party.start_at, 'F')} ({discord.utils.format_dt(party.start_at, 'R')}), "
+        f"in {where_text(party)}; reminders: {format_offsets(party.reminders)}"
+        + (", repeats weekly." if party.repeat == "weekly" else "."),
+    ]
+    if time_note:
+        lines.append(f"Note: {time_note}")
+    lines += [f"⚠️ {n}" for n in notes]
+    return "\n".join(lines)
+
+
+def changed_text(party: Party, time_note: str, notes: list[str]) -> str:
+    """The reply to `/watchparty edit`."""
+    lines = [
+        f"Watch party #{party.id} updated: {episodes_text(party)}, {discord.utils.format_dt(party.start_at, 'F')}, "
+        f"in {where_text(party)}; reminders: {format_offsets(party.reminders)}."
+    ]
+    if time_note:
+        lines.append(f"Note: {time_note}")
+    lines += [f"⚠️ {n}" for n in notes]
+    return "\n".join(lines)
+
+
+def listing_embed(listing: list[Listing]) -> discord.Embed:
+    """`/watchparty list`: upcoming parties with RSVP counts."""
+    embed = discord.Embed(title="Upcoming watch parties", colour=COLOUR)
+    for entry in listing:
+        party, drama, counts = entry.party, entry.drama, entry.counts
+        title = f"#{party.id} · {drama.title if drama else party.drama} · {episodes_text(party)}"
+        value = (
+            f"{discord.utils.format_dt(party.start_at, 'F')} ({discord.utils.format_dt(party.start_at, 'R')})"
+            f" in {where_text(party)}\nGoing {counts['going']} · Maybe {counts['maybe']} · "
+            f"Can't {counts['cant']}"
+        )
+        embed.add_field(name=title[:256], value=value, inline=False)
+    return embed

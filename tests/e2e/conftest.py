@@ -17,6 +17,7 @@ import pytest
 
 from bot.client import discover_extensions
 from bot.sandbox.harness import Sandbox
+from tests.e2e.feedserver import FeedServer
 
 PROBE = "tests.e2e.probe_cog"
 DEFAULT_NOW = datetime(2026, 11, 27, 0, 0, tzinfo=UTC)
@@ -75,6 +76,16 @@ async def checked_sandbox(tmp_path: Path, now: datetime = DEFAULT_NOW) -> AsyncI
 async def sandbox(tmp_path: Path) -> AsyncIterator[Sandbox]:
     async with checked_sandbox(tmp_path) as sb:
         yield sb
+
+
+@pytest.fixture
+async def feeds() -> AsyncIterator[FeedServer]:
+    """A feed server on loopback (add items with `feeds.add`)."""
+    server = await FeedServer().start()
+    try:
+        yield server
+    finally:
+        await server.stop()
 
 
 @pytest.fixture

@@ -34,6 +34,9 @@ class Probe(commands.Cog):
     async def cog_load(self) -> None:
         self.bot.scheduler.register("probe.remind", self.remind)  # type: ignore[attr-defined]
 
+    async def cog_unload(self) -> None:
+        self.bot.scheduler.unregister("probe.remind")  # type: ignore[attr-defined]
+
     async def remind(self, job: Any) -> None:
         channel = self.bot.get_channel(job.payload["channel_id"])
         assert isinstance(channel, discord.TextChannel)

@@ -51,7 +51,7 @@ async def test_timezone_option_never_breaks_or_pings(sandbox: Sandbox, value: st
     for request in result["requests"]:
         assert request["json"]["data"]["allowed_mentions"] == {"parse": []}
     # Either it was accepted as a real zone, or the setting is unchanged.
-    repo = sandbox.bot.guild_settings
+    repo = sandbox.bot.server_settings
     stored = (await repo.get(sandbox.world.guild_id)).timezone
     assert stored == "UTC" or f"`{stored}`" in content
     await repo.update(sandbox.world.guild_id, timezone=None)  # the next example starts from the default

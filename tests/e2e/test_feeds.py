@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
 from bot.sandbox.harness import Sandbox
 from tests.e2e.conftest import Driver, text_of
 from tests.e2e.feedserver import FeedServer
-
-
-@pytest.fixture
-async def feeds() -> AsyncIterator[FeedServer]:
-    server = await FeedServer().start()
-    try:
-        yield server
-    finally:
-        await server.stop()
 
 
 def recaps_channel(sb: Sandbox) -> list[dict]:
@@ -169,7 +158,7 @@ async def test_loopback_feed_refused_without_the_setting(tmp_path, feeds: FeedSe
     sandbox = Sandbox(db_path=tmp_path / "b.db")
     await sandbox.start()
     try:
-        sandbox.bot.feeds.fetcher.allow_private = False  # as in production without FEEDS_ALLOW_PRIVATE=1
+        sandbox.bot.feeds._fetcher.allow_private = False  # as in production without FEEDS_ALLOW_PRIVATE=1
         await sandbox.run_line(":as mod")
         result = await sandbox.run_line(f"/feeds add url:{feeds.url('private')}")
         assert "loopback, private" in result["response"]["content"]

@@ -43,6 +43,8 @@ SEED = 20240414
 KILLS = 20
 KILLS_AFTER_FIRST_POLL = 9  # the rest count from the spawn (a child needs ~3 s to poll: this bounds the run time)
 FEED = "burst"
+
+pytestmark = pytest.mark.slow  # ~40 s: run by .ci/run with `-m slow`, not by the default `python -m pytest`
 POST_LATENCY = 0.015  # seconds before and after the sandbox creates a message
 # Safety nets only (a hung child must not hang the suite); nothing asserts on time.
 FIRST_POLL_DEADLINE = 30.0

@@ -48,7 +48,7 @@ async def test_settings_refused_for_member_and_saved_for_mod(drive: Driver, sand
     refused = await drive.reply("/settings timezone name:Asia/Seoul")
     assert refused["ephemeral"]
     assert "Manage Server" in refused["content"] and "moderator" in refused["content"]
-    settings = await sandbox.bot.guild_settings.get(sandbox.world.guild_id)
+    settings = await sandbox.bot.server_settings.get(sandbox.world.guild_id)
     assert settings.timezone == "UTC"
 
     await drive.as_("mod")
@@ -66,7 +66,7 @@ async def test_mod_role_grants_moderator_commands(drive: Driver, sandbox: Sandbo
 
     await drive.as_("admin")
     await drive.reply('/settings modrole role:"@Watch Host"')
-    assert (await sandbox.bot.guild_settings.get(sandbox.world.guild_id)).mod_role_id == host_role
+    assert (await sandbox.bot.server_settings.get(sandbox.world.guild_id)).mod_role_id == host_role
     await drive.as_("member")
     allowed = await drive.reply("/settings show")
     assert f"<@&{host_role}>" in text_of(allowed)
@@ -82,7 +82,7 @@ async def test_unknown_timezone_names_the_input_and_suggests(drive: Driver, sand
     response = await drive.reply("/settings timezone name:Asia/Seol")
     assert response["ephemeral"]
     assert "`name`" in response["content"] and "Asia/Seoul" in response["content"]
-    assert (await sandbox.bot.guild_settings.get(sandbox.world.guild_id)).timezone == "UTC"
+    assert (await sandbox.bot.server_settings.get(sandbox.world.guild_id)).timezone == "UTC"
 
 
 async def test_channel_setting_rejects_forum_for_recaps(drive: Driver, sandbox: Sandbox) -> None:
@@ -92,7 +92,7 @@ async def test_channel_setting_rejects_forum_for_recaps(drive: Driver, sandbox: 
     forum = sandbox.world.channel_by_name("episode-forum")
     response = await drive.reply("/settings channel discussions #episode-forum")  # positional values
     assert "discussions" in response["content"]
-    stored = await sandbox.bot.guild_settings.get(sandbox.world.guild_id)
+    stored = await sandbox.bot.server_settings.get(sandbox.world.guild_id)
     assert stored.discussions_channel_id == int(forum["id"])
     assert stored.recaps_channel_id is None
 

@@ -11,6 +11,7 @@ import pytest
 
 from bot.checks import MODERATOR_DEFAULT_PERMISSIONS, check_moderator, is_moderator
 from bot.errors import GuildOnly, NotModerator
+from bot.server_settings import ServerSettings
 from bot.storage.guild_settings import GuildSettings
 
 GUILD_ID = 111111111111111111
@@ -58,11 +59,13 @@ def interaction(*, permissions: discord.Permissions, role_ids: list[int], in_gui
     async def get(guild_id: int) -> GuildSettings:
         return GuildSettings(guild_id=guild_id, mod_role_id=MOD_ROLE)
 
+    server_settings = ServerSettings.__new__(ServerSettings)  # the real check, over stub storage
+    server_settings._repo = SimpleNamespace(get=get)  # type: ignore[assignment]
     return SimpleNamespace(
         guild_id=GUILD_ID if in_guild else None,
         user=user,
         permissions=permissions,
-        client=SimpleNamespace(guild_settings=SimpleNamespace(get=get)),
+        client=SimpleNamespace(server_settings=server_settings),
     )
 
 
