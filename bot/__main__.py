@@ -234,7 +234,9 @@ def cmd_catalog_import_tvmaze(args: argparse.Namespace, settings: Settings) -> i
     from bot.catalog.tvmaze import ImportFailure, InvalidPack, import_tvmaze
 
     out = Path(args.out) if args.out else settings.catalog_path
-    api_base = args.api_base.rstrip("/")
+    if not args.query and args.id is None:
+        return _fail("give the show's title (QUERY) or its TVmaze id (--id)", 2)
+    api_base = (args.api_base or settings.tvmaze_api_base).rstrip("/")
     scheme, sep, rest = api_base.partition("://")
     if not sep or scheme.lower() not in ("http", "https") or not rest:
         return _fail(f"--api-base must be a URL starting with http:// or https://, got {args.api_base!r}", 1)
@@ -247,8 +249,9 @@ def cmd_catalog_import_tvmaze(args: argparse.Namespace, settings: Settings) -> i
         with progress or contextlib.nullcontext():
             result = asyncio.run(
                 import_tvmaze(
-                    args.query,
+                    args.query or "",
                     out,
+                    show_id=args.id,
                     slug=args.slug,
                     api_base=api_base,
                     dry_run=args.dry_run,
@@ -389,11 +392,16 @@ def build_parser() -> argparse.ArgumentParser:
         "(OUT/SLUG.toml). Re-importing updates dates, new episodes and cast, keeps hand-written text, "
         "and lists every change. TVmaze's data is CC BY-SA 4.0 and credited in the pack.",
     )
-    tvmaze.add_argument("query", metavar="QUERY", help="the show's name, as you would search for it on TVmaze")
+    tvmaze.add_argument(
+        "query", metavar="QUERY", nargs="?", help="the show's title, as you would search for it on TVmaze"
+    )
+    tvmaze.add_argument(
+        "--id", type=int, metavar="ID", help="the TVmaze show id (when the title matches several shows)"
+    )
     tvmaze.add_argument("--slug", help="the drama's slug (default: from its title, or the pack already holding it)")
     tvmaze.add_argument("--out", metavar="DIR", help="the packs folder (default: CATALOG_PATH)")
     tvmaze.add_argument(
-        "--api-base", metavar="URL", default="https://api.tvmaze.com", help="TVmaze's API (default: %(default)s)"
+        "--api-base", metavar="URL", help="TVmaze's API (default: TVMAZE_API_BASE, else https://api.tvmaze.com)"
     )
     tvmaze.add_argument("--dry-run", action="store_true", help="show the changes and the diff; write nothing")
     tvmaze.set_defaults(func=cmd_catalog_import_tvmaze)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import importlib
 import logging
@@ -18,12 +17,13 @@ from discord.ext import commands
 
 from bot.answers import Answers
 from bot.catalog import Catalog, CatalogIndex, load_catalog_or_raise
-from bot.catalog import cache as catalog_cache
+from bot.catalog.loader import Unit
 from bot.community import Community
 from bot.core import Core
 from bot.discussions import Discussions
 from bot.errors import handle_interaction_error, handle_listener_error
 from bot.feeds.service import Feeds
+from bot.live_catalog import LiveCatalog, open_catalog
 from bot.lookups import Lookups
 from bot.notices import ModNotices
 from bot.progress import Progress
@@ -52,22 +52,6 @@ def discover_extensions() -> list[str]:
     )
 
 
-def load_index(settings: Settings) -> tuple[Catalog, CatalogIndex]:
-    """Load and validate the packs, then build the search index (blocking: run it in a thread).
-
-    Reuses the compiled cache beside the database while no pack has changed.
-    """
-    cache_file = settings.database_path.parent / "catalog-cache.pickle"
-    key = catalog_cache.fingerprint(settings.catalog_path)
-    cached: tuple[Catalog, CatalogIndex] | None = catalog_cache.read(cache_file, key)
-    if cached is not None:
-        return cached
-    catalog = load_catalog_or_raise([settings.catalog_path])
-    built = catalog, CatalogIndex(catalog)
-    catalog_cache.write(cache_file, key, built)
-    return built
-
-
 def apply_endpoints(settings: Settings) -> None:
     """Point discord.py at another API base / gateway (a rate-limit proxy, or the sandbox).
 
@@ -78,6 +62,20 @@ def apply_endpoints(settings: Settings) -> None:
         discord.http.Route.BASE = settings.api_base
     if settings.gateway_url:
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.gateway_url)
+
+
+def load_index(settings: Settings) -> tuple[Catalog, CatalogIndex]:
+    """The packs under CATALOG_PATH and their search index, without a database (for tools and tests;
+    the bot itself starts through the live catalog, `bot.live_catalog.open_catalog`). Blocking."""
+    catalog = load_catalog_or_raise([settings.catalog_path])
+    return catalog, CatalogIndex(catalog)
+
+
+def units_of(catalog: Catalog) -> dict[str, tuple[Unit, str]]:
+    """A catalog given whole (a preloaded one) as the units the live catalog assembles from."""
+    units = {slug: (Unit(drama.file or slug, drama, ()), "") for slug, drama in catalog.dramas.items()}
+    units[""] = (Unit("(preloaded people)", None, tuple(catalog.people.values())), "")
+    return units
 
 
 class DramaTree(app_commands.CommandTree["Dramawatch"]):
@@ -101,6 +99,7 @@ class Dramawatch(commands.Bot):
     feeds: Feeds
     community: Community
     answers: Answers
+    live_catalog: LiveCatalog
 
     def __init__(
         self,
@@ -146,14 +145,22 @@ class Dramawatch(commands.Bot):
         applied = await db.migrate()
         if applied:
             log.info("database %s migrated to version %d", self.settings.database_path, applied[-1])
+        units: dict[str, tuple[Unit, str]] = {}
         if self._preloaded is not None:
             catalog, index = self._preloaded
+            units = units_of(catalog)
         else:
-            catalog, index = await asyncio.to_thread(load_index, self.settings)
-        log.info("catalog: %d drama(s) from %s", len(catalog), self.settings.catalog_path)
+            opened = await open_catalog(db, self.settings.catalog_path)
+            catalog, index, units = opened.catalog, opened.index, opened.units
+            log.info(
+                "catalog: %d drama(s) (%d pack(s) parsed now, search index %s)",
+                len(catalog),
+                opened.parsed,
+                "built" if opened.index_built else "reused",
+            )
         gc.freeze()  # the catalog lives as long as the bot: keep it out of every future collection
         self.scheduler = Scheduler(JobsRepo(db), self.clock)
-        self._create_services(db, Lookups(catalog, index))
+        self._create_services(db, Lookups(catalog, index), units)
         for service in self._services:
             for job in service.jobs():
                 self.scheduler.register(job.kind, job.handler, grace=job.grace)
@@ -165,7 +172,7 @@ class Dramawatch(commands.Bot):
         if self._start_scheduler:
             await self.scheduler.start(gate=self.wait_until_ready)
 
-    def _create_services(self, db: Database, lookups: Lookups) -> None:
+    def _create_services(self, db: Database, lookups: Lookups, units: dict[str, tuple[Unit, str]]) -> None:
         """Each service gets exactly what it uses, by keyword; the order is the start order."""
         self.lookups = lookups
         self.server_settings = ServerSettings(db)
@@ -191,6 +198,9 @@ class Dramawatch(commands.Bot):
             feeds=self.feeds,
             community=self.community,
         )
+        self.live_catalog = LiveCatalog(
+            core, config=self.settings, notices=self.notices, discussions=self.discussions, units=units
+        )
         self._services = [
             self.server_settings,
             self.notices,
@@ -200,6 +210,7 @@ class Dramawatch(commands.Bot):
             self.feeds,
             self.community,
             self.answers,
+            self.live_catalog,
         ]
 
     async def close(self) -> None:

@@ -120,6 +120,10 @@ class Discussions(CoreService):
             has_channel=bool(settings.discussions_channel_id),
         )
 
+    async def followers(self, drama: str) -> list[int]:
+        """The servers that follow `drama`."""
+        return [guild_id for guild_id, slug in await self._follows.all() if slug == drama]
+
     async def is_following(self, guild_id: int, drama: str) -> bool:
         return await self._follows.is_following(guild_id, drama)
 

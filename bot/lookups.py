@@ -29,6 +29,11 @@ class Lookups:
         self.catalog = catalog
         self.index = index
 
+    def replace(self, catalog: Catalog, index: CatalogIndex) -> None:
+        """Swap in a changed catalog (an import or a refresh) with its index: one assignment each,
+        so a lookup running now sees the old pair or the new one, never half of each."""
+        self.catalog, self.index = catalog, index
+
     # -- dramas ---------------------------------------------------------------------------------
     def drama(self, query: str) -> Resolved:
         text = query.strip()

@@ -36,6 +36,9 @@ class Settings:
     catalog_path: Path = DEFAULT_CATALOG_PATH
     feeds_allow_private: bool = False
     feeds_poll_seconds: int | None = None
+    tvmaze_api_base: str = "https://api.tvmaze.com"
+    catalog_add: str = "moderators"  # who may /catalog add|refresh|remove: "moderators" or "owner"
+    catalog_add_guilds: frozenset[int] = frozenset()  # only moderators of these servers (empty: any server)
 
     def __repr__(self) -> str:  # never show the token, even by accident
         token = "set" if self.token else "unset"
@@ -113,12 +116,24 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | Path
     allow_raw = (get("FEEDS_ALLOW_PRIVATE") or "0").lower()
     if allow_raw not in ("0", "1", "true", "false", "yes", "no"):
         raise SettingsError(f"FEEDS_ALLOW_PRIVATE must be 1 or 0, got {get('FEEDS_ALLOW_PRIVATE')!r}")
+    tvmaze_raw = get("TVMAZE_API_BASE")
+    tvmaze_api_base = _url("TVMAZE_API_BASE", tvmaze_raw, ("http", "https")) if tvmaze_raw else Settings.tvmaze_api_base
+    catalog_add = (get("CATALOG_ADD") or "moderators").lower()
+    if catalog_add not in ("moderators", "owner"):
+        raise SettingsError(f"CATALOG_ADD must be moderators or owner, got {get('CATALOG_ADD')!r}")
+    guilds_raw = get("CATALOG_ADD_GUILDS")
+    catalog_add_guilds = frozenset(
+        _snowflake("CATALOG_ADD_GUILDS", part.strip()) for part in (guilds_raw or "").split(",") if part.strip()
+    )
     poll_raw = get("FEEDS_POLL_SECONDS")
     if poll_raw is not None and (not poll_raw.isascii() or not poll_raw.isdigit() or int(poll_raw) < 1):
         raise SettingsError(f"FEEDS_POLL_SECONDS must be a whole number of seconds (1 or more), got {poll_raw!r}")
     return Settings(
         feeds_allow_private=allow_raw in ("1", "true", "yes"),
         feeds_poll_seconds=int(poll_raw) if poll_raw else None,
+        tvmaze_api_base=tvmaze_api_base,
+        catalog_add=catalog_add,
+        catalog_add_guilds=catalog_add_guilds,
         catalog_path=catalog_path,
         token=token,
         database_path=database_path,

@@ -519,44 +519,69 @@ def pack_files(path: Path) -> list[Path]:
     return sorted(p for p in path.glob("*.toml") if p.is_file())
 
 
-def load_catalog(paths: Iterable[Path]) -> tuple[Catalog, list[str]]:
-    """Load every pack under `paths` (folders or files). Returns (catalog, problems)."""
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """One parsed pack: where it came from, its drama (None if unusable) and its people."""
+
+    name: str
+    drama: Drama | None
+    people: tuple[Person, ...]
+
+
+def parse_text(text: str, name: str) -> tuple[Unit, list[str]]:
+    """Parse one pack's TOML text. Returns (unit, problems)."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        return Unit(name, None, ()), [f"{name}: not valid TOML: {exc}"]
+    drama, people, problems = parse_pack(data, name)
+    return Unit(name, drama, tuple(people)), problems
+
+
+def assemble(units: Iterable[Unit]) -> tuple[Catalog, list[str]]:
+    """The catalog of several parsed packs, with the checks across packs (slugs, people's names)."""
     problems: list[str] = []
     dramas: dict[str, Drama] = {}
     people: dict[str, Person] = {}
+    for unit in units:
+        for person in unit.people:
+            known = people.get(person.slug)
+            if known is not None and known.name != person.name:
+                problems.append(
+                    f"{unit.name}: people[{person.slug}].name: {person.name!r} differs from "
+                    f"{known.name!r} in another pack"
+                )
+            elif known is None or (not known.name_ko and person.name_ko):
+                people[person.slug] = person
+        drama = unit.drama
+        if drama is None:
+            continue
+        if drama.slug in dramas:
+            problems.append(f"{unit.name}: drama.slug: {drama.slug!r} is already used by {dramas[drama.slug].file}")
+            continue
+        dramas[drama.slug] = drama
+    return Catalog(dict(sorted(dramas.items())), people), problems
+
+
+def load_catalog(paths: Iterable[Path]) -> tuple[Catalog, list[str]]:
+    """Load every pack under `paths` (folders or files). Returns (catalog, problems)."""
+    problems: list[str] = []
+    units: list[Unit] = []
     for root in paths:
         if not root.exists():
             problems.append(f"{root}: no such file or folder")
             continue
         for file in pack_files(root):
-            name = str(file)
             try:
-                with file.open("rb") as handle:
-                    data = tomllib.load(handle)
-            except tomllib.TOMLDecodeError as exc:
-                problems.append(f"{name}: not valid TOML: {exc}")
+                text = file.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                problems.append(f"{file}: cannot read: {getattr(exc, 'strerror', None) or exc}")
                 continue
-            except OSError as exc:
-                problems.append(f"{name}: cannot read: {exc.strerror}")
-                continue
-            drama, pack_people, pack_problems = parse_pack(data, name)
+            unit, pack_problems = parse_text(text, str(file))
+            units.append(unit)
             problems += pack_problems
-            for person in pack_people:
-                known = people.get(person.slug)
-                if known is not None and known.name != person.name:
-                    problems.append(
-                        f"{name}: people[{person.slug}].name: {person.name!r} differs from "
-                        f"{known.name!r} in another pack"
-                    )
-                elif known is None or (not known.name_ko and person.name_ko):
-                    people[person.slug] = person
-            if drama is None:
-                continue
-            if drama.slug in dramas:
-                problems.append(f"{name}: drama.slug: {drama.slug!r} is already used by {dramas[drama.slug].file}")
-                continue
-            dramas[drama.slug] = drama
-    return Catalog(dict(sorted(dramas.items())), people), problems
+    catalog, across = assemble(units)
+    return catalog, problems + across
 
 
 def load_catalog_or_raise(paths: Iterable[Path]) -> Catalog:

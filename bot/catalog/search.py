@@ -176,7 +176,6 @@ class CatalogIndex:
     """The two indexes members search: dramas, and characters + people (for /who)."""
 
     def __init__(self, catalog: Catalog) -> None:
-        self.catalog = catalog
         self.dramas = NameIndex(
             (("drama", d.slug), f"{d.title} ({d.year})", (d.slug, d.title, d.title_ko, *d.aliases), float(d.year))
             for d in catalog.dramas.values()

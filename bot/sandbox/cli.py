@@ -28,11 +28,13 @@ def parse_now(text: str | None) -> datetime | None:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-async def run_json(lines: list[str], db: str | None, now: datetime | None, catalog: Path | None = None) -> int:
+async def run_json(
+    lines: list[str], db: str | None, now: datetime | None, catalog: Path | None = None, tvmaze: str | None = None
+) -> int:
     from bot.sandbox.harness import Sandbox
 
     failed = False
-    async with Sandbox(db_path=db, now=now, catalog_path=catalog) as sandbox:
+    async with Sandbox(db_path=db, now=now, catalog_path=catalog, tvmaze_api_base=tvmaze) as sandbox:
         if sandbox.violations:  # e.g. the command sync at start
             print(json.dumps({"input": "(start)", "result": None, "error": "; ".join(sandbox.violations)}))
             failed = True
@@ -41,6 +43,11 @@ async def run_json(lines: list[str], db: str | None, now: datetime | None, catal
             failed = failed or bool(result.get("error"))
             print(json.dumps(result, ensure_ascii=False), flush=True)
     return 1 if failed else 0
+
+
+def tvmaze_base(settings: Settings) -> str | None:
+    """TVMAZE_API_BASE when it is set; else None, and the sandbox serves its own invented shows."""
+    return settings.tvmaze_api_base if settings.tvmaze_api_base != Settings.tvmaze_api_base else None
 
 
 def run_sandbox_cli(args: argparse.Namespace, settings: Settings) -> int:
@@ -53,7 +60,7 @@ def run_sandbox_cli(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     if args.lines and args.json:
         try:
-            return asyncio.run(run_json(args.lines, args.db, now, settings.catalog_path))
+            return asyncio.run(run_json(args.lines, args.db, now, settings.catalog_path, tvmaze_base(settings)))
         except CatalogError as exc:
             for problem in exc.problems:
                 print(problem, file=sys.stderr)
@@ -62,6 +69,10 @@ def run_sandbox_cli(args: argparse.Namespace, settings: Settings) -> int:
     from bot.sandbox.prompt import run_prompt
 
     try:
-        return asyncio.run(run_prompt(args.lines, args.db, now, as_json=args.json, catalog=settings.catalog_path))
+        return asyncio.run(
+            run_prompt(
+                args.lines, args.db, now, as_json=args.json, catalog=settings.catalog_path, tvmaze=tvmaze_base(settings)
+            )
+        )
     except KeyboardInterrupt:
         return 0

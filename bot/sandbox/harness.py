@@ -25,6 +25,7 @@ from discord.ext import commands
 from bot.client import Dramawatch, apply_endpoints
 from bot.sandbox.lines import CommandParser, LineError, parse_duration, split
 from bot.sandbox.server import FailRule, SandboxServer
+from bot.sandbox.tvmaze import TVmazeFixture
 from bot.sandbox.world import InteractionRecord, World
 from bot.scheduling import ManualClock
 from bot.settings import Settings
@@ -97,6 +98,7 @@ class Sandbox:
         extensions: list[str] | None = None,
         bot_factory: Callable[[Settings, ManualClock], commands.Bot] | None = None,
         catalog_path: str | Path | None = None,
+        tvmaze_api_base: str | None = None,
     ) -> None:
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         if db_path is None:
@@ -109,6 +111,10 @@ class Sandbox:
         self.extensions = extensions
         self.bot_factory = bot_factory
         self.catalog_path = Path(catalog_path) if catalog_path else None
+        # TVmaze for /catalog add: the given server (TVMAZE_API_BASE), else the shipped fixture of
+        # invented shows on loopback (bot/sandbox/tvmaze.py), airing around the sandbox's "now".
+        self.tvmaze: TVmazeFixture | None = None if tvmaze_api_base else TVmazeFixture(self.clock.now())
+        self._tvmaze_api_base = tvmaze_api_base
         self.bot: Any = None  # Dramawatch, or what bot_factory made
         self._bot_task: asyncio.Task[None] | None = None
         self.user_id = self.world.alice
@@ -121,6 +127,8 @@ class Sandbox:
     # -- lifecycle ----------------------------------------------------------------------------
     async def start(self) -> Sandbox:
         await self.server.start()
+        if self.tvmaze is not None:
+            await self.tvmaze.start()
         logging.getLogger("discord").addHandler(self._log_handler)
         logging.getLogger("bot").addHandler(self._log_handler)
         await self.start_bot()
@@ -140,6 +148,7 @@ class Sandbox:
             feeds_allow_private=True,  # the sandbox's feeds are on loopback
             api_base=self.server.api_base,
             gateway_url=self.server.gateway_url,
+            tvmaze_api_base=self._tvmaze_api_base or (self.tvmaze.base if self.tvmaze else Settings.tvmaze_api_base),
         )
         return dataclasses.replace(settings, catalog_path=self.catalog_path) if self.catalog_path else settings
 
@@ -191,6 +200,8 @@ class Sandbox:
     async def close(self) -> None:
         await self.stop_bot()
         await self.server.stop()
+        if self.tvmaze is not None:
+            await self.tvmaze.stop()
         logging.getLogger("discord").removeHandler(self._log_handler)
         logging.getLogger("bot").removeHandler(self._log_handler)
         if self._tmp is not None:

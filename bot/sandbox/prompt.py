@@ -1087,18 +1087,20 @@ async def run_prompt(
     *,
     as_json: bool = False,
     catalog: str | Path | None = None,
+    tvmaze: str | None = None,
     console: Console | None = None,
     history: Path | None = HISTORY_FILE,
 ) -> int:
     """The interactive sandbox: run `lines` first, then read lines until Ctrl+D or :quit.
 
-    catalog is the drama packs folder for the bot (None: the settings' default); console and
-    history (the readline history file, None for none) are there for tests.
+    catalog is the drama packs folder for the bot (None: the settings' default); tvmaze is
+    TVMAZE_API_BASE (None: the sandbox's own fixture of invented shows); console and history (the
+    readline history file, None for none) are there for tests.
     """
     from bot.sandbox.harness import Sandbox
 
     console = console or Console(highlight=False)
-    sandbox = Sandbox(db_path=db, now=now, catalog_path=catalog)
+    sandbox = Sandbox(db_path=db, now=now, catalog_path=catalog, tvmaze_api_base=tvmaze)
     try:
         await sandbox.start()
     except Exception as exc:

@@ -10,6 +10,7 @@ from typing import Any
 
 import discord
 
+from bot.ui.catalog_admin import CatalogPick
 from bot.ui.community import ReviewButton
 from bot.ui.discussions import RatingButton
 from bot.ui.help import HelpPageButton
@@ -17,6 +18,7 @@ from bot.ui.lookups import DramaPage, WhoPick
 from bot.ui.watchparties import RsvpButton
 
 PERSISTENT_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
+    CatalogPick,
     DramaPage,
     HelpPageButton,
     RatingButton,

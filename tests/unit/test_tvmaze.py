@@ -30,6 +30,7 @@ from hypothesis import strategies as st
 from bot.catalog import load_catalog
 from bot.catalog.loader import parse_pack
 from bot.catalog.tvmaze import (
+    Ambiguous,
     ImportFailure,
     NetworkFailure,
     NoMatch,
@@ -104,6 +105,11 @@ def make_app(state: FakeTVmaze) -> web.Application:
     async def search(request: web.Request) -> web.Response:
         return web.json_response(state.search)
 
+    async def show(request: web.Request) -> web.Response:
+        if int(request.match_info["id"]) != state.show["id"]:
+            return web.json_response({"name": "Not Found", "status": 404}, status=404)
+        return web.json_response(state.show)
+
     async def crew(request: web.Request) -> web.Response:
         if int(request.match_info["id"]) != state.show["id"]:
             return web.json_response({"name": "Not Found", "status": 404}, status=404)
@@ -117,6 +123,7 @@ def make_app(state: FakeTVmaze) -> web.Application:
     app.router.add_get("/people/{id}", person)
     app.router.add_get("/singlesearch/shows", singlesearch)
     app.router.add_get("/search/shows", search)
+    app.router.add_get("/shows/{id}", show)
     app.router.add_get("/shows/{id}/crew", crew)
     return app
 
@@ -833,3 +840,15 @@ async def test_cli_no_match_is_one_line_and_exit_1(tvmaze: FakeTVmaze, tmp_path:
         "dramawatch: error: no TVmaze show matches 'Salt Wnd'. Closest search results: Salt Wind Bakery (2025); "
         "Salt and Honey (2019); Windward Bakehouse; Bakery on the Hill (2021); The Salt Road (2016)"
     ]
+
+
+async def test_a_best_match_with_another_title_is_never_imported_silently(tvmaze: FakeTVmaze, tmp_path: Path) -> None:
+    # TVmaze's singlesearch answers with its best guess even for another title.
+    tvmaze.queued.append((200, {"Content-Type": "application/json"}, json.dumps(tvmaze.show)))
+    with pytest.raises(Ambiguous) as caught:
+        await import_tvmaze("Salt Wind", tmp_path, api_base=tvmaze.base, sleep=Waits())
+    assert caught.value.best == "Salt Wind Bakery"
+    assert caught.value.choices[:2] == ["Salt Wind Bakery (2025, id 90101)", "Salt and Honey (2019, id 90102)"]
+    assert "--id" in str(caught.value) and names(tmp_path) == []
+    chosen = await import_tvmaze("", tmp_path, api_base=tvmaze.base, sleep=Waits(), show_id=SHOW_ID)
+    assert chosen.written and chosen.path == tmp_path / "salt-wind-bakery.toml"

@@ -22,15 +22,34 @@
    loader before it replaces the file (atomically), so a bad import writes nothing.
 """
 
-from bot.catalog.tvmaze.client import API_BASE, USER_AGENT, ShowData, TVmazeClient, fetch_show
-from bot.catalog.tvmaze.errors import ImportFailure, InvalidPack, NetworkFailure, NoMatch, UnexpectedData
-from bot.catalog.tvmaze.importer import ImportResult, apply_import, import_tvmaze
+from bot.catalog.tvmaze.client import (
+    API_BASE,
+    USER_AGENT,
+    Candidate,
+    ShowData,
+    TVmazeClient,
+    fetch_show,
+    fetch_show_by_id,
+    search_shows,
+    updated_since,
+)
+from bot.catalog.tvmaze.errors import Ambiguous, ImportFailure, InvalidPack, NetworkFailure, NoMatch, UnexpectedData
+from bot.catalog.tvmaze.importer import ImportResult, Merged, PackText, apply_import, import_tvmaze, merge_show, pack_of
 from bot.catalog.tvmaze.mapping import Built, build_pack, show_timezone, slugify, strip_html
 from bot.catalog.tvmaze.merge import merge_packs
 from bot.catalog.tvmaze.writing import compact_times, dump_pack, toml_string, update_pack
 
 __all__ = [
     "API_BASE",
+    "Ambiguous",
+    "Candidate",
+    "Merged",
+    "PackText",
+    "fetch_show_by_id",
+    "merge_show",
+    "pack_of",
+    "search_shows",
+    "updated_since",
     "USER_AGENT",
     "Built",
     "ImportFailure",

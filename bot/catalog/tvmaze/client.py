@@ -7,6 +7,7 @@ capped) and 5xx, a timeout per request, a User-Agent that says who we are.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import email.utils
 import json
 import os
@@ -21,7 +22,8 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from bot import __version__
-from bot.catalog.tvmaze.errors import ImportFailure, NetworkFailure, NoMatch, UnexpectedData
+from bot.catalog.search import normalise
+from bot.catalog.tvmaze.errors import Ambiguous, ImportFailure, NetworkFailure, NoMatch, UnexpectedData
 
 API_BASE = "https://api.tvmaze.com"
 USER_AGENT = f"Dramawatch/{__version__} (self-hosted Discord bot; catalog importer; python-aiohttp)"
@@ -255,6 +257,28 @@ async def fetch_show(client: TVmazeClient, query: str) -> ShowData:
     if found is None:
         results = await client.get("/search/shows", [("q", query)]) or []
         raise NoMatch(query, _suggestions(results))
+    name = found.get("name") if isinstance(found, dict) else None
+    if isinstance(name, str) and normalise(name) != normalise(query):
+        # TVmaze's best guess is another title: list the candidates instead of importing a wrong show.
+        choices = await search_shows(client, query, count_episodes=0)
+        raise Ambiguous(query, name, [_choice(c) for c in choices])
+    return await _complete(client, found)
+
+
+def _choice(candidate: Candidate) -> str:
+    about = ", ".join(b for b in (candidate.year, candidate.network, f"id {candidate.id}") if b)
+    return f"{candidate.name} ({about})"
+
+
+async def fetch_show_by_id(client: TVmazeClient, show_id: int) -> ShowData:
+    """`/shows/{id}` with the episodes and cast embedded, then the crew and unnamed cast members."""
+    found = await client.get(f"/shows/{show_id}", [("embed[]", "episodes"), ("embed[]", "cast")])
+    if found is None:
+        raise NoMatch(f"TVmaze show {show_id}", [])
+    return await _complete(client, found)
+
+
+async def _complete(client: TVmazeClient, found: Any) -> ShowData:
     show = json_object(found, "show")
     show_id = json_get(show, "id", "show", int, required=True)
     embedded = json_get(show, "_embedded", "show", dict, required=True)
@@ -272,6 +296,67 @@ async def fetch_show(client: TVmazeClient, query: str) -> ShowData:
             if fetched is not None:
                 people[pid] = json_object(fetched, f"people/{pid}")
     return ShowData(show=show, crew=crew, people=people)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One show TVmaze's search found: what a moderator needs to pick the right one."""
+
+    id: int
+    name: str
+    year: str  # "" when TVmaze doesn't know
+    network: str  # the network or streaming service, "" when none
+    country: str
+    status: str
+    episodes: int | None  # None when not fetched
+    url: str
+
+
+async def search_shows(
+    client: TVmazeClient, query: str, limit: int = 10, *, count_episodes: int = 5
+) -> list[Candidate]:
+    """`/search/shows`: up to `limit` candidates, best first; the first `count_episodes` get their
+    episode count (one request each, within the client's rate limit)."""
+    results = await client.get("/search/shows", [("q", query)]) or []
+    found: list[Candidate] = []
+    for i, item in enumerate(json_list(results, "search")):
+        show = json_get(json_object(item, f"search[{i}]"), "show", f"search[{i}]", dict)
+        if show is None or not isinstance(show.get("id"), int) or not isinstance(show.get("name"), str):
+            continue
+        premiered = show.get("premiered")
+        channel = show.get("network") or show.get("webChannel") or {}
+        country = (channel.get("country") or {}) if isinstance(channel, dict) else {}
+        found.append(
+            Candidate(
+                id=show["id"],
+                name=show["name"],
+                year=premiered[:4] if isinstance(premiered, str) and premiered[:4].isdigit() else "",
+                network=str(channel.get("name") or "") if isinstance(channel, dict) else "",
+                country=str(country.get("name") or "") if isinstance(country, dict) else "",
+                status=str(show.get("status") or ""),
+                episodes=None,
+                url=str(show.get("url") or ""),
+            )
+        )
+        if len(found) == limit:
+            break
+    counted = await asyncio.gather(*(episode_count(client, c.id) for c in found[:count_episodes]))
+    return [dataclasses.replace(c, episodes=counted[i]) if i < len(counted) else c for i, c in enumerate(found)]
+
+
+async def episode_count(client: TVmazeClient, show_id: int) -> int | None:
+    episodes = await client.get(f"/shows/{show_id}/episodes")
+    if not isinstance(episodes, list):
+        return None
+    return sum(1 for e in episodes if isinstance(e, dict) and e.get("type", "regular") == "regular")
+
+
+async def updated_since(client: TVmazeClient, since: str = "day") -> dict[int, int]:
+    """`/updates/shows?since=day|week|month`: show id → its last update (Unix seconds)."""
+    raw = await client.get("/updates/shows", [("since", since)]) or {}
+    if not isinstance(raw, dict):
+        return {}
+    return {int(k): int(v) for k, v in raw.items() if str(k).isdigit() and isinstance(v, int)}
 
 
 def _suggestions(results: Any, limit: int = 5) -> list[str]:

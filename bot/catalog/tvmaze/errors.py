@@ -21,6 +21,20 @@ class NoMatch(ImportFailure):
         super().__init__(message)
 
 
+class Ambiguous(ImportFailure):
+    """TVmaze's best match is not the title asked for: never import it silently."""
+
+    def __init__(self, query: str, best: str, choices: list[str]) -> None:
+        self.query = query
+        self.best = best
+        self.choices = choices
+        listed = "; ".join(choices) if choices else best
+        super().__init__(
+            f"TVmaze's best match for {query!r} is {best!r}, a different title; nothing was imported. "
+            f"Run again with --id ID for the show you mean: {listed}"
+        )
+
+
 class NetworkFailure(ImportFailure):
     pass
 

@@ -21,7 +21,16 @@ from typing import Any
 from tomlkit.exceptions import TOMLKitError
 
 from bot.catalog.loader import SLUG, parse_pack
-from bot.catalog.tvmaze.client import API_BASE, Progress, ShowData, Sleep, TVmazeClient, fetch_show, json_get
+from bot.catalog.tvmaze.client import (
+    API_BASE,
+    Progress,
+    ShowData,
+    Sleep,
+    TVmazeClient,
+    fetch_show,
+    fetch_show_by_id,
+    json_get,
+)
 from bot.catalog.tvmaze.errors import ImportFailure, InvalidPack
 from bot.catalog.tvmaze.mapping import build_pack, slugify, zone
 from bot.catalog.tvmaze.merge import merge_packs
@@ -47,6 +56,18 @@ class _Pack:
     path: Path
     data: dict[str, Any] | None  # None: a new file, or one that is not readable TOML
     text: str
+
+
+PackText = _Pack  # a pack's location (a file, or a name for one held in the database), data and text
+
+
+def pack_of(path: Path, text: str) -> PackText:
+    """A pack held somewhere else than a file (the database): its name and TOML text."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return _Pack(path=path, data=None, text=text)
+    return _Pack(path=path, data=data, text=text)
 
 
 def _read_packs(folder: Path) -> list[_Pack]:
@@ -114,10 +135,13 @@ def _known_people(packs: list[_Pack], target: Path) -> dict[str, str]:
     return known
 
 
-def _header(show_name: str, url: str) -> str:
+CLI_HOW = "`python -m bot catalog import tvmaze`"
+
+
+def _header(show_name: str, url: str, how: str = CLI_HOW) -> str:
     return "\n".join(
         [
-            f"# {show_name}: imported with `python -m bot catalog import tvmaze`, from {url}",
+            f"# {show_name}: imported with {how}, from {url}",
             "# Facts and the tvmaze_summary texts come from TVmaze, CC BY-SA 4.0 (credited by the",
             "# 'tvmaze' source). Synopses, descriptions, aliases and facts are ours: write them here;",
             "# a re-import updates dates, episodes and cast and keeps them (and your comments).",
@@ -158,39 +182,66 @@ async def import_tvmaze(
     sleep: Sleep = asyncio.sleep,
     progress: Progress | None = None,
     client: TVmazeClient | None = None,
+    show_id: int | None = None,
 ) -> ImportResult:
-    """Fetch, map, merge, validate and (unless `dry_run`) write. Raises ImportFailure subclasses."""
+    """Fetch (TVmaze show `show_id`, else the show titled `query`), map, merge, validate and
+    (unless `dry_run`) write. Raises ImportFailure subclasses (Ambiguous when the best match is
+    another title: never a silent guess)."""
     if slug is not None and not SLUG.match(slug):
         raise ImportFailure(f"--slug {slug!r} is not a slug (lowercase letters and digits joined by single hyphens)")
     if not dry_run:
         await asyncio.to_thread(_check_writable, out_dir)
     client = client or TVmazeClient(api_base, sleep=sleep, progress=progress)
     async with client:
-        data = await fetch_show(client, query)
+        data = await (fetch_show_by_id(client, show_id) if show_id is not None else fetch_show(client, query))
     # The files: off the event loop.
     result = await asyncio.to_thread(apply_import, data, out_dir, slug=slug, dry_run=dry_run)
     result.requests = client.requests
     return result
 
 
-def apply_import(data: ShowData, out_dir: Path, *, slug: str | None = None, dry_run: bool = False) -> ImportResult:
-    """Map fetched data, merge it into the pack on disk (if any), validate, and write unless `dry_run`."""
+@dataclass
+class Merged:
+    """A show merged into the pack that holds it (or a new one): the text to store, and what changed."""
+
+    target: _Pack
+    text: str
+    show_id: int
+    show_name: str
+    created: bool
+    changes: list[str]
+    notes: list[str]
+    credit_url: str
+
+
+def merge_show(
+    data: ShowData,
+    packs: list[_Pack],
+    folder: Path,
+    *,
+    slug: str | None = None,
+    how: str = CLI_HOW,
+    known_people: dict[str, str] | None = None,
+) -> Merged:
+    """Map fetched data and merge it into the pack holding the show (by TVmaze id, else slug) among
+    `packs`, or into a new pack `folder/SLUG.toml`; validated. The one code path of the CLI importer
+    and of `/catalog add|refresh`. Raises ImportFailure subclasses; pure (no I/O)."""
     show_id = json_get(data.show, "id", "show", int, required=True)
     name = json_get(data.show, "name", "show", str, required=True)
-    packs = _read_packs(out_dir)
-    target = _choose_target(packs, out_dir, show_id, slug or slugify(name) or f"tvmaze-{show_id}", slug is not None)
+    target = _choose_target(packs, folder, show_id, slug or slugify(name) or f"tvmaze-{show_id}", slug is not None)
     existing = copy.deepcopy(target.data) if target.data is not None else None
     drama = _drama_of(target)
     held_slug = drama.get("slug") if isinstance(drama.get("slug"), str) else None
     held_zone = drama.get("timezone")
     timezone = held_zone if isinstance(held_zone, str) and zone(held_zone) else None
-    known_people = _known_people(packs, target.path)
+    if known_people is None:
+        known_people = _known_people(packs, target.path)
     built = build_pack(data, slug=held_slug or slug or None, timezone=timezone, known_people=known_people)
     merged, changes = merge_packs(existing, built.pack)
     url = built.pack["sources"][0]["url"]
     if existing is None:
         merged = compact_times(merged)
-        text = dump_pack(merged, _header(name, url))
+        text = dump_pack(merged, _header(name, url, how))
     else:
         try:
             text = update_pack(target.text, merged)  # the person's comments and layout kept
@@ -199,28 +250,35 @@ def apply_import(data: ShowData, out_dir: Path, *, slug: str | None = None, dry_
     problems = _validate(text, target.path, known_people, merged)
     if problems:
         raise InvalidPack(target.path, problems)
+    return Merged(target, text, show_id, name, existing is None, changes, built.notes, url)
+
+
+def apply_import(data: ShowData, out_dir: Path, *, slug: str | None = None, dry_run: bool = False) -> ImportResult:
+    """Map fetched data, merge it into the pack on disk (if any), validate, and write unless `dry_run`."""
+    merged = merge_show(data, _read_packs(out_dir), out_dir, slug=slug)
+    target, text = merged.target, merged.text
     diff = "".join(
         difflib.unified_diff(
             target.text.splitlines(keepends=True),
             text.splitlines(keepends=True),
-            fromfile=f"{target.path} (now)" if existing is not None else "/dev/null",
+            fromfile=f"{target.path} (now)" if not merged.created else "/dev/null",
             tofile=f"{target.path} (after import)",
         )
     )
     written = False
-    if changes and not dry_run:
+    if merged.changes and not dry_run:
         _write(target.path, text)
         written = True
     return ImportResult(
         path=target.path,
-        show_id=show_id,
-        show_name=name,
-        created=existing is None,
+        show_id=merged.show_id,
+        show_name=merged.show_name,
+        created=merged.created,
         written=written,
-        changes=changes,
-        notes=built.notes,
+        changes=merged.changes,
+        notes=merged.notes,
         diff=diff,
-        credit_url=url,
+        credit_url=merged.credit_url,
     )
 
 

@@ -1,0 +1,148 @@
+"""The live catalog's compiled form: each pack parsed once and kept in the database.
+
+At start only packs whose text changed since they were compiled are parsed again (a pack edit
+costs one pack, not the catalog); the others are read back from their compiled rows. Imported
+dramas (TVmaze, `/catalog add`) live in the database only. The search index is kept too, keyed by
+the set of packs it was built from, and rebuilt only when that set changed.
+
+Everything here is synchronous and CPU-bound: the bot runs it in a worker thread.
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import pickle
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot import __version__
+from bot.catalog.loader import Unit, assemble, pack_files, parse_text
+from bot.catalog.models import Catalog
+from bot.catalog.search import CatalogIndex
+
+COMPILER_VERSION = f"{__version__}:2"  # part of every digest: new code recompiles every pack once
+
+
+def digest(text: str) -> str:
+    return hashlib.sha256(f"{COMPILER_VERSION}\n{text}".encode()).hexdigest()
+
+
+@contextmanager
+def _no_gc() -> Iterator[None]:
+    """Millions of small objects: collecting while (un)pickling them only costs time."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def pack_unit(unit: Unit) -> bytes:
+    return pickle.dumps(unit, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def unpack_unit(blob: bytes) -> Unit | None:
+    try:
+        with _no_gc():
+            unit = pickle.loads(blob)  # noqa: S301 - written by this bot into its own database
+    except Exception:  # noqa: BLE001 - an unreadable row is recompiled from its text
+        return None
+    return unit if isinstance(unit, Unit) else None
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A compiled pack as the database holds it (see bot.storage.catalog.PackRow)."""
+
+    slug: str
+    origin: str  # "file" | "tvmaze"
+    source: str
+    digest: str
+    text: str | None
+    compiled: bytes
+
+
+@dataclass
+class Compiled:
+    """The outcome of a start-up sync: the catalog, and what the database must learn."""
+
+    catalog: Catalog
+    problems: list[str]
+    save: list[tuple[Unit, str, str, str]]  # (unit, origin, source, digest) to store
+    drop: list[str]  # slugs of file packs that are gone
+    units: dict[str, tuple[Unit, str]]  # slug → (unit, digest), every usable pack
+    parsed: int  # packs parsed now (the rest came compiled)
+
+
+def compile_catalog(root: Path, stored: Iterable[Stored]) -> Compiled:
+    """Sync the packs under `root` with their compiled rows; imported rows are used as they are."""
+    by_source = {s.source: s for s in stored if s.origin == "file"}
+    imported = [s for s in stored if s.origin != "file"]
+    units: list[Unit] = []
+    digests: dict[str, str] = {}
+    problems: list[str] = []
+    save: list[tuple[Unit, str, str, str]] = []
+    parsed = 0
+    seen_sources: set[str] = set()
+    for file in pack_files(root) if root.exists() else []:
+        source = str(file)
+        seen_sources.add(source)
+        try:
+            text = file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append(f"{file}: cannot read: {getattr(exc, 'strerror', None) or exc}")
+            continue
+        key = digest(text)
+        row = by_source.get(source)
+        unit = unpack_unit(row.compiled) if row is not None and row.digest == key else None
+        if unit is None:
+            unit, pack_problems = parse_text(text, source)
+            parsed += 1
+            problems += pack_problems
+            if pack_problems or unit.drama is None:
+                continue
+            save.append((unit, "file", source, key))
+        units.append(unit)
+        if unit.drama is not None:
+            digests[unit.drama.slug] = key
+    for row in imported:
+        unit = unpack_unit(row.compiled) if row.digest == digest(row.text or "") else None
+        if unit is None and row.text is not None:
+            unit, pack_problems = parse_text(row.text, row.source)
+            parsed += 1
+            if pack_problems or unit.drama is None:
+                problems += [f"(imported) {p}" for p in pack_problems]
+                continue
+            save.append((unit, row.origin, row.source, digest(row.text)))
+        if unit is not None and unit.drama is not None:
+            units.append(unit)
+            digests[unit.drama.slug] = row.digest if row.digest == digest(row.text or "") else digest(row.text or "")
+    catalog, across = assemble(units)
+    drop = [s.slug for s in by_source.values() if s.source not in seen_sources]
+    usable = {u.drama.slug: (u, digests[u.drama.slug]) for u in units if u.drama is not None}
+    return Compiled(catalog, problems + across, save, drop, usable, parsed)
+
+
+def manifest(units: dict[str, tuple[Unit, str]]) -> str:
+    """What an index was built from: every pack's slug and digest."""
+    text = "\n".join(f"{slug}:{key}" for slug, (_unit, key) in sorted(units.items()))
+    return hashlib.sha256(f"{COMPILER_VERSION}\n{text}".encode()).hexdigest()
+
+
+def pack_index(index: CatalogIndex) -> bytes:
+    with _no_gc():
+        return pickle.dumps(index, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def unpack_index(blob: bytes) -> CatalogIndex | None:
+    try:
+        with _no_gc():
+            index = pickle.loads(blob)  # noqa: S301 - written by this bot into its own database
+    except Exception:  # noqa: BLE001 - rebuilt when unreadable
+        return None
+    return index if isinstance(index, CatalogIndex) else None

@@ -1,0 +1,477 @@
+"""The live catalog: compiled packs in the database, dramas added and refreshed from TVmaze while
+the bot runs, in every server of this instance, with no restart.
+
+- At start (:func:`open_catalog`), only packs whose text changed are parsed again; the others come
+  compiled from the database, and the search index is reused while the set of packs is the same.
+- `/catalog add` searches TVmaze and offers a pick list (never a silent best match); the chosen show
+  is fetched, merged (the same code path as `python -m bot catalog import tvmaze`), validated,
+  stored in the database, and swapped into the lookups: `/recap`, `/who`, `/drama`, autocomplete
+  and `/follow` see it at once.
+- Every imported drama that is still airing is refreshed on a schedule (daily; hourly in the day
+  before an episode; TVmaze's `/updates/shows` skips unchanged shows). A moved episode moves its
+  followed thread opening, and the moderators of every server that follows it are told.
+- One change at a time (a lock); two concurrent adds of one show give one drama.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import discord
+from discord.ext import commands
+
+from bot.catalog import Catalog, CatalogError, CatalogIndex, Drama
+from bot.catalog.loader import Unit, assemble, parse_text
+from bot.catalog.store import (
+    Stored,
+    compile_catalog,
+    digest,
+    manifest,
+    pack_index,
+    pack_unit,
+    unpack_index,
+)
+from bot.catalog.tvmaze import (
+    Candidate,
+    ImportFailure,
+    Merged,
+    ShowData,
+    TVmazeClient,
+    fetch_show_by_id,
+    merge_show,
+    pack_of,
+    search_shows,
+    slugify,
+    updated_since,
+)
+from bot.core import Core, CoreService
+from bot.discussions import Discussions
+from bot.errors import NotFound, UserError
+from bot.notices import ModNotices
+from bot.scheduling import RetryLater
+from bot.service import JobKind
+from bot.settings import Settings
+from bot.storage.catalog import CatalogRepo, PackRow
+from bot.storage.database import Database
+from bot.storage.jobs import Job
+
+log = logging.getLogger(__name__)
+
+REFRESH = "catalog.refresh"
+ADDS_PER_HOUR = 5  # per server
+AIRING = ("Running", "To Be Determined", "In Development")
+IMPORTED = Path("imported")  # the name imported packs go by in messages ("imported/slug.toml")
+HOW = "`/catalog add` (Dramawatch, from Discord)"
+
+Progress = Callable[[str], Awaitable[None]]
+
+
+async def _quiet(_: str) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class Opened:
+    catalog: Catalog
+    index: CatalogIndex
+    units: dict[str, tuple[Unit, str]]
+    parsed: int  # packs parsed at this start (the rest came compiled)
+    index_built: bool  # False: the stored index was reused
+
+
+async def open_catalog(db: Database, root: Path) -> Opened:
+    """Load the catalog for a start: parse only changed packs, reuse the stored index when it fits.
+    Raises CatalogError (every problem named) when a pack is invalid."""
+    repo = CatalogRepo(db)
+    rows = await repo.all()
+    stored = [Stored(r.slug, r.origin, r.source, r.digest, r.text, r.compiled) for r in rows]
+    compiled = await asyncio.to_thread(compile_catalog, root, stored)
+    if compiled.problems:
+        raise CatalogError(compiled.problems)
+    by_slug = {r.slug: r for r in rows}
+    fresh = await asyncio.to_thread(lambda: [(unit, pack_unit(unit)) for unit, *_ in compiled.save])
+    saved = []
+    for (unit, origin, source, key), (_unit, blob) in zip(compiled.save, fresh, strict=True):
+        assert unit.drama is not None
+        old = by_slug.get(unit.drama.slug)
+        saved.append(
+            PackRow(
+                slug=unit.drama.slug,
+                origin=origin,
+                source=source,
+                digest=key,
+                text=old.text if old is not None and origin != "file" else None,
+                compiled=blob,
+                tvmaze_id=old.tvmaze_id if old is not None else _tvmaze_id(unit.drama),
+                status=old.status if old is not None else "",
+                tvmaze_updated=old.tvmaze_updated if old is not None else 0,
+            )
+        )
+    stale = [slug for slug in compiled.drop if slug not in compiled.units]
+    if saved:
+        await repo.save(saved)
+    if stale:
+        await repo.delete(stale)
+    wanted = manifest(compiled.units)
+    held = await repo.index()
+    index = await asyncio.to_thread(unpack_index, held[1]) if held and held[0] == wanted else None
+    built = index is None
+    if index is None:
+        index = await asyncio.to_thread(CatalogIndex, compiled.catalog)
+        await repo.save_index(wanted, await asyncio.to_thread(pack_index, index))
+    return Opened(compiled.catalog, index, compiled.units, compiled.parsed, built)
+
+
+def _tvmaze_id(drama: Drama) -> int | None:
+    value = drama.external_ids.get("tvmaze")
+    return value if isinstance(value, int) else None
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A drama in `/catalog list`."""
+
+    drama: Drama
+    origin: str  # "file" | "tvmaze"
+    status: str
+
+
+@dataclass(frozen=True)
+class Changed:
+    drama: Drama
+    created: bool
+    changes: list[str]
+    moved: list[tuple[int, datetime, datetime]]  # (episode, was, now) for episodes that moved
+
+
+class LiveCatalog(CoreService):
+    def __init__(
+        self,
+        core: Core,
+        *,
+        config: Settings,
+        notices: ModNotices,
+        discussions: Discussions,
+        units: dict[str, tuple[Unit, str]],
+    ) -> None:
+        super().__init__(core)
+        self._repo = CatalogRepo(core.db)
+        self._config = config
+        self._notices = notices
+        self._discussions = discussions
+        self._units = dict(units)
+        self._change = asyncio.Lock()
+        self._recent: dict[int, deque[float]] = {}
+        self._index_task: asyncio.Task[None] | None = None
+
+    # -- lifecycle ----------------------------------------------------------------------------------
+    def jobs(self) -> Sequence[JobKind]:
+        return [JobKind(REFRESH, self.run_refresh, timedelta(days=30))]
+
+    async def start(self) -> None:
+        for row in await self._repo.all():
+            if row.origin == "tvmaze" and row.status in AIRING:
+                drama = self._lookups.catalog.dramas.get(row.slug)
+                if drama is not None:
+                    await self._schedule_refresh(drama, soon=False)
+
+    async def close(self) -> None:
+        if self._index_task is not None:
+            await asyncio.gather(self._index_task, return_exceptions=True)
+
+    def _client_for_tvmaze(self) -> TVmazeClient:
+        return TVmazeClient(self._config.tvmaze_api_base)
+
+    # -- who may --------------------------------------------------------------------------------------
+    async def check_manager(self, interaction: discord.Interaction[Any]) -> None:
+        """Raise a UserError unless the user may change the catalog (CATALOG_ADD, CATALOG_ADD_GUILDS)."""
+        allowed = self._config.catalog_add_guilds
+        if allowed and interaction.guild_id not in allowed:
+            raise UserError(
+                "On this bot, dramas are added to the catalog from another server. Ask whoever hosts the bot."
+            )
+        if self._config.catalog_add == "owner":
+            client = interaction.client
+            if not isinstance(client, commands.Bot) or not await client.is_owner(interaction.user):
+                raise UserError("On this bot, only its owner adds dramas to the catalog. Ask whoever hosts the bot.")
+            return
+        if not await self._settings.is_moderator(interaction):
+            raise UserError(
+                "Adding dramas to the catalog is for moderators: you need **Manage Server** or the server's "
+                "moderator role (`/settings modrole`)."
+            )
+
+    def _take_turn(self, guild_id: int | None) -> None:
+        """At most ADDS_PER_HOUR imports per server per hour (TVmaze is a free service)."""
+        if guild_id is None:
+            return
+        now = time.monotonic()
+        recent = self._recent.setdefault(guild_id, deque())
+        while recent and now - recent[0] > 3600:
+            recent.popleft()
+        if len(recent) >= ADDS_PER_HOUR:
+            wait = int(3600 - (now - recent[0])) // 60 + 1
+            raise UserError(
+                f"This server has added or refreshed {ADDS_PER_HOUR} dramas in the last hour; "
+                f"try again in {wait} minutes."
+            )
+        recent.append(now)
+
+    # -- reading ------------------------------------------------------------------------------------
+    async def candidates(self, query: str) -> list[Candidate]:
+        """TVmaze's shows matching `query`, best first (at most 10)."""
+        try:
+            async with self._client_for_tvmaze() as client:
+                return await search_shows(client, query.strip()[:100])
+        except ImportFailure as error:
+            raise UserError(f"TVmaze didn't answer the search: {error}. Try again in a minute.") from None
+
+    async def entries(self) -> list[Entry]:
+        rows = {r.slug: r for r in await self._repo.all()}
+        result = []
+        for drama in self._lookups.catalog.dramas.values():
+            row = rows.get(drama.slug)
+            result.append(Entry(drama, row.origin if row else "file", row.status if row else ""))
+        return result
+
+    # -- changing -----------------------------------------------------------------------------------
+    async def add(self, guild_id: int | None, user_id: int, show_id: int, progress: Progress = _quiet) -> Changed:
+        """Import TVmaze show `show_id` (or say where it already is). Usable everywhere on return."""
+        held = next((d for d in self._lookups.catalog.dramas.values() if _tvmaze_id(d) == show_id), None)
+        if held is not None:
+            raise UserError(f"**{held.title}** is already in the catalog (`{held.slug}`): `/drama {held.slug}`.")
+        self._take_turn(guild_id)
+        await progress("Fetching the episodes and cast from TVmaze…")
+        data = await self._fetch(show_id)
+        async with self._change:
+            if await self._repo.by_tvmaze(show_id) is not None:  # a concurrent add of the same show won
+                drama = next(d for d in self._lookups.catalog.dramas.values() if _tvmaze_id(d) == show_id)
+                raise UserError(f"**{drama.title}** was just added to the catalog (`{drama.slug}`).")
+            await progress("Checking the data and building the search index…")
+            return await self._apply(data, None, guild_id=guild_id, user_id=user_id)
+
+    async def refresh(self, guild_id: int | None, slug: str, progress: Progress = _quiet) -> Changed:
+        """`/catalog refresh`: fetch the imported drama again now."""
+        row = await self._imported(slug)
+        self._take_turn(guild_id)
+        await progress("Fetching the latest episodes and cast from TVmaze…")
+        assert row.tvmaze_id is not None
+        data = await self._fetch(row.tvmaze_id)
+        async with self._change:
+            return await self._apply(data, await self._repo.get(slug), guild_id=None, user_id=None)
+
+    async def remove(self, slug: str) -> Drama:
+        """`/catalog remove`: only an imported drama that no server follows."""
+        row = await self._imported(slug)
+        async with self._change:
+            drama = self._lookups.catalog.dramas[slug]
+            followers = await self._discussions.followers(slug)
+            if followers:
+                raise UserError(
+                    f"**{drama.title}** is followed by {len(followers)} server(s) of this bot; it can only be "
+                    "removed once none follows it (`/follow remove`)."
+                )
+            await self._scheduler.cancel_key(f"catalog:{slug}")
+            self._units.pop(slug, None)
+            await self._swap()
+            await self._repo.delete([row.slug])
+            return drama
+
+    async def _imported(self, slug: str) -> PackRow:
+        row = await self._repo.get(slug)
+        drama = self._lookups.catalog.dramas.get(slug)
+        if drama is None:
+            raise NotFound(f"No drama `{slug}` in the catalog; `/catalog list` shows them.")
+        if row is None or row.origin != "tvmaze" or row.tvmaze_id is None:
+            raise UserError(
+                f"**{drama.title}** comes from a pack file shipped with the bot ({drama.file or 'data/packs'}); "
+                "it changes when that file does (`python -m bot catalog import tvmaze` updates a file)."
+            )
+        return row
+
+    async def _fetch(self, show_id: int) -> ShowData:
+        try:
+            async with self._client_for_tvmaze() as client:
+                return await fetch_show_by_id(client, show_id)
+        except ImportFailure as error:
+            raise UserError(f"TVmaze didn't give the show: {error}. Nothing was changed.") from None
+
+    async def _apply(
+        self, data: ShowData, row: PackRow | None, *, guild_id: int | None, user_id: int | None
+    ) -> Changed:
+        """Merge, validate, store and swap in (caller holds the change lock). A bad answer changes nothing."""
+        catalog = self._lookups.catalog
+        packs = [pack_of(IMPORTED / f"{row.slug}.toml", row.text)] if row is not None and row.text else []
+        known = {p.slug: p.name for p in catalog.people.values()}
+        taken = set(catalog.dramas) - ({row.slug} if row else set())
+        try:
+            merged: Merged = await asyncio.to_thread(
+                merge_show,
+                data,
+                packs,
+                IMPORTED,
+                how=HOW,
+                known_people=known,
+                slug=None if row is not None else self._free_slug(data, taken),
+            )
+        except ImportFailure as error:
+            raise UserError(f"The data from TVmaze didn't make a valid drama ({error}); nothing was changed.") from None
+        unit, problems = await asyncio.to_thread(parse_text, merged.text, str(merged.target.path))
+        if problems or unit.drama is None:
+            raise UserError(f"The data from TVmaze didn't make a valid drama ({'; '.join(problems[:3])}).")
+        drama = unit.drama
+        before = catalog.dramas.get(drama.slug)
+        key = digest(merged.text)
+        self._units[drama.slug] = (unit, key)
+        await self._swap()
+        blob = await asyncio.to_thread(pack_unit, unit)
+        show = data.show
+        await self._repo.save(
+            [
+                PackRow(
+                    slug=drama.slug,
+                    origin="tvmaze",
+                    source=str(show.get("url") or merged.credit_url),
+                    digest=key,
+                    text=merged.text,
+                    compiled=blob,
+                    tvmaze_id=merged.show_id,
+                    status=str(show.get("status") or ""),
+                    tvmaze_updated=int(show.get("updated") or 0),
+                    added_by_guild=row.added_by_guild if row else guild_id,
+                    added_by_user=row.added_by_user if row else user_id,
+                )
+            ]
+        )
+        moved = _moved(before, drama)
+        await self._after_change(drama, moved)
+        return Changed(drama, row is None, merged.changes, moved)
+
+    def _free_slug(self, data: ShowData, taken: set[str]) -> str | None:
+        name = data.show.get("name")
+        base = slugify(name) if isinstance(name, str) else ""
+        if not base or base not in taken:
+            return None  # the importer's own choice is free
+        n = 2
+        while f"{base}-{n}" in taken:
+            n += 1
+        return f"{base}-{n}"
+
+    async def _swap(self) -> None:
+        """Assemble the catalog from the units and swap it in with a fresh index (built off the loop)."""
+        units = dict(self._units)
+        catalog, problems = await asyncio.to_thread(assemble, [u for u, _ in units.values()])
+        if problems:
+            raise UserError(f"That would make the catalog inconsistent ({'; '.join(problems[:3])}); nothing changed.")
+        index = await asyncio.to_thread(CatalogIndex, catalog)
+        self._lookups.replace(catalog, index)
+        # Keep the stored index in step for the next start, off the critical path.
+        previous = self._index_task
+        self._index_task = asyncio.create_task(self._store_index(units, index, previous), name="catalog-index")
+
+    async def _store_index(
+        self, units: dict[str, tuple[Unit, str]], index: CatalogIndex, previous: asyncio.Task[None] | None
+    ) -> None:
+        if previous is not None:
+            await asyncio.gather(previous, return_exceptions=True)
+        try:
+            await self._repo.save_index(manifest(units), await asyncio.to_thread(pack_index, index))
+        except Exception:
+            log.exception("could not store the catalog's search index (it is rebuilt at the next start)")
+
+    async def _after_change(self, drama: Drama, moved: list[tuple[int, datetime, datetime]]) -> None:
+        """Followed servers: their thread openings follow the new dates; their moderators hear of moves."""
+        for guild_id in await self._discussions.followers(drama.slug):
+            await self._discussions.schedule(guild_id, drama)
+            guild = self._client.get_guild(guild_id)
+            if guild is None or not moved:
+                continue
+            lines = [
+                f"Episode {n} moved from {discord.utils.format_dt(was, 'f')} to {discord.utils.format_dt(now, 'f')}"
+                for n, was, now in moved[:10]
+            ]
+            more = f"\n… and {len(moved) - 10} more" if len(moved) > 10 else ""
+            await self._notices.notify(
+                guild,
+                f"catalog-moved:{drama.slug}:{hash(tuple(moved))}",
+                f"**{drama.title}** changed on TVmaze; its episode threads open at the new times.\n"
+                + "\n".join(lines)
+                + more,
+            )
+        await self._schedule_refresh(drama, soon=False)  # inside the refresh job itself: no-op (it is running)
+
+    # -- refreshing ---------------------------------------------------------------------------------
+
+    async def _next_refresh(self, drama: Drama, *, failed: bool = False) -> timedelta | None:
+        """Hourly in the day before an episode (or after a failure), else daily; None once finished."""
+        now = self._clock.now()
+        upcoming = drama.next_episode(now)
+        if upcoming is None and not failed:
+            row = await self._repo.get(drama.slug)
+            if row is None or row.status not in AIRING:
+                return None
+        close = upcoming is not None and upcoming.air_at - now <= timedelta(days=1)
+        return timedelta(hours=1) if close or failed else timedelta(days=1)
+
+    async def _schedule_refresh(self, drama: Drama, *, soon: bool) -> None:
+        delay = await self._next_refresh(drama, failed=soon)
+        if delay is None:
+            await self._scheduler.cancel_key(f"catalog:{drama.slug}")
+            return  # finished: no more polling
+        due = self._clock.now() + delay
+        await self._scheduler.ensure(REFRESH, {"slug": drama.slug}, due, dedupe_key=f"catalog:{drama.slug}")
+
+    async def run_refresh(self, job: Job) -> None:
+        """One drama's refresh; it asks to run again (RetryLater) until the drama has finished."""
+        slug = str(job.payload.get("slug", ""))
+        row = await self._repo.get(slug)
+        drama = self._lookups.catalog.dramas.get(slug)
+        if row is None or row.origin != "tvmaze" or row.tvmaze_id is None or drama is None:
+            return
+        failed = False
+        try:
+            async with self._client_for_tvmaze() as client:
+                updates = await updated_since(client, "week")
+                stamp = updates.get(row.tvmaze_id)
+                data = (
+                    None
+                    if stamp is not None and stamp <= row.tvmaze_updated
+                    else await fetch_show_by_id(client, row.tvmaze_id)
+                )
+        except ImportFailure as error:
+            log.warning("catalog: refreshing %s failed (%s); trying again in an hour", slug, error)
+            data, failed = None, True
+        if data is None and not failed:
+            log.info("catalog: %s unchanged on TVmaze since the last refresh", slug)
+        if data is not None:
+            async with self._change:
+                try:
+                    changed = await self._apply(data, row, guild_id=None, user_id=None)
+                except UserError as error:
+                    log.warning("catalog: refreshing %s gave bad data (%s); the catalog is unchanged", slug, error)
+                else:
+                    drama = changed.drama
+                    if changed.changes:
+                        log.info("catalog: %s refreshed: %s", slug, "; ".join(changed.changes[:10]))
+        delay = await self._next_refresh(drama, failed=failed)
+        if delay is not None:
+            raise RetryLater(delay, "next refresh")
+
+
+def _moved(before: Drama | None, after: Drama) -> list[tuple[int, datetime, datetime]]:
+    if before is None:
+        return []
+    moved = []
+    for episode in after.episodes:
+        old = before.episode(episode.number)
+        if old is not None and old.air_at != episode.air_at:
+            moved.append((episode.number, old.air_at, episode.air_at))
+    return moved

@@ -1,0 +1,111 @@
+"""The live catalog's rows: every pack compiled (files and TVmaze imports), and the search index."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from bot.storage.database import Database
+
+
+@dataclass(frozen=True, kw_only=True)
+class PackRow:
+    slug: str
+    origin: str  # "file" | "tvmaze"
+    source: str  # the file's path, or the TVmaze show's URL
+    digest: str
+    text: str | None  # the TOML text of an imported pack
+    compiled: bytes
+    tvmaze_id: int | None = None
+    status: str = ""
+    tvmaze_updated: int = 0
+    added_by_guild: int | None = None
+    added_by_user: int | None = None
+
+
+_COLUMNS = (
+    "slug, origin, source, digest, text, compiled, tvmaze_id, status, tvmaze_updated, added_by_guild, added_by_user"
+)
+
+
+def _row(row: Any) -> PackRow:
+    return PackRow(
+        slug=row["slug"],
+        origin=row["origin"],
+        source=row["source"],
+        digest=row["digest"],
+        text=row["text"],
+        compiled=bytes(row["compiled"]),
+        tvmaze_id=row["tvmaze_id"],
+        status=row["status"],
+        tvmaze_updated=row["tvmaze_updated"],
+        added_by_guild=row["added_by_guild"],
+        added_by_user=row["added_by_user"],
+    )
+
+
+class CatalogRepo:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def all(self) -> list[PackRow]:
+        rows = await self._db.fetchall(f"SELECT {_COLUMNS} FROM catalog_packs ORDER BY slug")  # noqa: S608
+        return [_row(r) for r in rows]
+
+    async def get(self, slug: str) -> PackRow | None:
+        row = await self._db.fetchone(f"SELECT {_COLUMNS} FROM catalog_packs WHERE slug = ?", (slug,))  # noqa: S608
+        return _row(row) if row else None
+
+    async def by_tvmaze(self, tvmaze_id: int) -> PackRow | None:
+        row = await self._db.fetchone(
+            f"SELECT {_COLUMNS} FROM catalog_packs WHERE tvmaze_id = ?",  # noqa: S608 - a constant column list
+            (tvmaze_id,),
+        )
+        return _row(row) if row else None
+
+    async def save(self, rows: list[PackRow]) -> None:
+        """Insert or replace rows (one transaction)."""
+        now = self._db.now_ms()
+        async with self._db.transaction():
+            for r in rows:
+                await self._db.execute(
+                    "INSERT INTO catalog_packs (slug, origin, source, digest, text, compiled, tvmaze_id, status, "
+                    "tvmaze_updated, added_by_guild, added_by_user, added_at, updated_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT (slug) DO UPDATE SET origin = excluded.origin, source = excluded.source, "
+                    "digest = excluded.digest, text = excluded.text, compiled = excluded.compiled, "
+                    "tvmaze_id = excluded.tvmaze_id, status = excluded.status, "
+                    "tvmaze_updated = excluded.tvmaze_updated, updated_at = excluded.updated_at",
+                    (
+                        r.slug,
+                        r.origin,
+                        r.source,
+                        r.digest,
+                        r.text,
+                        r.compiled,
+                        r.tvmaze_id,
+                        r.status,
+                        r.tvmaze_updated,
+                        r.added_by_guild,
+                        r.added_by_user,
+                        now,
+                        now,
+                    ),
+                )
+
+    async def delete(self, slugs: list[str]) -> None:
+        async with self._db.transaction():
+            for slug in slugs:
+                await self._db.execute("DELETE FROM catalog_packs WHERE slug = ?", (slug,))
+
+    async def index(self) -> tuple[str, bytes] | None:
+        row = await self._db.fetchone("SELECT manifest, blob FROM catalog_index WHERE id = 1")
+        return (row["manifest"], bytes(row["blob"])) if row else None
+
+    async def save_index(self, manifest: str, blob: bytes) -> None:
+        await self._db.execute(
+            "INSERT INTO catalog_index (id, manifest, blob, built_at) VALUES (1, ?, ?, ?) "
+            "ON CONFLICT (id) DO UPDATE SET manifest = excluded.manifest, blob = excluded.blob, "
+            "built_at = excluded.built_at",
+            (manifest, blob, self._db.now_ms()),
+        )
