@@ -22,6 +22,7 @@ from bot.catalog.models import (
     CastEntry,
     Catalog,
     Character,
+    Compact,
     Drama,
     Episode,
     Fact,
@@ -520,7 +521,7 @@ def pack_files(path: Path) -> list[Path]:
 
 
 @dataclass(frozen=True, slots=True)
-class Unit:
+class Unit(Compact):
     """One parsed pack: where it came from, its drama (None if unusable) and its people."""
 
     name: str

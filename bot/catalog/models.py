@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -10,8 +10,29 @@ BILLINGS = ("main", "supporting", "guest")
 TVMAZE_SOURCE = "tvmaze"  # the sources id that credits episodes' tvmaze_summary
 
 
+class Compact:
+    """Pickles a frozen, slotted dataclass as (class, field values): the live catalog keeps
+    compiled packs pickled in its database, and dataclasses' generic __setstate__ (one fields()
+    call per object) made reading 2,000 packs back take a second."""
+
+    __slots__ = ()
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        return type(self), tuple(getattr(self, name) for name in _field_names(type(self)))
+
+
+_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    names = _NAMES.get(cls)
+    if names is None:
+        names = _NAMES[cls] = tuple(f.name for f in fields(cls))
+    return names
+
+
 @dataclass(frozen=True, slots=True)
-class Source:
+class Source(Compact):
     id: str
     name: str
     licence: str
@@ -20,7 +41,7 @@ class Source:
 
 
 @dataclass(frozen=True, slots=True)
-class Episode:
+class Episode(Compact):
     number: int
     air_at: datetime  # UTC; for a release without a time, the start of its day in the drama's time zone
     is_release: bool  # a streaming drop (drama.releases, or no air_time at all), not a broadcast slot
@@ -37,7 +58,7 @@ class Episode:
 
 
 @dataclass(frozen=True, slots=True)
-class Person:
+class Person(Compact):
     slug: str
     name: str
     name_ko: str = ""
@@ -45,20 +66,20 @@ class Person:
 
 
 @dataclass(frozen=True, slots=True)
-class Relation:
+class Relation(Compact):
     to: str  # a character slug in the same drama
     kind: str
     episode: int | None = None  # None: known from the start; else revealed in that episode
 
 
 @dataclass(frozen=True, slots=True)
-class Fact:
+class Fact(Compact):
     episode: int
     text: str
 
 
 @dataclass(frozen=True, slots=True)
-class Character:
+class Character(Compact):
     slug: str
     drama: str  # drama slug
     name: str
@@ -71,14 +92,14 @@ class Character:
 
 
 @dataclass(frozen=True, slots=True)
-class CastEntry:
+class CastEntry(Compact):
     character: str
     person: str
     note: str = ""
 
 
 @dataclass(frozen=True, slots=True)
-class Drama:
+class Drama(Compact):
     slug: str
     title: str
     year: int

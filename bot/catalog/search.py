@@ -9,6 +9,7 @@ Autocomplete is prefix search over sorted keys (bisect), with a fuzzy fallback f
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -25,13 +26,20 @@ _KEEP = re.compile(r"[^0-9a-z\uac00-\ud7a3\u1100-\u11ff\u3131-\u318e]+")
 _FOLDS = (("eo", "u"), ("oo", "u"), ("ee", "i"), ("ui", "i"), ("ou", "u"), ("sh", "s"))
 
 
+@functools.lru_cache(maxsize=1 << 18)
 def normalise(text: str) -> str:
-    """Case, accents, spaces, hyphens, apostrophes and punctuation folded away; Hangul kept."""
+    """Case, accents, spaces, hyphens, apostrophes and punctuation folded away; Hangul kept.
+
+    Cached (names and their words repeat a great deal across a catalog), with a fast path for
+    plain ASCII, where there is nothing to decompose."""
+    if text.isascii():
+        return _KEEP.sub("", text.lower())
     decomposed = unicodedata.normalize("NFKD", text)
     stripped = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
     return _KEEP.sub("", unicodedata.normalize("NFC", stripped).casefold())
 
 
+@functools.lru_cache(maxsize=1 << 18)
 def fold(key: str) -> str:
     """Romanisation variants to one form: 'hyeonwoo' and 'hyunwoo' → 'hyunwu'."""
     for old, new in _FOLDS:
@@ -39,7 +47,8 @@ def fold(key: str) -> str:
     return key
 
 
-def name_keys(name: str) -> tuple[set[str], set[str]]:
+@functools.lru_cache(maxsize=1 << 17)
+def name_keys(name: str) -> tuple[frozenset[str], frozenset[str]]:
     """(full keys, single-word keys) for a name: 'Hong Hae-in' → ({'honghaein', 'haeinhong'}, {'hong', 'haein'})."""
     full = {normalise(name)}
     words = [normalise(w) for w in re.split(r"\s+", name.strip()) if normalise(w)]
@@ -47,7 +56,7 @@ def name_keys(name: str) -> tuple[set[str], set[str]]:
         full.add("".join(words[1:] + words[:1]))  # given name first, as in English order
     tokens = {w for w in words if len(w) >= 2} if len(words) > 1 else set()
     full.discard("")
-    return full, tokens - full
+    return frozenset(full), frozenset(tokens - full)
 
 
 @dataclass(frozen=True, slots=True)

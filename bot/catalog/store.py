@@ -23,7 +23,7 @@ from bot.catalog.loader import Unit, assemble, pack_files, parse_text
 from bot.catalog.models import Catalog
 from bot.catalog.search import CatalogIndex
 
-COMPILER_VERSION = f"{__version__}:2"  # part of every digest: new code recompiles every pack once
+COMPILER_VERSION = f"{__version__}:3"  # part of every digest: new code recompiles every pack once
 
 
 def digest(text: str) -> str:
@@ -47,9 +47,10 @@ def pack_unit(unit: Unit) -> bytes:
 
 
 def unpack_unit(blob: bytes) -> Unit | None:
+    """A compiled pack, or None when the row is unreadable (it is then compiled again from its text).
+    The caller keeps the garbage collector off around a batch of these (see compile_catalog)."""
     try:
-        with _no_gc():
-            unit = pickle.loads(blob)  # noqa: S301 - written by this bot into its own database
+        unit = pickle.loads(blob)  # noqa: S301 - written by this bot into its own database
     except Exception:  # noqa: BLE001 - an unreadable row is recompiled from its text
         return None
     return unit if isinstance(unit, Unit) else None
@@ -81,6 +82,11 @@ class Compiled:
 
 def compile_catalog(root: Path, stored: Iterable[Stored]) -> Compiled:
     """Sync the packs under `root` with their compiled rows; imported rows are used as they are."""
+    with _no_gc():
+        return _compile_catalog(root, stored)
+
+
+def _compile_catalog(root: Path, stored: Iterable[Stored]) -> Compiled:
     by_source = {s.source: s for s in stored if s.origin == "file"}
     imported = [s for s in stored if s.origin != "file"]
     units: list[Unit] = []
