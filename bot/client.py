@@ -23,6 +23,7 @@ from bot.core import Core
 from bot.discussions import Discussions
 from bot.errors import handle_interaction_error, handle_listener_error
 from bot.feeds.service import Feeds
+from bot.guild_setup import GuildSetup
 from bot.live_catalog import LiveCatalog, open_catalog
 from bot.lookups import Lookups
 from bot.notices import ModNotices
@@ -100,6 +101,7 @@ class Dramawatch(commands.Bot):
     community: Community
     answers: Answers
     live_catalog: LiveCatalog
+    guild_setup: GuildSetup
 
     def __init__(
         self,
@@ -190,6 +192,7 @@ class Dramawatch(commands.Bot):
         self.watchparties = WatchParties(core, discussions=self.discussions)
         self.feeds = Feeds(core, config=self.settings, notices=self.notices, discussions=self.discussions)
         self.community = Community(core)
+        self.guild_setup = GuildSetup(core)
         self.answers = Answers(
             lookups=lookups,
             clock=self.clock,
@@ -211,6 +214,7 @@ class Dramawatch(commands.Bot):
             self.community,
             self.answers,
             self.live_catalog,
+            self.guild_setup,
         ]
 
     async def close(self) -> None:

@@ -7,7 +7,6 @@ from typing import Any
 import discord
 
 from bot.checks import is_moderator
-from bot.permissions import missing_for
 from bot.service import Service
 from bot.storage.database import Database
 from bot.storage.guild_settings import GuildSettings, GuildSettingsRepo
@@ -29,10 +28,3 @@ class ServerSettings(Service):
             return False
         settings = await self._repo.get(interaction.guild_id)
         return is_moderator(interaction.permissions, [role.id for role in interaction.user.roles], settings.mod_role_id)
-
-    async def set_channel(
-        self, guild: discord.Guild, kind: str, channel: discord.TextChannel | discord.ForumChannel
-    ) -> list[str]:
-        """Use `channel` for `kind`; returns the permissions the bot still lacks there."""
-        await self._repo.update(guild.id, **{f"{kind}_channel_id": channel.id})
-        return missing_for(kind, channel.permissions_for(guild.me))

@@ -15,6 +15,7 @@ from bot.errors import InvalidInput
 from bot.timeparse import format_offsets, parse_reminders
 from bot.ui.help import HelpSection
 from bot.ui.settings import settings_embed
+from bot.ui.setup import report_embed
 from cogs._autocomplete import timezone_choices
 
 ChannelKind = Literal["recaps", "discussions", "announcements", "mods"]
@@ -53,7 +54,7 @@ class Settings(commands.GroupCog, group_name="settings", group_description="Serv
                 f"`channel`: {channel.mention} is a forum channel; only `discussions` can use a forum. "
                 f"Pick a text channel for `{kind}`."
             )
-        missing = await self.bot.server_settings.set_channel(interaction.guild, kind, channel)
+        missing = await self.bot.guild_setup.set_channel(interaction.guild, interaction.user, kind, channel)
         text = f"The **{kind}** channel is now {channel.mention}."
         if missing:
             text += f"\n⚠️ I still need **{', '.join(missing)}** in {channel.mention} for this to work."
@@ -66,7 +67,10 @@ class Settings(commands.GroupCog, group_name="settings", group_description="Serv
         assert interaction.guild is not None
         if role is not None and role.is_default():
             raise InvalidInput("`role`: @everyone cannot be the moderator role; pick a role only moderators have.")
-        await self.bot.server_settings.update(interaction.guild.id, mod_role_id=role.id if role else None)
+        what = f"the moderator role is now {role.mention}" if role else "the moderator role is cleared"
+        await self.bot.guild_setup.change(
+            interaction.guild, interaction.user, what, mod_role_id=role.id if role else None
+        )
         if role is None:
             text = "Moderator role cleared: only members with **Manage Server** can use moderator commands."
         else:
@@ -75,6 +79,31 @@ class Settings(commands.GroupCog, group_name="settings", group_description="Serv
                 "Discord's menu, allow the role under Server Settings → Integrations → Dramawatch."
             )
         await interaction.response.send_message(text, ephemeral=True)
+
+    @app_commands.command(name="hostrole", description="Set (or clear) the role that may host watch parties.")
+    @app_commands.describe(role="Members with it may schedule and manage their own watch parties; empty clears it")
+    @moderator_only()
+    async def hostrole(self, interaction: Interaction, role: discord.Role | None = None) -> None:
+        assert interaction.guild is not None
+        if role is not None and role.is_default():
+            raise InvalidInput("`role`: @everyone cannot be the host role; pick a role for your watch party hosts.")
+        what = f"the watch party host role is now {role.mention}" if role else "the watch party host role is cleared"
+        await self.bot.guild_setup.change(
+            interaction.guild, interaction.user, what, host_role_id=role.id if role else None
+        )
+        text = (
+            f"Members with {role.mention} can now schedule watch parties and manage their own."
+            if role
+            else "Host role cleared: only moderators schedule watch parties."
+        )
+        await interaction.response.send_message(text, ephemeral=True)
+
+    @app_commands.command(name="check", description="Check Dramawatch's permissions in every channel it uses.")
+    @moderator_only()
+    async def check(self, interaction: Interaction) -> None:
+        assert interaction.guild is not None
+        report = await self.bot.guild_setup.check(interaction.guild)
+        await interaction.response.send_message(embed=report_embed(report), ephemeral=True)
 
     @app_commands.command(name="threads", description="How episode threads behave on this server.")
     @app_commands.describe(
@@ -102,7 +131,9 @@ class Settings(commands.GroupCog, group_name="settings", group_description="Serv
             changes["thread_archive_minutes"] = archive.value
         if members_can_open is not None:
             changes["members_open_threads"] = members_can_open
-        settings = await self.bot.server_settings.update(interaction.guild.id, **changes)
+        settings = await self.bot.guild_setup.change(
+            interaction.guild, interaction.user, "episode thread options", **changes
+        )
         hours = settings.thread_archive_minutes // 60
         who = "members and moderators" if settings.members_open_threads else "moderators only"
         await interaction.response.send_message(
@@ -117,7 +148,12 @@ class Settings(commands.GroupCog, group_name="settings", group_description="Serv
     async def reminders(self, interaction: Interaction, value: app_commands.Range[str, 1, 60]) -> None:
         assert interaction.guild is not None
         offsets = parse_reminders(value, "value")
-        await self.bot.server_settings.update(interaction.guild.id, reminders=format_offsets(offsets))
+        await self.bot.guild_setup.change(
+            interaction.guild,
+            interaction.user,
+            f"default reminders are now {format_offsets(offsets)}",
+            reminders=format_offsets(offsets),
+        )
         await interaction.response.send_message(
             f"New watch parties remind those going {format_offsets(offsets)} before the start "
             "(a party can set its own).",
@@ -129,7 +165,12 @@ class Settings(commands.GroupCog, group_name="settings", group_description="Serv
     @moderator_only()
     async def feeds(self, interaction: Interaction, interval: app_commands.Range[int, 5, 1440]) -> None:
         assert interaction.guild is not None
-        await self.bot.server_settings.update(interaction.guild.id, feed_interval_minutes=interval)
+        await self.bot.guild_setup.change(
+            interaction.guild,
+            interaction.user,
+            f"feeds are checked every {interval} minutes",
+            feed_interval_minutes=interval,
+        )
         await interaction.response.send_message(
             f"Feeds are checked every {interval} minutes from their next check on.", ephemeral=True
         )
@@ -141,7 +182,9 @@ class Settings(commands.GroupCog, group_name="settings", group_description="Serv
     async def timezone(self, interaction: Interaction, name: app_commands.Range[str, 1, 64]) -> None:
         assert interaction.guild is not None
         zone = timezones.resolve(name)
-        await self.bot.server_settings.update(interaction.guild.id, timezone=zone)
+        await self.bot.guild_setup.change(
+            interaction.guild, interaction.user, f"the time zone is now `{zone}`", timezone=zone
+        )
         await interaction.response.send_message(
             f"Time zone set to `{zone}`. Times you enter (watch parties) are read in this zone.",
             ephemeral=True,

@@ -20,6 +20,7 @@ class GuildSettings:
     guild_id: int
     timezone: str = "UTC"
     mod_role_id: int | None = None
+    host_role_id: int | None = None  # members with it may schedule and manage their own watch parties
     recaps_channel_id: int | None = None
     discussions_channel_id: int | None = None
     announcements_channel_id: int | None = None

@@ -15,6 +15,7 @@ from bot.ui.community import ReviewButton
 from bot.ui.discussions import RatingButton
 from bot.ui.help import HelpPageButton
 from bot.ui.lookups import DramaPage, WhoPick
+from bot.ui.setup import SetupChannel, SetupPage, SetupRole, SetupZone
 from bot.ui.watchparties import RsvpButton
 
 PERSISTENT_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
@@ -24,5 +25,9 @@ PERSISTENT_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
     RatingButton,
     ReviewButton,
     RsvpButton,
+    SetupChannel,
+    SetupPage,
+    SetupRole,
+    SetupZone,
     WhoPick,
 )

@@ -24,6 +24,8 @@ async def test_connects_identifies_and_syncs_commands(sandbox: Sandbox) -> None:
         "threads",
         "reminders",
         "feeds",
+        "hostrole",
+        "check",
     }
     guild = sandbox.bot.get_guild(sandbox.world.guild_id)
     assert guild is not None and guild.name == "Drama Club"
