@@ -250,6 +250,7 @@ def test_setting_names_are_the_declared_fields() -> None:
     assert setting_names() == [
         "timezone",
         "mod_role_id",
+        "host_role_id",
         "recaps_channel_id",
         "discussions_channel_id",
         "announcements_channel_id",
