@@ -16,7 +16,14 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.settings import Settings, SettingsError, configure_logging, ensure_database_dir, load_settings
+from bot.settings import (
+    Settings,
+    SettingsError,
+    configure_logging,
+    ensure_database_dir,
+    is_network_failure,
+    load_settings,
+)
 
 EXIT_USAGE = 2
 
@@ -35,39 +42,130 @@ def _need_token(settings: Settings) -> str | None:
     )
 
 
+# -- start-up failures ------------------------------------------------------------------------
+TOKEN_REJECTED = "Discord rejected DISCORD_TOKEN (check the token in the Developer Portal → Bot)."
+DEFAULT_GATEWAY = "wss://gateway.discord.gg"
+
+
+class GatewayUnreachable(Exception):
+    """The first connection to Discord's gateway failed (after a successful log-in)."""
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+def _reason(error: BaseException) -> str:
+    """What went wrong, briefly: for a failed connection, the operating system's words."""
+    import aiohttp
+
+    if isinstance(error, aiohttp.ClientConnectorError):
+        error = error.os_error
+    strerror = error.strerror if isinstance(error, OSError) else None
+    return " ".join((strerror or str(error)).split()) or type(error).__name__
+
+
+def _discord_failure(exc: BaseException, settings: Settings) -> tuple[str, int] | None:
+    """One line (and the exit status) for a failure to reach or use Discord; None for anything else.
+
+    discord.py raises these from `login` (the first REST call: unreachable, 401, 5xx) and from
+    `connect` when it gives up (a gateway close it must not retry, such as 4004 for a bad token).
+    Transient failures after log-in are retried by discord.py itself and logged one line each.
+    """
+    import aiohttp
+    import discord
+
+    def unreachable(what: str, setting: str | None) -> str:
+        cause = exc.cause if isinstance(exc, GatewayUnreachable) else exc
+        check = "check the network" + (f" and {setting}" if setting else "")
+        return f"cannot reach {what} ({_reason(cause)}); {check}, then start again"
+
+    if isinstance(exc, GatewayUnreachable):
+        gateway = settings.gateway_url or DEFAULT_GATEWAY
+        return unreachable(
+            f"Discord's gateway at {gateway}", "DISCORD_GATEWAY_URL" if settings.gateway_url else None
+        ), 1
+    if isinstance(exc, discord.LoginFailure):
+        return TOKEN_REJECTED, EXIT_USAGE
+    if isinstance(exc, discord.PrivilegedIntentsRequired):
+        return "Discord refused an intent this bot asked for; please report this as a bug.", EXIT_USAGE
+    if isinstance(exc, discord.ConnectionClosed):
+        if exc.code == 4004:  # authentication failed
+            return TOKEN_REJECTED, EXIT_USAGE
+        why = f": {exc.reason}" if exc.reason else ""
+        return f"Discord closed the gateway connection (code {exc.code}{why}); start again in a while", 1
+    if isinstance(exc, discord.GatewayNotFound):
+        return "Discord's gateway could not be found (Discord may be having an outage); start again in a while", 1
+    if isinstance(exc, discord.HTTPException):
+        detail = f" ({exc.text})" if exc.text else ""
+        return f"Discord answered HTTP {exc.status}{detail} while the bot was starting; start again in a while", 1
+    setting = "DISCORD_API_BASE" if settings.api_base else None
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return unreachable(f"Discord at {exc.host}:{exc.port}", setting), 1
+    if isinstance(exc, aiohttp.ClientError | TimeoutError):
+        return unreachable(f"Discord at {settings.api_base or 'discord.com'}", setting), 1
+    return None
+
+
+def _start_failure(exc: BaseException, settings: Settings) -> int | None:
+    """Print one line for a failure at start and return the exit status; None when `exc` is not one."""
+    from bot.catalog import CatalogError
+    from bot.storage.database import StorageError
+
+    if isinstance(exc, SettingsError | StorageError):
+        return _fail(str(exc))
+    if isinstance(exc, CatalogError):
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return _fail(f"the drama packs have {len(exc.problems)} problem(s) (listed above); fix them and start again")
+    found = _discord_failure(exc, settings)
+    return None if found is None else _fail(*found)
+
+
+async def _check_database(path: Path, name: str = "DATABASE_PATH") -> None:
+    """Fail before connecting anywhere when the database cannot be used (one line, exit 2)."""
+    from bot.storage import Database
+
+    ensure_database_dir(path, name)
+    db = await Database.open(path)
+    await db.close()
+
+
 # -- run -------------------------------------------------------------------------------------
 async def _run_bot(settings: Settings) -> None:
     from bot.client import Dramawatch, apply_endpoints
 
+    await _check_database(settings.database_path)
     apply_endpoints(settings)
     async with Dramawatch(settings) as bot:
         assert settings.token is not None
-        await bot.start(settings.token)
+        await bot.login(settings.token)
+        try:
+            await bot.connect(reconnect=True)
+        except AttributeError as exc:
+            # discord.py retries a lost gateway connection (one log line per attempt), but when the
+            # very first connection fails its retry reads the sequence of a socket that never opened.
+            # That is a start-up failure: report the network error behind it as one.
+            cause = exc.__context__
+            if bot.ws is not None or cause is None or not is_network_failure(cause):
+                raise
+            raise GatewayUnreachable(cause) from None
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    import discord
-
-    from bot.catalog import CatalogError
-
     problem = _need_token(settings)
     if problem:
         return _fail(problem)
     configure_logging(settings)
     try:
         asyncio.run(_run_bot(settings))
-    except discord.LoginFailure:
-        return _fail("Discord rejected DISCORD_TOKEN (check the token in the Developer Portal → Bot).")
-    except discord.PrivilegedIntentsRequired:
-        return _fail("Discord refused an intent this bot asked for; please report this as a bug.")
-    except SettingsError as exc:
-        return _fail(str(exc))
-    except CatalogError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
-        return _fail(f"the drama packs have {len(exc.problems)} problem(s) (listed above); fix them and start again")
     except KeyboardInterrupt:
         pass
+    except Exception as exc:
+        code = _start_failure(exc, settings)
+        if code is None:
+            raise
+        return code
     return 0
 
 
@@ -77,6 +175,7 @@ async def _sync(settings: Settings, guild_id: int | None) -> int:
 
     from bot.client import Dramawatch, apply_endpoints
 
+    await _check_database(settings.database_path)
     apply_endpoints(settings)
     bot = Dramawatch(settings, start_scheduler=False)
     async with bot:
@@ -105,9 +204,14 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
     try:
         return asyncio.run(_sync(settings, guild_id))
     except discord.LoginFailure:
-        return _fail("Discord rejected DISCORD_TOKEN (check the token in the Developer Portal → Bot).")
+        return _fail(TOKEN_REJECTED)
     except discord.HTTPException as exc:
         return _fail(f"Discord refused the command sync: {exc.status} {exc.text}", 1)
+    except Exception as exc:
+        code = _start_failure(exc, settings)
+        if code is None:
+            raise
+        return code
 
 
 # -- migrate / backup ------------------------------------------------------------------------
@@ -123,13 +227,13 @@ async def _migrate(path: Path) -> tuple[list[int], int]:
 
 
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.storage import MigrationError
+    from bot.storage.database import StorageError
 
     path = Path(args.db) if args.db else settings.database_path
     try:
         ensure_database_dir(path, "--db" if args.db else "DATABASE_PATH")
         applied, version = asyncio.run(_migrate(path))
-    except (SettingsError, MigrationError) as exc:
+    except (SettingsError, StorageError) as exc:
         return _fail(str(exc))
     if applied:
         print(f"{path}: applied migration(s) {', '.join(f'{n:04d}' for n in applied)}; now at version {version}.")
@@ -149,6 +253,8 @@ async def _backup(source: Path, destination: Path) -> None:
 
 
 def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.storage.database import StorageError
+
     source = Path(args.db) if args.db else settings.database_path
     destination = Path(args.path)
     if not source.is_file():
@@ -160,7 +266,7 @@ def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
     try:
         ensure_database_dir(destination, "PATH")
         asyncio.run(_backup(source, destination))
-    except SettingsError as exc:
+    except (SettingsError, StorageError) as exc:
         return _fail(str(exc))
     print(f"Backed up {source} to {destination} ({destination.stat().st_size:,} bytes).")
     return 0

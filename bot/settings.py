@@ -160,9 +160,57 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+def is_network_failure(error: BaseException) -> bool:
+    """A failure to reach or stay connected to Discord (retried by discord.py after log-in)."""
+    import aiohttp  # loaded already whenever discord.py logs
+    import discord
+
+    transient = (
+        OSError,
+        TimeoutError,
+        aiohttp.ClientError,
+        discord.GatewayNotFound,
+        discord.ConnectionClosed,
+        discord.DiscordServerError,
+    )
+    return isinstance(error, transient)
+
+
+class LogFormatter(logging.Formatter):
+    """The log line format, with two rules.
+
+    A network failure that discord.py logs with its traceback (it does so for every reconnect attempt,
+    e.g. "Attempting a reconnect in 3.21s") is written as one warning line that names the failure: it
+    is expected and retried, and a 70-line traceback per attempt would bury the log. And the token is
+    replaced wherever it would appear, tracebacks included.
+    """
+
+    def __init__(self, secret: str | None = None) -> None:
+        super().__init__("%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+        self._secret = secret
+
+    def format(self, record: logging.LogRecord) -> str:
+        error = record.exc_info[1] if record.exc_info else None
+        if error is not None and record.name.startswith("discord") and is_network_failure(error):
+            detail = " ".join(str(error).split()) or "no details"
+            record = logging.makeLogRecord(
+                {
+                    **record.__dict__,
+                    "msg": f"{record.getMessage()} (after {type(error).__name__}: {detail})",
+                    "args": None,
+                    "exc_info": None,
+                    "exc_text": None,
+                    "levelno": min(record.levelno, logging.WARNING),
+                    "levelname": logging.getLevelName(min(record.levelno, logging.WARNING)),
+                }
+            )
+        text = super().format(record)
+        return text.replace(self._secret, "[token]") if self._secret else text
+
+
 def configure_logging(settings: Settings) -> None:
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
+    handler.setFormatter(LogFormatter(settings.token))
     handler.addFilter(RedactingFilter(settings.token))
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -15,6 +15,11 @@ _LOCAL = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})[ T](\d{1,2}):(\d{2})\s*$")
 _OFFSET = re.compile(r"^(\d+)\s*([mhdw])$")
 MAX_REMINDERS = 5
 MAX_REMINDER = timedelta(days=28)
+MAX_AHEAD_YEARS = 5
+MAX_AHEAD = timedelta(days=365 * MAX_AHEAD_YEARS + 1)  # how far ahead a watch party may start
+# More than any UTC offset: a local time this far outside the allowed window is refused before any
+# time-zone arithmetic (which overflows near year 1 and year 9999).
+_SLACK = timedelta(days=2)
 
 
 @dataclass(frozen=True)
@@ -37,6 +42,11 @@ def parse_local(text: str, zone_name: str, now: datetime, option: str = "start")
     except ValueError as exc:
         raise InvalidInput(f"`{option}`: {quote(text, 40)} is not a real date and time ({exc}).") from None
     zone = zoneinfo.ZoneInfo(zone_name)
+    ahead = naive - now.astimezone(UTC).replace(tzinfo=None)  # a difference never overflows
+    if ahead < -_SLACK:
+        raise InvalidInput(_past(option, naive, zone_name, None))
+    if ahead > MAX_AHEAD + _SLACK:
+        raise InvalidInput(_too_far(option, naive, zone_name, now, zone))
     first = naive.replace(tzinfo=zone, fold=0)
     second = naive.replace(tzinfo=zone, fold=1)
     note = ""
@@ -56,11 +66,28 @@ def parse_local(text: str, zone_name: str, now: datetime, option: str = "start")
         )
     utc = first.astimezone(UTC)
     if utc <= now:
-        raise InvalidInput(
-            f"`{option}`: {naive:%Y-%m-%d %H:%M} in {zone_name} is in the past "
-            f"(<t:{int(utc.timestamp())}:R>); give a time in the future."
-        )
+        raise InvalidInput(_past(option, naive, zone_name, utc))
+    if utc - now > MAX_AHEAD:
+        raise InvalidInput(_too_far(option, naive, zone_name, now, zone))
     return LocalTime(utc, note)
+
+
+def _shown(naive: datetime) -> str:
+    # Not strftime: it writes year 1 as "1" on some platforms.
+    return f"{naive.year:04d}-{naive.month:02d}-{naive.day:02d} {naive.hour:02d}:{naive.minute:02d}"
+
+
+def _past(option: str, naive: datetime, zone_name: str, utc: datetime | None) -> str:
+    when = f" (<t:{int(utc.timestamp())}:R>)" if utc is not None else ""
+    return f"`{option}`: {_shown(naive)} in {zone_name} is in the past{when}; give a time in the future."
+
+
+def _too_far(option: str, naive: datetime, zone_name: str, now: datetime, zone: zoneinfo.ZoneInfo) -> str:
+    latest = (now + MAX_AHEAD).astimezone(zone)
+    return (
+        f"`{option}`: {_shown(naive)} in {zone_name} is too far ahead; a watch party starts at most "
+        f"{MAX_AHEAD_YEARS} years from now (by {latest:%Y-%m-%d %H:%M} there)."
+    )
 
 
 def _gap(zone: zoneinfo.ZoneInfo, low: datetime, high: datetime) -> tuple[datetime, datetime]:

@@ -10,17 +10,20 @@ connection resolves the name — unless FEEDS_ALLOW_PRIVATE=1.
 from __future__ import annotations
 
 import asyncio
+import errno
 import ipaddress
 import socket
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import SplitResult, urljoin, urlsplit
 
 import aiohttp
+import yarl
 from aiohttp.abc import AbstractResolver
 from aiohttp.resolver import DefaultResolver
 
 from bot import __version__
+from bot.text import quote
 
 USER_AGENT = f"Dramawatch/{__version__} (self-hosted Discord bot; recap feed reader)"
 MAX_BYTES = 2 * 1024 * 1024
@@ -65,36 +68,68 @@ class GuardedResolver(AbstractResolver):
         self._allow_private = allow_private
 
     async def resolve(self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET) -> list[Any]:
-        results = await self._inner.resolve(host, port, family)
+        try:
+            results = await self._inner.resolve(host, port, family)
+        except UnicodeError:  # a name that cannot be encoded for DNS (e.g. a label over 63 characters)
+            raise OSError(errno.EINVAL, f"{host} is not a valid host name") from None
         if not self._allow_private:
             results = [r for r in results if is_public(r["host"])]
             if not results:
-                raise OSError(f"{host} resolves only to private or local addresses; refused")
+                raise OSError(errno.EACCES, f"{host} resolves only to private or local addresses; refused")
         return results
 
     async def close(self) -> None:
         await self._inner.close()
 
 
-async def check_url(url: str, allow_private: bool) -> None:
-    """Refuse what must never be fetched, with a reason a moderator understands."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https"):
+EXAMPLE = "like https://example.com/feed.xml"
+
+
+def split_url(url: str) -> tuple[SplitResult, str, int | None]:
+    """(parts, host, port) of a feed address, or a permanent FetchError that says what is wrong
+    with it and what is allowed: the address is read before anything is resolved or fetched."""
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:  # e.g. "Invalid IPv6 URL" for an unclosed [
+        raise FetchError(f"{quote(url, 80)} is not a web address ({exc}); give one {EXAMPLE}", permanent=True) from None
+    if parts.scheme.lower() not in ("http", "https"):
+        scheme = f"{quote(parts.scheme, 20)}:" if parts.scheme else "no scheme"
+        raise FetchError(f"only http:// and https:// feeds are allowed, not {scheme}", permanent=True)
+    try:
+        port = parts.port
+    except ValueError:
+        raw = parts.netloc.rpartition("]")[2].rpartition(":")[2]
         raise FetchError(
-            f"only http:// and https:// feeds are allowed, not {parts.scheme or 'no scheme'}:", permanent=True
-        )
+            f"the port {quote(raw, 20)} is not allowed: a port is a whole number from 1 to 65535", permanent=True
+        ) from None
+    if port == 0:
+        raise FetchError("the port 0 is not allowed: a port is a whole number from 1 to 65535", permanent=True)
     host = parts.hostname
     if not host:
-        raise FetchError("the URL has no host name", permanent=True)
+        raise FetchError(f"the address has no host name; give one {EXAMPLE}", permanent=True)
+    try:
+        yarl.URL(url)  # what aiohttp will make of it: refuses hosts that cannot be encoded (IDNA)
+    except ValueError as exc:
+        raise FetchError(f"{quote(url, 80)} is not a web address ({exc}); give one {EXAMPLE}", permanent=True) from None
+    return parts, host, port
+
+
+async def check_url(url: str, allow_private: bool) -> None:
+    """Refuse what must never be fetched, with a reason a moderator understands."""
+    parts, host, port = split_url(url)
     if allow_private:
         return
     try:
         addresses = [str(ipaddress.ip_address(host))]
     except ValueError:
         try:
-            infos = await asyncio.get_running_loop().getaddrinfo(host, parts.port or 443, type=socket.SOCK_STREAM)
+            infos = await asyncio.get_running_loop().getaddrinfo(host, port or 443, type=socket.SOCK_STREAM)
+        except UnicodeError:  # the name cannot be encoded for DNS (e.g. a label over 63 characters)
+            raise FetchError(
+                f"{quote(host, 80)} is not a valid host name; give an address {EXAMPLE}", permanent=True
+            ) from None
         except OSError as exc:
-            raise FetchError(f"cannot resolve {host}: {exc.strerror or exc}") from None
+            raise FetchError(f"cannot resolve {quote(host, 80)}: {exc.strerror or exc}") from None
         addresses = [str(info[4][0]) for info in infos]
     refused = [a for a in addresses if not is_public(a)]
     if refused:
@@ -150,7 +185,10 @@ class Fetcher:
                     location = response.headers.get("Location")
                     if not location:
                         raise FetchError(f"HTTP {response.status} without a Location", status=response.status)
-                    current = urljoin(current, location)
+                    try:
+                        current = urljoin(current, location)
+                    except ValueError as exc:
+                        raise FetchError(f"HTTP {response.status} to an invalid address ({exc})") from None
                     continue
                 if response.status == 304:
                     return FetchResult(304, b"", etag, last_modified, current)

@@ -32,8 +32,28 @@ _holder: contextvars.ContextVar[tuple[Database, asyncio.Task[Any] | None] | None
 )
 
 
-class MigrationError(Exception):
+class StorageError(Exception):
+    """The database cannot be used. The message names the file and says what to do; the CLI prints
+    it as one line."""
+
+
+class MigrationError(StorageError):
     pass
+
+
+class UnreadableDatabase(StorageError):
+    """The file cannot be opened or read as a SQLite database (damaged, not a database, no access)."""
+
+
+def _unreadable(path: str | Path, error: sqlite3.Error) -> UnreadableDatabase:
+    reason = str(error) or type(error).__name__
+    if isinstance(error, sqlite3.DatabaseError) and not isinstance(error, sqlite3.OperationalError):
+        # "file is not a database", "database disk image is malformed"
+        return UnreadableDatabase(
+            f"the database {path} is damaged or is not a SQLite database ({reason}); restore a backup "
+            "(made with `python -m bot backup`), or move the file away to start with an empty database"
+        )
+    return UnreadableDatabase(f"cannot use the database {path} ({reason}); check the path and its permissions")
 
 
 @dataclass(frozen=True)
@@ -55,6 +75,20 @@ def load_migrations() -> list[Migration]:
     if numbers != list(range(1, len(found) + 1)):
         raise MigrationError(f"migrations must be numbered 0001, 0002, … without gaps; found {numbers}")
     return found
+
+
+def _probe(path: str | Path) -> None:
+    """Open the file and read its schema (blocking): UnreadableDatabase if it is not usable."""
+    try:
+        conn = sqlite3.connect(str(path), timeout=5)
+    except sqlite3.Error as exc:
+        raise _unreadable(path, exc) from None
+    try:
+        conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchall()
+    except sqlite3.Error as exc:
+        raise _unreadable(path, exc) from None
+    finally:
+        conn.close()
 
 
 class _Now(Protocol):
@@ -85,12 +119,28 @@ class Database:
 
     @classmethod
     async def open(cls, path: str | Path, *, clock: _Now | None = None) -> Database:
-        conn = await aiosqlite.connect(str(path), isolation_level=None)
-        conn.row_factory = sqlite3.Row
-        await conn.execute("PRAGMA journal_mode = WAL")
-        await conn.execute("PRAGMA foreign_keys = ON")
-        await conn.execute("PRAGMA synchronous = NORMAL")
-        await conn.execute("PRAGMA busy_timeout = 5000")
+        """Open (or create) the database and read its schema, so a file that is not a usable SQLite
+        database fails here with :class:`UnreadableDatabase`. Nothing is left running on failure: a
+        connection left open would keep its thread, and the process, alive."""
+        # Probe with plain sqlite3 first: when aiosqlite fails to connect, its worker thread finishes
+        # on its own time and may report into an event loop that is already closed.
+        await asyncio.to_thread(_probe, path)
+        try:
+            conn = await aiosqlite.connect(str(path), isolation_level=None)
+        except sqlite3.Error as exc:
+            raise _unreadable(path, exc) from None
+        try:
+            conn.row_factory = sqlite3.Row
+            await conn.execute("PRAGMA busy_timeout = 5000")
+            await conn.execute("PRAGMA journal_mode = WAL")
+            await conn.execute("PRAGMA foreign_keys = ON")
+            await conn.execute("PRAGMA synchronous = NORMAL")
+            await conn.execute_fetchall("SELECT COUNT(*) FROM sqlite_master")
+        except BaseException as exc:
+            await conn.close()
+            if isinstance(exc, sqlite3.Error):
+                raise _unreadable(path, exc) from None
+            raise
         return cls(conn, str(path), clock)
 
     async def close(self) -> None:
@@ -161,7 +211,10 @@ class Database:
         """Apply every migration above the database's version; returns the numbers applied."""
         migrations = load_migrations()
         applied: list[int] = []
-        current = await self.version()
+        try:
+            current = await self.version()
+        except sqlite3.DatabaseError as exc:
+            raise _unreadable(self.path, exc) from None
         latest = migrations[-1].number if migrations else 0
         if current > latest:
             raise MigrationError(

@@ -13,7 +13,15 @@ from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
 
 from bot.errors import InvalidInput, UserError
-from bot.timeparse import MAX_REMINDERS, format_offsets, parse_episodes, parse_local, parse_reminders
+from bot.timeparse import (
+    MAX_AHEAD,
+    MAX_AHEAD_YEARS,
+    MAX_REMINDERS,
+    format_offsets,
+    parse_episodes,
+    parse_local,
+    parse_reminders,
+)
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 MINUS = "\u2212"  # the messages write negative UTC offsets with a real minus sign
@@ -129,13 +137,37 @@ def test_mentions_are_not_echoed() -> None:
     assert "@everyone" not in message
 
 
-@pytest.mark.xfail(raises=OverflowError, strict=True, reason="bug: parse_local lets OverflowError out near year 1/9999")
 @pytest.mark.parametrize(
-    ("text", "zone"), [("9999-12-31 23:30", "America/New_York"), ("0001-01-01 00:30", "Asia/Tokyo")]
+    ("text", "zone", "reason"),
+    [
+        ("9999-12-31 23:30", "America/New_York", "is too far ahead"),
+        ("9999-12-31 23:59", "UTC", "is too far ahead"),
+        ("9999-12-31 23:59", "Pacific/Kiritimati", "is too far ahead"),
+        ("0001-01-01 00:30", "Asia/Tokyo", "is in the past"),
+        ("0001-01-01 00:00", "America/New_York", "is in the past"),
+    ],
 )
-def test_dates_at_the_edge_of_the_calendar_are_refused_not_crashed(text: str, zone: str) -> None:
+def test_dates_at_the_edge_of_the_calendar_are_refused_not_crashed(text: str, zone: str, reason: str) -> None:
     # Both fit the `start` option (at most 40 characters); the UTC instant is outside datetime's range.
-    refusal(parse_local, text, zone, NOW)
+    message = refusal(parse_local, text, zone, NOW)
+    assert message.startswith(f"`start`: {text} in {zone} {reason}")
+
+
+def test_a_start_more_than_five_years_ahead_is_refused_saying_the_limit() -> None:
+    assert MAX_AHEAD_YEARS == 5
+    message = refusal(parse_local, "2031-01-02 00:00", "Asia/Seoul", NOW, option="new_start")
+    assert message == (
+        "`new_start`: 2031-01-02 00:00 in Asia/Seoul is too far ahead; a watch party starts at most 5 years "
+        "from now (by 2031-01-01 09:00 there)."
+    )
+    assert parse_local("2031-01-01 08:59", "Asia/Seoul", NOW).utc == NOW + MAX_AHEAD - timedelta(minutes=1)
+    assert parse_local("2031-01-01 09:00", "Asia/Seoul", NOW).utc == NOW + MAX_AHEAD
+    assert "too far ahead" in refusal(parse_local, "2031-01-01 09:01", "Asia/Seoul", NOW)
+
+
+def test_the_far_past_names_no_timestamp_it_cannot_compute() -> None:
+    message = refusal(parse_local, "0001-01-01 00:00", "UTC", NOW)
+    assert message == "`start`: 0001-01-01 00:00 in UTC is in the past; give a time in the future."
 
 
 # Zones with a DST gap and overlap, one with a 30-minute shift, one whose DST is "negative" in tzdata (Dublin),
@@ -204,18 +236,44 @@ def test_local_time_matches_the_wall_clock(case: tuple[str, datetime]) -> None:
     zone_name, naive = case
     instants = wall_clock_instants(naive, zoneinfo.ZoneInfo(zone_name))
     text = naive.strftime("%Y-%m-%d %H:%M")
+    now = datetime(naive.year - 1, 1, 1, tzinfo=UTC)  # in the past, and within the five years a party may be ahead
     event("gap" if not instants else "overlap" if len(instants) > 1 else "plain")
     if not instants:  # the clocks skip this time
-        message = refusal(parse_local, text, zone_name, EPOCH)
+        message = refusal(parse_local, text, zone_name, now)
         assert f"{naive:%H:%M} does not exist on {naive:%d %B %Y} in {zone_name}" in message
         return
-    when = parse_local(text, zone_name, EPOCH)
+    when = parse_local(text, zone_name, now)
     assert when.utc == instants[0]
     if len(instants) == 1:
         assert when.note == ""
     else:  # the clocks show this time twice: the first is used, and the reply says so
         assert len(instants) == 2
         assert f"{naive:%H:%M} happens twice on {naive:%d %B %Y} in {zone_name}" in when.note
+
+
+ALL_ZONES = sorted(zoneinfo.available_timezones())
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31, 23, 59)),
+    st.sampled_from(ALL_ZONES),
+    st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(2200, 1, 1), timezones=st.just(UTC)),
+)
+@example(datetime(9999, 12, 31, 23, 59), "America/New_York", NOW)
+@example(datetime(1, 1, 1, 0, 0), "Asia/Tokyo", NOW)
+@example(datetime(9999, 12, 31, 23, 59), "Etc/GMT+12", NOW)
+@example(datetime(1, 1, 1, 0, 0), "Etc/GMT-14", NOW)
+def test_any_calendar_date_in_any_zone_is_a_time_in_the_window_or_a_refusal(
+    naive: datetime, zone_name: str, now: datetime
+) -> None:
+    text = f"{naive.year:04d}-{naive.month:02d}-{naive.day:02d} {naive.hour:02d}:{naive.minute:02d}"
+    try:
+        when = parse_local(text, zone_name, now)
+    except InvalidInput as exc:
+        assert exc.message.startswith("`start`: ")
+        return
+    assert now < when.utc <= now + MAX_AHEAD
 
 
 @settings(max_examples=200, deadline=None)
