@@ -18,6 +18,7 @@ from discord.ext import commands
 from bot.answers import Answers
 from bot.catalog import Catalog, CatalogIndex, load_catalog_or_raise
 from bot.catalog.loader import Unit
+from bot.catalog.search import SearchIndex
 from bot.community import Community
 from bot.core import Core
 from bot.discussions import Discussions
@@ -148,21 +149,23 @@ class Dramawatch(commands.Bot):
         if applied:
             log.info("database %s migrated to version %d", self.settings.database_path, applied[-1])
         units: dict[str, tuple[Unit, str]] = {}
+        index: SearchIndex
         if self._preloaded is not None:
-            catalog, index = self._preloaded
-            units = units_of(catalog)
+            catalog, base = self._preloaded
+            index, units, layered = base, units_of(catalog), set()
         else:
             opened = await open_catalog(db, self.settings.catalog_path)
             catalog, index, units = opened.catalog, opened.index, opened.units
+            base, layered = opened.base, opened.layered
             log.info(
                 "catalog: %d drama(s) (%d pack(s) parsed now, search index %s)",
                 len(catalog),
                 opened.parsed,
-                "built" if opened.index_built else "reused",
+                "built" if opened.index_built else f"reused, {len(layered)} drama(s) layered over it",
             )
         gc.freeze()  # the catalog lives as long as the bot: keep it out of every future collection
         self.scheduler = Scheduler(JobsRepo(db), self.clock)
-        self._create_services(db, Lookups(catalog, index), units)
+        self._create_services(db, Lookups(catalog, index), units, base, layered)
         for service in self._services:
             for job in service.jobs():
                 self.scheduler.register(job.kind, job.handler, grace=job.grace)
@@ -174,7 +177,14 @@ class Dramawatch(commands.Bot):
         if self._start_scheduler:
             await self.scheduler.start(gate=self.wait_until_ready)
 
-    def _create_services(self, db: Database, lookups: Lookups, units: dict[str, tuple[Unit, str]]) -> None:
+    def _create_services(
+        self,
+        db: Database,
+        lookups: Lookups,
+        units: dict[str, tuple[Unit, str]],
+        base: CatalogIndex,
+        layered: set[str],
+    ) -> None:
         """Each service gets exactly what it uses, by keyword; the order is the start order."""
         self.lookups = lookups
         self.server_settings = ServerSettings(db)
@@ -202,7 +212,13 @@ class Dramawatch(commands.Bot):
             community=self.community,
         )
         self.live_catalog = LiveCatalog(
-            core, config=self.settings, notices=self.notices, discussions=self.discussions, units=units
+            core,
+            config=self.settings,
+            notices=self.notices,
+            discussions=self.discussions,
+            units=units,
+            base=base,
+            layered=layered,
         )
         self._services = [
             self.server_settings,

@@ -30,11 +30,14 @@ from discord.ext import commands
 
 from bot.catalog import Catalog, CatalogError, CatalogIndex, Drama
 from bot.catalog.loader import Unit, assemble, parse_text
+from bot.catalog.search import LayeredIndex, SearchIndex
 from bot.catalog.store import (
     Stored,
+    changed_since,
     compile_catalog,
     digest,
     manifest,
+    overlay_catalog,
     pack_index,
     pack_unit,
     unpack_index,
@@ -81,10 +84,12 @@ async def _quiet(_: str) -> None:
 @dataclass(frozen=True)
 class Opened:
     catalog: Catalog
-    index: CatalogIndex
+    index: SearchIndex  # the index to search now
     units: dict[str, tuple[Unit, str]]
     parsed: int  # packs parsed at this start (the rest came compiled)
-    index_built: bool  # False: the stored index was reused
+    index_built: bool  # False: the stored index was reused (with an overlay of the changed packs)
+    base: CatalogIndex  # the whole-catalog index it rests on
+    layered: set[str]  # slugs in the overlay (changed since `base` was built); empty: `index` is `base`
 
 
 async def open_catalog(db: Database, root: Path) -> Opened:
@@ -120,14 +125,23 @@ async def open_catalog(db: Database, root: Path) -> Opened:
         await repo.save(saved)
     if stale:
         await repo.delete(stale)
-    wanted = manifest(compiled.units)
     held = await repo.index()
-    index = await asyncio.to_thread(unpack_index, held[1]) if held and held[0] == wanted else None
-    built = index is None
-    if index is None:
-        index = await asyncio.to_thread(CatalogIndex, compiled.catalog)
-        await repo.save_index(wanted, await asyncio.to_thread(pack_index, index))
-    return Opened(compiled.catalog, index, compiled.units, compiled.parsed, built)
+    changed = changed_since(held[0], compiled.units) if held else None
+    base = await asyncio.to_thread(unpack_index, held[1]) if held and changed is not None else None
+    if base is not None and changed is not None and len(changed) <= overlay_limit(len(compiled.catalog)):
+        # The stored index, with the few changed packs in a small overlay: ready as fast as a warm
+        # start. The live catalog rebuilds the whole index in the background and stores it.
+        overlay = await asyncio.to_thread(CatalogIndex, overlay_catalog(compiled.catalog, changed))
+        index: SearchIndex = LayeredIndex(base, overlay, frozenset(changed)) if changed else base
+        return Opened(compiled.catalog, index, compiled.units, compiled.parsed, False, base, changed)
+    full = await asyncio.to_thread(CatalogIndex, compiled.catalog)
+    await repo.save_index(manifest(compiled.units), await asyncio.to_thread(pack_index, full))
+    return Opened(compiled.catalog, full, compiled.units, compiled.parsed, True, full, set())
+
+
+def overlay_limit(dramas: int) -> int:
+    """Above this many changed dramas, the whole index is rebuilt rather than layered."""
+    return max(50, dramas // 20)
 
 
 def _tvmaze_id(drama: Drama) -> int | None:
@@ -161,6 +175,8 @@ class LiveCatalog(CoreService):
         notices: ModNotices,
         discussions: Discussions,
         units: dict[str, tuple[Unit, str]],
+        base: CatalogIndex | None = None,
+        layered: set[str] | None = None,
     ) -> None:
         super().__init__(core)
         self._repo = CatalogRepo(core.db)
@@ -171,12 +187,18 @@ class LiveCatalog(CoreService):
         self._change = asyncio.Lock()
         self._recent: dict[int, deque[float]] = {}
         self._index_task: asyncio.Task[None] | None = None
+        self._base = base  # the whole-catalog index the live one rests on
+        self._layered: set[str] = set(layered or ())  # dramas in the overlay (changed since `base`)
+        self._dirty: set[str] = set()  # dramas changed during a background rebuild
+        self._rebuild_task: asyncio.Task[None] | None = None
 
     # -- lifecycle ----------------------------------------------------------------------------------
     def jobs(self) -> Sequence[JobKind]:
         return [JobKind(REFRESH, self.run_refresh, timedelta(days=30))]
 
     async def start(self) -> None:
+        if self._layered:
+            self._rebuild_task = asyncio.create_task(self._rebuild(), name="catalog-index-rebuild")
         for row in await self._repo.all():
             if row.origin == "tvmaze" and row.status in AIRING:
                 drama = self._lookups.catalog.dramas.get(row.slug)
@@ -184,6 +206,9 @@ class LiveCatalog(CoreService):
                     await self._schedule_refresh(drama, soon=False)
 
     async def close(self) -> None:
+        if self._rebuild_task is not None:
+            self._rebuild_task.cancel()
+            await asyncio.gather(self._rebuild_task, return_exceptions=True)
         if self._index_task is not None:
             await asyncio.gather(self._index_task, return_exceptions=True)
 
@@ -281,7 +306,7 @@ class LiveCatalog(CoreService):
                 )
             await self._scheduler.cancel_key(f"catalog:{slug}")
             self._units.pop(slug, None)
-            await self._swap()
+            await self._swap(slug)
             await self._repo.delete([row.slug])
             return drama
 
@@ -331,7 +356,7 @@ class LiveCatalog(CoreService):
         before = catalog.dramas.get(drama.slug)
         key = digest(merged.text)
         self._units[drama.slug] = (unit, key)
-        await self._swap()
+        await self._swap(drama.slug)
         blob = await asyncio.to_thread(pack_unit, unit)
         show = data.show
         await self._repo.save(
@@ -365,15 +390,32 @@ class LiveCatalog(CoreService):
             n += 1
         return f"{base}-{n}"
 
-    async def _swap(self) -> None:
-        """Assemble the catalog from the units and swap it in with a fresh index (built off the loop)."""
+    async def _swap(self, slug: str | None = None) -> None:
+        """Assemble the catalog from the units and swap it in. The search index is the stored base
+        plus a small overlay of the dramas changed since (rebuilt here, off the loop, in milliseconds);
+        past a few dozen changes the whole index is rebuilt instead."""
+        if slug is not None:
+            self._layered.add(slug)
+            self._dirty.add(slug)
         units = dict(self._units)
         catalog, problems = await asyncio.to_thread(assemble, [u for u, _ in units.values()])
         if problems:
             raise UserError(f"That would make the catalog inconsistent ({'; '.join(problems[:3])}); nothing changed.")
-        index = await asyncio.to_thread(CatalogIndex, catalog)
-        self._lookups.replace(catalog, index)
-        # Keep the stored index in step for the next start, off the critical path.
+        if self._base is None or len(self._layered) > overlay_limit(len(catalog)):
+            self._base = await asyncio.to_thread(CatalogIndex, catalog)
+            self._layered = set()
+            self._store(units, self._base)
+        self._lookups.replace(catalog, await self._layer(catalog))
+
+    async def _layer(self, catalog: Catalog) -> SearchIndex:
+        assert self._base is not None
+        if not self._layered:
+            return self._base
+        overlay = await asyncio.to_thread(CatalogIndex, overlay_catalog(catalog, self._layered))
+        return LayeredIndex(self._base, overlay, frozenset(self._layered))
+
+    def _store(self, units: dict[str, tuple[Unit, str]], index: CatalogIndex) -> None:
+        """Keep the stored index in step for the next start, off the critical path."""
         previous = self._index_task
         self._index_task = asyncio.create_task(self._store_index(units, index, previous), name="catalog-index")
 
@@ -386,6 +428,20 @@ class LiveCatalog(CoreService):
             await self._repo.save_index(manifest(units), await asyncio.to_thread(pack_index, index))
         except Exception:
             log.exception("could not store the catalog's search index (it is rebuilt at the next start)")
+
+    async def _rebuild(self) -> None:
+        """After a start on a layered index: build the whole index in the background, store it and
+        swap it in (the dramas changed meanwhile stay in a fresh overlay)."""
+        self._dirty = set()
+        units = dict(self._units)
+        catalog, _problems = await asyncio.to_thread(assemble, [u for u, _ in units.values()])
+        full = await asyncio.to_thread(CatalogIndex, catalog)
+        await self._store_index(units, full, None)
+        async with self._change:
+            self._base = full
+            self._layered = set(self._dirty)
+            self._lookups.replace(self._lookups.catalog, await self._layer(self._lookups.catalog))
+        log.info("catalog: the search index was rebuilt in the background and stored")
 
     async def _after_change(self, drama: Drama, moved: list[tuple[int, datetime, datetime]]) -> None:
         """Followed servers: their thread openings follow the new dates; their moderators hear of moves."""

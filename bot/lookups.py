@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from bot.catalog import Catalog, CatalogIndex, Character, Drama, Episode, Person
-from bot.catalog.search import Hit, Target
+from bot.catalog import Catalog, Character, Drama, Episode, Person
+from bot.catalog.search import Hit, SearchIndex, Target
 from bot.errors import InvalidInput, NotFound
 from bot.text import quote
 
@@ -25,11 +25,11 @@ def _suggest(hits: list[Hit]) -> str:
 
 
 class Lookups:
-    def __init__(self, catalog: Catalog, index: CatalogIndex) -> None:
+    def __init__(self, catalog: Catalog, index: SearchIndex) -> None:
         self.catalog = catalog
         self.index = index
 
-    def replace(self, catalog: Catalog, index: CatalogIndex) -> None:
+    def replace(self, catalog: Catalog, index: SearchIndex) -> None:
         """Swap in a changed catalog (an import or a refresh) with its index: one assignment each,
         so a lookup running now sees the old pair or the new one, never half of each."""
         self.catalog, self.index = catalog, index
@@ -73,15 +73,7 @@ class Lookups:
         typed = typed.strip()
         episodes = [e for e in drama.episodes if not typed or str(e.number).startswith(typed)]
         zone = ZoneInfo(drama.timezone)  # the local air date, as in the pack (a release is local midnight)
-        return [
-            (
-                f"Episode {e.number}"
-                + (f" · {e.title}" if e.title else "")
-                + f" · {e.air_at.astimezone(zone):%Y-%m-%d}",
-                e.number,
-            )
-            for e in episodes[:limit]
-        ]
+        return [(_episode_choice(e, f"{e.air_at.astimezone(zone):%Y-%m-%d}"), e.number) for e in episodes[:limit]]
 
     # -- characters and people --------------------------------------------------------------------
     def who(self, query: str, drama: Drama | None = None) -> list[Hit]:
@@ -126,6 +118,22 @@ class Lookups:
         if kind == "p":
             return self.catalog.people.get(rest)
         return None
+
+
+CHOICE_NAME = 100  # an autocomplete choice's name: 1-100 characters (application-commands.mdx)
+
+
+def _episode_choice(episode: Episode, date: str) -> str:
+    """The choice "Episode N · title · date" in at most 100 characters: a long title is shortened (with "…"),
+    never the episode number or the date."""
+    head, tail = f"Episode {episode.number}", f" · {date}"
+    title = " ".join((episode.title or "").split())
+    room = CHOICE_NAME - len(head) - len(tail) - len(" · ")
+    if title and room > 1:
+        if len(title) > room:
+            title = title[: room - 1].rstrip() + "…"
+        return f"{head} · {title}{tail}"
+    return (head + tail)[:CHOICE_NAME]
 
 
 def target_value(target: Target) -> str:

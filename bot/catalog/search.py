@@ -12,8 +12,9 @@ import bisect
 import functools
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from rapidfuzz import fuzz, process
 
@@ -149,11 +150,24 @@ class NameIndex:
     def complete(self, query: str, limit: int = 25, allow: set[Target] | None = None) -> list[Hit]:
         """Autocomplete: names starting with what was typed; close spellings only when none does."""
         key = normalise(query)
+        hits = [hit for _order, hit in self.ranked_completions(key, limit, allow)]
+        if not hits and len(key) >= 3:
+            for hit in self.fuzzy(key, limit, cutoff=75, narrow=True):
+                if allow is None or hit.target in allow:
+                    hits.append(hit)
+        return hits[:limit]
+
+    def ranked_completions(
+        self, key: str, limit: int, allow: set[Target] | None = None, hidden: Callable[[Target], bool] | None = None
+    ) -> list[tuple[tuple[Any, ...], Hit]]:
+        """Prefix completions of a normalised key with their sort order (so two indexes' results
+        can be merged exactly as one index would order them); `hidden` targets are skipped."""
         if not key:
-            chosen = []
+            chosen: list[tuple[tuple[Any, ...], Hit]] = []
             for target in self._ranked:
-                if allow is None or target in allow:
-                    chosen.append(Hit(target=target, label=self.labels[target], score=0, how="prefix"))
+                if (allow is None or target in allow) and not (hidden and hidden(target)):
+                    order = (-self.weights[target], self.labels[target])
+                    chosen.append((order, Hit(target=target, label=self.labels[target], score=0, how="prefix")))
                     if len(chosen) >= limit:
                         break
             return chosen
@@ -164,18 +178,14 @@ class NameIndex:
             if not candidate.startswith(key):
                 break
             target = self._prefix_targets[i]
-            if allow is not None and target not in allow:
+            if (allow is not None and target not in allow) or (hidden and hidden(target)):
                 continue
             rank = len(candidate) - len(key)
             if target not in seen or rank < seen[target][0]:
                 seen[target] = (rank, self.weights[target])
-        ranked = sorted(seen, key=lambda t: (seen[t][0] > 0, -seen[t][1], seen[t][0], self.labels[t]))
-        hits = [Hit(target=t, label=self.labels[t], score=100, how="prefix") for t in ranked[:limit]]
-        if not hits and len(key) >= 3:
-            for hit in self.fuzzy(key, limit, cutoff=75, narrow=True):
-                if allow is None or hit.target in allow:
-                    hits.append(hit)
-        return hits[:limit]
+        orders = {t: (seen[t][0] > 0, -seen[t][1], seen[t][0], self.labels[t]) for t in seen}
+        ranked = sorted(seen, key=lambda t: orders[t])[:limit]
+        return [(orders[t], Hit(target=t, label=self.labels[t], score=100, how="prefix")) for t in ranked]
 
 
 BILLING_WEIGHT = {"main": 3.0, "supporting": 2.0, "guest": 1.0}
@@ -216,3 +226,102 @@ class CatalogIndex:
 
     def who_in(self, drama_slug: str) -> set[Target]:
         return self._by_drama.get(drama_slug, set())
+
+
+class Names(Protocol):
+    """What lookups need of a name index (a NameIndex, or a layered pair of them)."""
+
+    def lookup(self, query: str, limit: int = 10) -> list[Hit]: ...
+
+    def fuzzy(self, key: str, limit: int = 10, *, cutoff: float = 70, narrow: bool = False) -> list[Hit]: ...
+
+    def complete(self, query: str, limit: int = 25, allow: set[Target] | None = None) -> list[Hit]: ...
+
+
+class SearchIndex(Protocol):
+    """What lookups need of the catalog's index: a CatalogIndex, or a LayeredIndex."""
+
+    @property
+    def dramas(self) -> Names: ...
+
+    @property
+    def who(self) -> Names: ...
+
+    def who_in(self, drama_slug: str) -> set[Target]: ...
+
+
+_TIERS = {"exact": 3, "folded": 2, "given-name": 1, "fuzzy": 0, "prefix": 0}
+
+
+class LayeredNames:
+    """A large stored index with a small overlay of the dramas that changed since it was built.
+
+    Targets of changed or removed dramas (`hidden`) are skipped in the base; the overlay holds their
+    current names. Results are merged in the order a single index would give them."""
+
+    def __init__(self, base: NameIndex, overlay: NameIndex, hidden: frozenset[str]) -> None:
+        self.base = base
+        self.overlay = overlay
+        self.hidden = hidden
+
+    def _hidden(self, target: Target) -> bool:
+        return (target[0] != "person" and target[1] in self.hidden) or target in self.overlay.labels
+
+    def _weight(self, target: Target) -> float:
+        return self.overlay.weights.get(target, self.base.weights.get(target, 0.0))
+
+    def lookup(self, query: str, limit: int = 10) -> list[Hit]:
+        found = self.overlay.lookup(query, limit)
+        wide = self.base.lookup(query, limit + 50)
+        base = [h for h in wide if not self._hidden(h.target)]
+        if wide and not base and wide[0].how != "fuzzy":  # only hidden names matched: look for close ones
+            base = [h for h in self.base.fuzzy(normalise(query), limit + 50) if not self._hidden(h.target)]
+        hits = found + base
+        if not hits:
+            return []
+        best = max(_TIERS[h.how] for h in hits)
+        hits = [h for h in hits if _TIERS[h.how] == best]
+        hits.sort(key=lambda h: (-h.score, -self._weight(h.target), h.label))
+        return hits[:limit]
+
+    def fuzzy(self, key: str, limit: int = 10, *, cutoff: float = 70, narrow: bool = False) -> list[Hit]:
+        hits = self.overlay.fuzzy(key, limit, cutoff=cutoff, narrow=narrow) + [
+            h for h in self.base.fuzzy(key, limit * 2, cutoff=cutoff, narrow=narrow) if not self._hidden(h.target)
+        ]
+        hits.sort(key=lambda h: (-h.score, -self._weight(h.target), h.label))
+        return hits[:limit]
+
+    def complete(self, query: str, limit: int = 25, allow: set[Target] | None = None) -> list[Hit]:
+        key = normalise(query)
+        ranked = self.overlay.ranked_completions(key, limit, allow) + self.base.ranked_completions(
+            key, limit, allow, self._hidden
+        )
+        ranked.sort(key=lambda pair: pair[0])
+        hits = [hit for _order, hit in ranked[:limit]]
+        if not hits and len(key) >= 3:
+            hits = [h for h in self.fuzzy(key, limit, cutoff=75, narrow=True) if allow is None or h.target in allow]
+        return hits[:limit]
+
+
+class LayeredIndex:
+    """A stored CatalogIndex plus an overlay CatalogIndex of the dramas changed since (see LayeredNames)."""
+
+    def __init__(self, base: CatalogIndex, overlay: CatalogIndex, hidden: frozenset[str]) -> None:
+        self.base = base
+        self.overlay = overlay
+        self.hidden = hidden
+        self._dramas = LayeredNames(base.dramas, overlay.dramas, hidden)
+        self._who = LayeredNames(base.who, overlay.who, hidden)
+
+    @property
+    def dramas(self) -> LayeredNames:
+        return self._dramas
+
+    @property
+    def who(self) -> LayeredNames:
+        return self._who
+
+    def who_in(self, drama_slug: str) -> set[Target]:
+        if drama_slug in self.hidden:
+            return self.overlay.who_in(drama_slug)
+        return self.base.who_in(drama_slug)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import json
 import pickle
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -135,9 +136,29 @@ def _compile_catalog(root: Path, stored: Iterable[Stored]) -> Compiled:
 
 
 def manifest(units: dict[str, tuple[Unit, str]]) -> str:
-    """What an index was built from: every pack's slug and digest."""
-    text = "\n".join(f"{slug}:{key}" for slug, (_unit, key) in sorted(units.items()))
-    return hashlib.sha256(f"{COMPILER_VERSION}\n{text}".encode()).hexdigest()
+    """What an index was built from: the compiler's version and every pack's slug and digest (JSON)."""
+    return json.dumps({"version": COMPILER_VERSION, "packs": {s: key for s, (_u, key) in sorted(units.items())}})
+
+
+def changed_since(stored_manifest: str, units: dict[str, tuple[Unit, str]]) -> set[str] | None:
+    """Slugs added, changed or removed since an index was built from `stored_manifest`; None when
+    that index can't be used at all (another compiler version, or an unreadable manifest)."""
+    try:
+        held = json.loads(stored_manifest)
+    except ValueError:
+        return None
+    if not isinstance(held, dict) or held.get("version") != COMPILER_VERSION or not isinstance(held.get("packs"), dict):
+        return None
+    before: dict[str, str] = held["packs"]
+    now = {slug: key for slug, (_unit, key) in units.items()}
+    return {s for s in before.keys() | now.keys() if before.get(s) != now.get(s)}
+
+
+def overlay_catalog(catalog: Catalog, slugs: set[str]) -> Catalog:
+    """The part of `catalog` an overlay index is built from: these dramas and their people."""
+    dramas = {slug: catalog.dramas[slug] for slug in sorted(slugs) if slug in catalog.dramas}
+    people = {e.person for d in dramas.values() for e in d.cast}
+    return Catalog(dramas, {slug: p for slug, p in catalog.people.items() if slug in people})
 
 
 def pack_index(index: CatalogIndex) -> bytes:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.catalog import CatalogError
+from bot.catalog import CatalogError, CatalogIndex, load_catalog
+from bot.catalog.search import LayeredIndex
 from bot.live_catalog import open_catalog
 from bot.storage import Database
 from tests.unit.packs import GOOD, LANTERNS, MOONLIT, edited
@@ -34,9 +35,36 @@ async def test_first_start_parses_everything_then_nothing_until_a_pack_changes(d
         edited(MOONLIT, 'title = "Moonlit Orchard"', 'title = "Moonlit Orchard Redux"'), encoding="utf-8"
     )
     edited_start = await open_catalog(db, packs)
-    assert edited_start.parsed == 1 and edited_start.index_built  # one pack, not the catalog
+    # One pack parsed, not the catalog; the stored index is reused with the edited drama layered over it.
+    assert edited_start.parsed == 1 and not edited_start.index_built
+    assert edited_start.layered == {"moonlit-orchard"} and isinstance(edited_start.index, LayeredIndex)
     assert edited_start.catalog.dramas["moonlit-orchard"].title == "Moonlit Orchard Redux"
-    assert [h.target for h in edited_start.index.dramas.lookup("redux")] == [("drama", "moonlit-orchard")]
+    index = edited_start.index
+    assert [h.target for h in index.dramas.lookup("redux")] == [("drama", "moonlit-orchard")]
+    assert [h.target for h in index.dramas.lookup("paper lanterns")] == [("drama", "paper-lanterns")]  # the base
+    labels = [h.label for h in index.dramas.complete("")]
+    assert labels.count("Moonlit Orchard Redux (2024)") == 1 and not any(
+        lb.startswith("Moonlit Orchard (") for lb in labels
+    )
+    assert {t[0] for t in index.who_in("moonlit-orchard")} >= {"character"}
+
+
+async def test_a_layered_index_answers_as_a_rebuilt_one_would(db: Database, packs: Path) -> None:
+    await open_catalog(db, packs)
+    (packs / MOONLIT.name).write_text(
+        edited(MOONLIT, 'title = "Moonlit Orchard"', 'title = "Moonlit Orchard Redux"'), encoding="utf-8"
+    )
+    layered = (await open_catalog(db, packs)).index
+    rebuilt = CatalogIndex(load_catalog([packs])[0])
+    for query in ("moon", "moonlit", "redux", "orchard redux", "paper", "lantern", "", "mnlit", "pa"):
+        assert [h.target for h in layered.dramas.complete(query)] == [
+            h.target for h in rebuilt.dramas.complete(query)
+        ], query
+        assert [h.target for h in layered.dramas.lookup(query)] == [h.target for h in rebuilt.dramas.lookup(query)], (
+            query
+        )
+    for query in ("", "a", "s", "han", "lee"):
+        assert [h.target for h in layered.who.complete(query)] == [h.target for h in rebuilt.who.complete(query)], query
 
 
 async def test_a_removed_pack_leaves_the_catalog(db: Database, packs: Path) -> None:
@@ -44,6 +72,7 @@ async def test_a_removed_pack_leaves_the_catalog(db: Database, packs: Path) -> N
     (packs / LANTERNS.name).unlink()
     opened = await open_catalog(db, packs)
     assert set(opened.catalog.dramas) == {"moonlit-orchard"}
+    assert opened.index.dramas.lookup("paper lanterns") == [] and opened.index.dramas.complete("paper") == []
     rows = await db.fetchall("SELECT slug FROM catalog_packs")
     assert [r["slug"] for r in rows] == ["moonlit-orchard"]
 
