@@ -12,7 +12,7 @@ from bot.core import Core, CoreService
 from bot.errors import NotModerator, UserError
 from bot.storage.community import CommunityRecap, CommunityRepo
 from bot.text import clean
-from bot.ui.community import outcome_text, review_card
+from bot.ui.community import outcome_text, review_card, submitted_text
 
 log = logging.getLogger(__name__)
 
@@ -42,11 +42,7 @@ class Community(CoreService):
         await self._repo.submit(
             interaction.guild_id, drama.slug, episode, interaction.user.id, name, title, body[:4000]
         )
-        await interaction.response.send_message(
-            f"Thanks! Your recap for {drama.title} episode {episode} waits for a moderator's review; "
-            "I'll tell you how it went.",
-            ephemeral=True,
-        )
+        await interaction.response.send_message(submitted_text(drama, episode), ephemeral=True)
 
     async def show_queue(self, interaction: discord.Interaction[Any], *, edit: bool) -> None:
         assert interaction.guild_id is not None
@@ -63,6 +59,9 @@ class Community(CoreService):
     async def decide(
         self, interaction: discord.Interaction[Any], recap_id: int, state: str, reason: str | None
     ) -> None:
+        """Approve or reject. Checked here, on every path (buttons and the reason form's submission):
+        whoever opened a form, only a moderator's submission decides."""
+        await self.require_moderator(interaction)
         recap = await self._repo.get(recap_id)
         if recap is None or recap.guild_id != interaction.guild_id:
             raise UserError("That recap no longer exists.")

@@ -9,12 +9,34 @@ from __future__ import annotations
 
 
 def spoiler(text: str) -> str:
-    """Wrap in Discord spoiler bars; pipes inside are escaped so the text cannot close them early,
-    and backslashes too, so a trailing one cannot escape the closing bars."""
+    """Wrap markdown text in Discord spoiler bars, once.
+
+    `text` is markdown as it will be shown: already-escaped user text (`bot.text.quote`) or the
+    catalog's own words. Its escapes are kept as they are (escaping them again would show the
+    backslashes); only what could close the bars early is escaped: a bare `|`, and a trailing lone
+    backslash. Nor does the inside end with a pipe, so no reading of `|||` can close the bars early.
+    Cut a wrapped text only with `bot.ui.limits.fit`, which closes the bars again.
+    """
     text = text.strip()
     if not text:
         return text
-    return "||" + text.replace("\\", "\\\\").replace("|", "\\|") + "||"
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\":
+            if i + 1 < len(text):
+                out.append(text[i : i + 2])
+                i += 2
+                continue
+            out.append("\\\\")
+        else:
+            out.append("\\|" if ch == "|" else ch)
+        i += 1
+    inner = "".join(out)
+    if inner.endswith("|"):
+        inner += " "
+    return "||" + inner + "||"
 
 
 def may_show_plain(*, episode: int, watched: int, ephemeral: bool, in_episode_thread: bool = False) -> bool:

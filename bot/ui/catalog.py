@@ -11,9 +11,13 @@ import discord
 from bot.catalog import Catalog, Character, Drama, Episode, Person
 from bot.catalog.models import TVMAZE_SOURCE, Role
 from bot.spoilers import shield
+from bot.text import quote
+from bot.ui import limits
 from bot.ui.help import COLOUR
+from bot.ui.limits import md
 
 EPISODES_PER_PAGE = 20
+COMMUNITY_LINE_MIN = 200  # below this share, whole community recaps are dropped instead ("… and N more")
 
 
 def release_day(drama_timezone: str, episode: Episode) -> str:
@@ -46,7 +50,7 @@ def recap_embed(
     thread_id: int | None = None,
     community: list[str] | None = None,
 ) -> discord.Embed:
-    title = f"{drama.title} · Episode {episode.number}" + (f" · {episode.title}" if episode.title else "")
+    title = f"{md(drama.title)} · Episode {episode.number}" + (f" · {md(episode.title)}" if episode.title else "")
     embed = discord.Embed(title=title, colour=COLOUR)
     # Our own synopsis first; TVmaze's summary (CC BY-SA, credited below) only when we have none.
     borrowed = drama.sources.get(TVMAZE_SOURCE) if not episode.synopsis and episode.tvmaze_summary else None
@@ -60,15 +64,17 @@ def recap_embed(
     )
     embed.add_field(
         name="Recaps",
-        value="\n".join(recap_links) if recap_links else "No recap links yet.",
+        value=limits.join(recap_links or [], limits.FIELD_VALUE, empty="No recap links yet."),
         inline=False,
     )
     if community:
-        embed.add_field(name="Community recaps", value=_fit("\n".join(community)), inline=False)
+        # Each recap shortened to an equal share (its spoiler bars closed again), or whole ones dropped.
+        community_text = limits.join(community, limits.FIELD_VALUE, shrink_to=COMMUNITY_LINE_MIN)
+        embed.add_field(name="Community recaps", value=community_text, inline=False)
     if thread_id:
         embed.add_field(name="Discussion", value=f"<#{thread_id}>", inline=False)
     if not text:
-        return embed  # no text from any source, so no one to credit (and nothing hidden)
+        return limits.finish(embed)  # no text from any source, so no one to credit (and nothing hidden)
     if borrowed is not None:
         credit = borrowed.attribution or f"{borrowed.name} ({borrowed.licence})"
         footer = f"Synopsis: {credit}" + (f" · {borrowed.url}" if borrowed.url else "")
@@ -77,18 +83,20 @@ def recap_embed(
     if not plain:
         footer += " · spoilers hidden: click to reveal"
     embed.set_footer(text=footer)
-    return embed
+    return limits.finish(embed)
 
 
 def recap_link_line(title: str, url: str, source: str) -> str:
     """A recap link for /recap: the title (no plot beyond what the headline says) and its source."""
-    safe = discord.utils.escape_markdown(title).replace("[", "(").replace("]", ")")[:150]
-    return f"[{safe}]({url}) — {discord.utils.escape_markdown(source)[:60]}"
+    text = quote(title.replace("[", "(").replace("]", ")"), 150)
+    return f"{limits.link(text, url)} — {quote(source, 60)}"
 
 
 def not_aired_text(drama: Drama, episode: Episode) -> str:
     verb = "is released" if episode.is_release else "airs"
-    return f"{drama.title} episode {episode.number} {verb} {when(episode, drama.timezone)}: no synopsis before then."
+    return limits.content(
+        f"{md(drama.title)} episode {episode.number} {verb} {when(episode, drama.timezone)}: no synopsis before then."
+    )
 
 
 def _actor_line(catalog: Catalog, drama: Drama, character: Character) -> str:
@@ -97,18 +105,18 @@ def _actor_line(catalog: Catalog, drama: Drama, character: Character) -> str:
         person = catalog.people.get(entry.person)
         if person is None:
             continue
-        text = person.name + (f" ({person.name_ko})" if person.name_ko else "")
-        names.append(text + (f" — {entry.note}" if entry.note else ""))
-    return "\n".join(names) or "—"
+        text = md(person.name) + (f" ({md(person.name_ko)})" if person.name_ko else "")
+        names.append(text + (f" — {md(entry.note)}" if entry.note else ""))
+    return limits.join(names, limits.FIELD_VALUE) or "—"
 
 
 def character_embed(
     catalog: Catalog, drama: Drama, character: Character, *, watched: int, plain: bool
 ) -> discord.Embed:
     """`watched`: the asker's last watched episode of this drama; only facts up to it are shown."""
-    title = character.name + (f" ({character.name_ko})" if character.name_ko else "")
+    title = md(character.name) + (f" ({md(character.name_ko)})" if character.name_ko else "")
     embed = discord.Embed(title=title, description=character.description or None, colour=COLOUR)
-    embed.add_field(name="Drama", value=f"{drama.title} ({drama.year})", inline=True)
+    embed.add_field(name="Drama", value=f"{md(drama.title)} ({drama.year})", inline=True)
     embed.add_field(name="Played by", value=_actor_line(catalog, drama, character), inline=True)
     shown_relations, locked = [], []
     for relation in character.relations:
@@ -116,13 +124,14 @@ def character_embed(
         if other is None:
             continue
         if relation.episode is None:
-            shown_relations.append(f"{relation.kind} {other.name}")
+            shown_relations.append(f"{relation.kind} {md(other.name)}")
         elif relation.episode <= watched:
-            shown_relations.append(shield(f"{relation.kind} {other.name} (episode {relation.episode})", plain=plain))
+            text = f"{relation.kind} {md(other.name)} (episode {relation.episode})"
+            shown_relations.append(shield(text, plain=plain))
         else:
             locked.append(relation.episode)
     if shown_relations:
-        embed.add_field(name="Relations", value=_fit("\n".join(shown_relations)), inline=False)
+        embed.add_field(name="Relations", value=limits.join(shown_relations, limits.FIELD_VALUE), inline=False)
     unlocked = [f for f in character.facts if f.episode <= watched]
     locked += [f.episode for f in character.facts if f.episode > watched]
     if unlocked:
@@ -139,18 +148,20 @@ def character_embed(
             inline=False,
         )
     embed.set_footer(text=f"/recap {drama.slug} EPISODE for episode synopses")
-    return embed
+    return limits.finish(embed)
 
 
 def person_embed(person: Person, roles: list[Role]) -> discord.Embed:
-    title = person.name + (f" ({person.name_ko})" if person.name_ko else "")
+    title = md(person.name) + (f" ({md(person.name_ko)})" if person.name_ko else "")
     embed = discord.Embed(title=title, colour=COLOUR)
     lines = []
     for role in roles:
-        note = f", {role.note}" if role.note else ""
-        lines.append(f"**{role.character.name}** in {role.drama.title} ({role.drama.year}{note})")
-    embed.add_field(name="Roles in the catalog", value=_fit("\n".join(lines) or "None yet."), inline=False)
-    return embed
+        note = f", {md(role.note)}" if role.note else ""
+        lines.append(f"**{md(role.character.name)}** in {md(role.drama.title)} ({role.drama.year}{note})")
+    embed.add_field(
+        name="Roles in the catalog", value=limits.join(lines, limits.FIELD_VALUE, empty="None yet."), inline=False
+    )
+    return limits.finish(embed)
 
 
 def drama_pages(drama: Drama) -> int:
@@ -162,29 +173,31 @@ def drama_embed(
 ) -> discord.Embed:
     """`threads`: episode number → this server's discussion thread, linked in the episode list."""
     threads = threads or {}
-    embed = discord.Embed(title=drama.display_title, description=drama.premise or None, colour=COLOUR)
+    embed = discord.Embed(title=md(drama.display_title), description=drama.premise or None, colour=COLOUR)
     if drama.network:
-        embed.add_field(name="Network", value=drama.network, inline=True)
+        embed.add_field(name="Network", value=md(drama.network), inline=True)
     if drama.streamers:
-        embed.add_field(name="Streaming", value=", ".join(drama.streamers), inline=True)
+        embed.add_field(name="Streaming", value=limits.join(map(md, drama.streamers), 1024, sep=", "), inline=True)
     schedule = drama.schedule or ("Released in batches" if drama.episodes and drama.episodes[0].is_release else "")
     if schedule:
         slot = f", {drama.air_time} ({drama.timezone})" if drama.air_time else ""
         embed.add_field(name="Schedule", value=schedule + slot, inline=True)
     credits = []
     if drama.writers:
-        credits.append("Written by " + ", ".join(drama.writers))
+        credits.append("Written by " + ", ".join(map(md, drama.writers)))
     if drama.directors:
-        credits.append("Directed by " + ", ".join(drama.directors))
+        credits.append("Directed by " + ", ".join(map(md, drama.directors)))
     if credits:
-        embed.add_field(name="Credits", value="\n".join(credits), inline=False)
+        embed.add_field(name="Credits", value=limits.join(credits, limits.FIELD_VALUE), inline=False)
     main = [c for c in drama.characters.values() if c.billing == "main"]
     if main:
         lines = []
         for character in main:
-            actors = [catalog.people[e.person].name for e in drama.actors(character.slug) if e.person in catalog.people]
-            lines.append(f"{character.name} — {' / '.join(actors) or '?'}")
-        embed.add_field(name="Main cast", value=_fit("\n".join(lines)), inline=False)
+            actors = [
+                md(catalog.people[e.person].name) for e in drama.actors(character.slug) if e.person in catalog.people
+            ]
+            lines.append(f"{md(character.name)} — {' / '.join(actors) or '?'}")
+        embed.add_field(name="Main cast", value=limits.join(lines, limits.FIELD_VALUE), inline=False)
     upcoming = drama.next_episode(now)
     if upcoming is not None and any(e.aired(now) for e in drama.episodes):
         embed.add_field(
@@ -202,9 +215,9 @@ def drama_embed(
         for e in chunk
     ]
     name = f"Episodes ({drama.episode_count})" + (f" · page {page + 1}/{pages}" if pages > 1 else "")
-    embed.add_field(name=name, value=_fit("\n".join(lines)), inline=False)
+    embed.add_field(name=name, value=limits.join(lines, limits.FIELD_VALUE), inline=False)
     embed.set_footer(text=f"{drama.slug} · /recap {drama.slug} EPISODE · /who NAME drama:{drama.slug}")
-    return embed
+    return limits.finish(embed)
 
 
 def progress_embed(catalog: Catalog, progress: dict[str, int]) -> discord.Embed:
@@ -214,29 +227,29 @@ def progress_embed(catalog: Catalog, progress: dict[str, int]) -> discord.Embed:
             "Nothing set yet. `/progress set drama episode` lets `/recap` and `/who` show you what you've "
             "already watched, without spoiler bars, in replies only you can see."
         )
-        return embed
+        return limits.finish(embed)
     lines = []
     for slug, episode in progress.items():
         drama = catalog.dramas.get(slug)
-        title = drama.title if drama else slug
+        title = md(drama.title) if drama else md(slug)
         total = f"/{drama.episode_count}" if drama else ""
         lines.append(f"**{title}**: episode {episode}{total}")
-    embed.description = _fit("\n".join(lines), 4000)
-    return embed
+    embed.description = limits.join(lines, limits.DESCRIPTION)
+    return limits.finish(embed)
 
 
-def _chunks(lines: list[str], *, budget: int, size: int = 1024) -> list[str]:
+def _chunks(lines: list[str], *, budget: int, size: int = limits.FIELD_VALUE) -> list[str]:
     """Lines packed into field-sized chunks, at most `budget` characters in all (Discord caps an
     embed at 6,000); what does not fit is counted in a last line."""
     chunks: list[str] = []
     current = ""
     used = 0
     for i, line in enumerate(lines):
-        line = _fit(line, size)
+        line = limits.fit(line, size)
         if used + len(line) > budget:
             if current:
                 chunks.append(current)
-            current = f"…and {len(lines) - i} more."
+            current = limits.more(len(lines) - i)
             break
         if len(current) + len(line) + 1 > size:
             chunks.append(current)
@@ -246,7 +259,3 @@ def _chunks(lines: list[str], *, budget: int, size: int = 1024) -> list[str]:
     if current:
         chunks.append(current)
     return chunks
-
-
-def _fit(text: str, limit: int = 1024) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -11,13 +11,17 @@ from bot.catalog import Drama
 from bot.spoilers import spoiler
 from bot.storage.community import CommunityRecap
 from bot.text import quote
+from bot.ui import limits
 from bot.ui.help import COLOUR
+from bot.ui.limits import md
 from bot.ui.views import BaseModal, ReportingItem
 
 if TYPE_CHECKING:
     from bot.client import Interaction
 
 BODY_LIMIT = 4000
+SUBMIT_TIMEOUT = 3 * 3600.0  # seconds a recap form stays valid: long enough to write one
+REASON_TIMEOUT = 3600.0
 
 
 class SubmitRecapModal(BaseModal, title="Write a recap"):
@@ -31,11 +35,12 @@ class SubmitRecapModal(BaseModal, title="Write a recap"):
         placeholder="What happened, in your words. It is shown behind spoiler bars.",
     )
 
-    def __init__(self, drama: Drama, episode: int) -> None:
-        super().__init__(custom_id=f"dw:recap-submit:{drama.slug}:{episode}")
+    def __init__(self, drama: Drama, episode: int, *, owner_id: int | None = None) -> None:
+        # A new custom_id for every opening: members writing recaps of one episode at once each keep their own.
+        super().__init__("recap-submit", owner_id=owner_id, timeout=SUBMIT_TIMEOUT)
         self.drama = drama
         self.episode = episode
-        self.title = f"Recap: {drama.title} ep {episode}"[:45]
+        self.title = limits.plain(f"Recap: {drama.title} ep {episode}", limits.MODAL_TITLE)
 
     async def on_submit(self, interaction: Interaction) -> None:  # type: ignore[override]
         await interaction.client.community.submit(
@@ -48,8 +53,9 @@ class RejectReasonModal(BaseModal, title="Reject with a reason"):
         label="Reason (shown to the author)", max_length=300, required=False, style=discord.TextStyle.paragraph
     )
 
-    def __init__(self, recap_id: int) -> None:
-        super().__init__(custom_id=f"dw:recap-reason:{recap_id}")
+    def __init__(self, recap_id: int, *, owner_id: int) -> None:
+        # Only the moderator who opened it may submit it, and `decide` checks they still are one.
+        super().__init__("recap-reason", owner_id=owner_id, timeout=REASON_TIMEOUT)
         self.recap_id = recap_id
 
     async def on_submit(self, interaction: Interaction) -> None:  # type: ignore[override]
@@ -80,21 +86,27 @@ class ReviewButton(
 
     async def run(self, interaction: Interaction) -> None:
         community = interaction.client.community
-        await community.require_moderator(interaction)
         if self.action == "reason":
-            await interaction.response.send_modal(RejectReasonModal(self.recap_id))
+            await community.require_moderator(interaction)
+            await interaction.response.send_modal(RejectReasonModal(self.recap_id, owner_id=interaction.user.id))
             return
         await community.decide(interaction, self.recap_id, "approved" if self.action == "approve" else "rejected", None)
 
 
 def review_card(recap: CommunityRecap | None, drama: Drama | None, waiting: int) -> tuple[discord.Embed, Any]:
     if recap is None:
-        return discord.Embed(title="No recaps waiting", description="The queue is empty.", colour=COLOUR), None
-    title = drama.title if drama else recap.drama
-    embed = discord.Embed(title=f"{title} · Episode {recap.episode}: {quote(recap.title, 100)}"[:256], colour=COLOUR)
-    embed.description = spoiler(quote(recap.body, BODY_LIMIT - 10))
+        empty = discord.Embed(title="No recaps waiting", description="The queue is empty.", colour=COLOUR)
+        return limits.finish(empty), None
+    title = md(drama.title) if drama else recap.drama
+    embed = discord.Embed(title=f"{title} · Episode {recap.episode}: {quote(recap.title, 100)}", colour=COLOUR)
+    body = spoiler(quote(recap.body, BODY_LIMIT))
+    embed.description = body
     embed.add_field(name="By", value=f"<@{recap.author_id}> ({quote(recap.author_name, 60)})", inline=True)
     embed.add_field(name="Queue", value=f"1 of {waiting} waiting", inline=True)
+    embed = limits.finish(embed)
+    if embed.description != body:
+        embed.set_footer(text="Shortened to fit a card: the recap is longer than shown.")
+        embed = limits.finish(embed)
     view = discord.ui.View(timeout=None)
     for action in ("approve", "reject", "reason"):
         view.add_item(ReviewButton(recap.id, action))
@@ -102,7 +114,9 @@ def review_card(recap: CommunityRecap | None, drama: Drama | None, waiting: int)
 
 
 def recap_lines(recaps: list[CommunityRecap]) -> list[str]:
-    """For /recap: title and author, the text behind spoiler bars (a short excerpt)."""
+    """For /recap: title and author, the text behind spoiler bars (a short excerpt).
+
+    Joined into one field by `limits.join`, which shortens each line with `fit` (closing the bars)."""
     lines = []
     for recap in recaps:
         text = recap.body if len(recap.body) <= 200 else recap.body[:199].rsplit(" ", 1)[0] + "…"
@@ -111,11 +125,21 @@ def recap_lines(recaps: list[CommunityRecap]) -> list[str]:
 
 
 def outcome_text(recap: CommunityRecap, drama: Drama | None) -> str:
-    title = drama.title if drama else recap.drama
+    title = md(drama.title) if drama else recap.drama
     if recap.state == "approved":
-        return (
+        return limits.content(
             f"Your recap “{quote(recap.title, 80)}” for {title} episode {recap.episode} was approved: it now "
             "shows in `/recap`. Thank you!"
         )
     reason = f" Reason: {quote(recap.reason, 300)}" if recap.reason else ""
-    return f"Your recap “{quote(recap.title, 80)}” for {title} episode {recap.episode} was not approved.{reason}"
+    return limits.content(
+        f"Your recap “{quote(recap.title, 80)}” for {title} episode {recap.episode} was not approved.{reason}"
+    )
+
+
+def submitted_text(drama: Drama, episode: int) -> str:
+    """The reply to a submitted recap."""
+    return limits.content(
+        f"Thanks! Your recap for {md(drama.title)} episode {episode} waits for a moderator's review; "
+        "I'll tell you how it went."
+    )

@@ -11,10 +11,14 @@ from bot.catalog import Drama
 from bot.spoilers import spoiler
 from bot.storage.feeds import Feed, Item
 from bot.text import quote
+from bot.ui import limits
 from bot.ui.help import COLOUR
+from bot.ui.limits import md
 
 if TYPE_CHECKING:
     from bot.feeds.service import Preview
+
+EXCERPT_LIMIT = 600  # a short excerpt, never the article (bot.feeds.parse caps it before this)
 
 
 def source_name(url: str) -> str:
@@ -30,33 +34,34 @@ def episodes_label(item: Item) -> str:
 
 def feed_item_embed(item: Item, drama: Drama | None, source: str) -> discord.Embed:
     """Title, link, author, date, source and a short excerpt behind spoiler bars — never the article."""
-    title = discord.utils.escape_markdown(item.title or "New recap")[:256]
-    embed = discord.Embed(title=title, url=item.link or None, colour=COLOUR, timestamp=item.published)
+    title = quote(item.title or "New recap", limits.TITLE)
+    embed = discord.Embed(title=title, url=limits.url(item.link), colour=COLOUR, timestamp=item.published)
     if item.excerpt:
-        embed.description = spoiler(discord.utils.escape_markdown(item.excerpt))
+        embed.description = spoiler(quote(item.excerpt, EXCERPT_LIMIT))
     if item.author:
-        embed.set_author(name=item.author[:256])
+        embed.set_author(name=limits.plain(item.author, limits.AUTHOR))  # an author name shows no markdown
     show = f"{drama.title} · " if drama else ""
-    embed.set_footer(text=f"{show}{episodes_label(item)} · {source}"[:2048])
-    return embed
+    embed.set_footer(text=f"{show}{episodes_label(item)} · {source}")
+    return limits.finish(embed)
 
 
 def feed_status(feed: Feed) -> str:
-    lines = [f"**#{feed.id}** {feed.url}" + (f" (only {feed.drama})" if feed.drama else "")]
+    lines = [f"**#{feed.id}** {quote(feed.url, 300)}" + (f" (only {md(feed.drama)})" if feed.drama else "")]
     if feed.state == "disabled":
-        lines.append(f"⛔ disabled: {feed.disabled_reason}. `/feeds add` the same URL turns it back on.")
+        reason = quote(feed.disabled_reason or "unknown", 300)
+        lines.append(f"⛔ disabled: {reason}. `/feeds add` the same URL turns it back on.")
     else:
         if feed.last_success:
             lines.append(f"last success {discord.utils.format_dt(feed.last_success, 'R')}")
         if feed.failures:
-            lines.append(f"⚠️ {feed.failures} failure(s) in a row; last error: {feed.last_error}")
+            lines.append(f"⚠️ {feed.failures} failure(s) in a row; last error: {quote(feed.last_error or '?', 300)}")
         if feed.next_poll:
             lines.append(f"next poll {discord.utils.format_dt(feed.next_poll, 'R')}")
         if not feed.primed:
             lines.append("first poll pending (it records what exists and posts nothing)")
     where = f"<#{feed.channel_id}>" if feed.channel_id else "the episode thread, else the recaps channel"
     lines.append(f"posted {feed.items_posted} · unmatched {feed.items_unmatched} · posts to {where}")
-    return " · ".join(lines[:1]) + "\n" + " · ".join(lines[1:])
+    return limits.content(" · ".join(lines[:1]) + "\n" + " · ".join(lines[1:]))
 
 
 def added_text(feed: Feed, url: str, reenabled: bool) -> str:
@@ -64,12 +69,12 @@ def added_text(feed: Feed, url: str, reenabled: bool) -> str:
     verb = "Turned back on" if reenabled else "Added"
     text = f"{verb} feed #{feed.id}: {quote(feed.title or url, 100)}.\n{feed_status(feed)}"
     if feed.state == "disabled":
-        text += f"\n⛔ The first check failed for good: {feed.disabled_reason}."
+        text += f"\n⛔ The first check failed for good: {quote(feed.disabled_reason or 'unknown', 300)}."
     elif not feed.primed and feed.last_error:
-        text += f"\n⚠️ The first check failed: {feed.last_error}. I'll keep trying with backoff."
+        text += f"\n⚠️ The first check failed: {quote(feed.last_error, 300)}. I'll keep trying with backoff."
     else:
         text += "\nWhat it has now is recorded, not posted; new items will be."
-    return text
+    return limits.content(text)
 
 
 def preview_text(title: str, previews: list[Preview]) -> str:
@@ -80,7 +85,7 @@ def preview_text(title: str, previews: list[Preview]) -> str:
         if preview.match:
             found, first, last = preview.match
             eps = f"episode {first}" if first == last else f"episodes {first}–{last}"
-            lines.append(f"✅ {name} → {found.title} {eps}")
+            lines.append(f"✅ {name} → {md(found.title)} {eps}")
         else:
             lines.append(f"➖ {name} → no episode matched (skipped)")
-    return "\n".join(lines)[:1990]
+    return limits.join(lines, limits.CONTENT)

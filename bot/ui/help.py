@@ -13,6 +13,7 @@ from discord import app_commands
 
 from bot.checks import check_moderator
 from bot.errors import NotModerator
+from bot.ui import limits
 from bot.ui.views import ReportingItem
 
 if TYPE_CHECKING:
@@ -96,12 +97,12 @@ def help_embed(lines: list[CommandLine], page: str) -> discord.Embed:
     for line in chosen:
         by_section.setdefault(line.section.title, []).append(line)
     for section, items in by_section.items():
-        text = "\n".join(f"`{c.name}` — {c.description}" for c in items)
-        embed.add_field(name=section, value=text[:1024], inline=False)
+        text = limits.join((f"`{c.name}` — {c.description}" for c in items), limits.FIELD_VALUE)
+        embed.add_field(name=section, value=text, inline=False)
     if not chosen:
         embed.add_field(name="Nothing here yet", value="No commands in this group.", inline=False)
     embed.set_footer(text="Spoilers stay hidden: plot text is wrapped in spoiler tags outside episode threads.")
-    return embed
+    return limits.finish(embed)
 
 
 _lines_cache: dict[tuple[int, ...], list[CommandLine]] = {}

@@ -11,8 +11,10 @@ from bot.answers import Card, CharacterCard, DramaAnswer, RecapAnswer
 from bot.catalog import Drama
 from bot.errors import NotFound
 from bot.text import quote
+from bot.ui import limits
 from bot.ui.catalog import character_embed, drama_embed, drama_pages, person_embed, recap_embed, recap_link_line
 from bot.ui.community import recap_lines
+from bot.ui.ids import drama_key, drama_slug
 from bot.ui.views import ReportingItem
 
 if TYPE_CHECKING:
@@ -22,7 +24,9 @@ if TYPE_CHECKING:
 def recap_reply(answer: RecapAnswer) -> tuple[str | None, discord.Embed]:
     """(content, embed) of an aired episode's `/recap` reply."""
     content = (
-        f"(Showing **{answer.drama.title}** for “{quote(answer.guessed_from, 60)}”.)" if answer.guessed_from else None
+        limits.content(f"(Showing **{limits.md(answer.drama.title)}** for “{quote(answer.guessed_from, 60)}”.)")
+        if answer.guessed_from
+        else None
     )
     embed = recap_embed(
         answer.drama,
@@ -43,7 +47,8 @@ def who_embed(card: Card) -> discord.Embed:
 
 def who_pick_view(options: list[tuple[str, str]], private: bool) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
-    view.add_item(WhoPick([discord.SelectOption(label=label, value=value) for label, value in options], private))
+    choices = [option for label, value in options if (option := limits.option(label, value)) is not None]
+    view.add_item(WhoPick(choices[: limits.OPTIONS] or [discord.SelectOption(label="?", value="?")], private))
     return view
 
 
@@ -85,14 +90,22 @@ class WhoPick(ReportingItem, discord.ui.DynamicItem[discord.ui.Select[Any]], tem
 class DramaPage(
     ReportingItem,
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"dw:drama:(?P<slug>[a-z0-9-]+):(?P<page>\d+)",
+    template=r"dw:drama:(?P<slug>[a-z0-9-]+):(?P<page>\d+)(?::(?P<way>[pn]))?",
 ):
-    """Previous/next page of a long episode list; the page lives in the custom_id."""
+    """Previous/next page of a long episode list; the page lives in the custom_id, with the drama as a
+    short hash of its slug (`bot.ui.ids`) and the button's direction, so the two buttons of a message
+    never share an id (even on a page a shorter catalog no longer has)."""
 
-    def __init__(self, slug: str, page: int, label: str, disabled: bool = False) -> None:
+    def __init__(
+        self, slug: str, page: int, label: str, disabled: bool = False, *, way: str = "", key: str | None = None
+    ) -> None:
+        suffix = f":{way}" if way else ""
         super().__init__(
             discord.ui.Button(
-                label=label, style=discord.ButtonStyle.secondary, custom_id=f"dw:drama:{slug}:{page}", disabled=disabled
+                label=limits.plain(label, limits.BUTTON_LABEL),
+                style=discord.ButtonStyle.secondary,
+                custom_id=limits.custom_id(f"dw:drama:{key or drama_key(slug)}:{page}{suffix}"),
+                disabled=disabled,
             )
         )
         self.slug = slug
@@ -103,7 +116,9 @@ class DramaPage(
         cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> DramaPage:
         label = item.label if isinstance(item, discord.ui.Button) else None
-        return cls(match["slug"], int(match["page"]), str(label or ""))
+        key = match["slug"]
+        slug = drama_slug(key, interaction.client.lookups.catalog.dramas) or key
+        return cls(slug, int(match["page"]), str(label or ""), way=match["way"] or "", key=key)
 
     async def run(self, interaction: Interaction) -> None:
         answer = await interaction.client.answers.drama_by_slug(guild_id=interaction.guild_id, slug=self.slug)
@@ -113,11 +128,11 @@ class DramaPage(
 
 def drama_view(drama: Drama, page: int) -> discord.ui.View | None:
     pages = drama_pages(drama)
-    if pages <= 1:
-        return None
+    if pages <= 1 or len(f"dw:drama:{drama_key(drama.slug)}:{pages}:n") > limits.CUSTOM_ID:
+        return None  # one page, or a slug too long to carry in a button (the first page is shown)
     view = discord.ui.View(timeout=None)
-    view.add_item(DramaPage(drama.slug, max(page - 1, 0), "◀ Previous", disabled=page <= 0))
-    view.add_item(DramaPage(drama.slug, min(page + 1, pages - 1), "Next ▶", disabled=page >= pages - 1))
+    view.add_item(DramaPage(drama.slug, max(page - 1, 0), "◀ Previous", disabled=page <= 0, way="p"))
+    view.add_item(DramaPage(drama.slug, min(page + 1, pages - 1), "Next ▶", disabled=page >= pages - 1, way="n"))
     return view
 
 

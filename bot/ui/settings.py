@@ -5,6 +5,8 @@ from __future__ import annotations
 import discord
 
 from bot.storage.guild_settings import CHANNEL_KINDS, GuildSettings
+from bot.text import quote
+from bot.ui import limits
 from bot.ui.help import COLOUR
 
 CHANNEL_PURPOSE = {
@@ -17,7 +19,7 @@ CHANNEL_PURPOSE = {
 
 def settings_embed(settings: GuildSettings, guild_name: str) -> discord.Embed:
     defaults = GuildSettings(guild_id=settings.guild_id)
-    embed = discord.Embed(title=f"Dramawatch settings — {guild_name}", colour=COLOUR)
+    embed = discord.Embed(title=f"Dramawatch settings — {quote(guild_name, 100)}", colour=COLOUR)
     tz = f"`{settings.timezone}`" + (" (default)" if settings.timezone == defaults.timezone else "")
     embed.add_field(name="Time zone", value=tz, inline=True)
     role = f"<@&{settings.mod_role_id}>" if settings.mod_role_id else "not set (Manage Server only)"
@@ -34,7 +36,7 @@ def settings_embed(settings: GuildSettings, guild_name: str) -> discord.Embed:
         value=f"archive after {settings.thread_archive_minutes // 60} h; opened with /discuss by {who}",
         inline=False,
     )
-    embed.add_field(name="Watch party reminders", value=settings.reminders, inline=True)
+    embed.add_field(name="Watch party reminders", value=limits.md(settings.reminders) or "none", inline=True)
     embed.add_field(name="Feed checks", value=f"every {settings.feed_interval_minutes} min", inline=True)
     embed.set_footer(text="Change with /settings channel, modrole, timezone, threads, reminders or feeds.")
-    return embed
+    return limits.finish(embed)

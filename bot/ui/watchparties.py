@@ -13,7 +13,9 @@ from bot.catalog import Drama
 from bot.storage.watchparties import Party
 from bot.text import quote
 from bot.timeparse import format_offsets
+from bot.ui import limits
 from bot.ui.help import COLOUR
+from bot.ui.limits import md
 from bot.ui.views import ReportingItem
 
 if TYPE_CHECKING:
@@ -30,6 +32,12 @@ def episodes_text(party: Party) -> str:
 
 
 def party_title(drama: Drama | None, party: Party) -> str:
+    """Markdown (the drama's title escaped); `party_choice` and the calendar use the plain title."""
+    title = md(drama.title) if drama else md(party.drama)
+    return f"{title}: {episodes_text(party)}"
+
+
+def _plain_title(drama: Drama | None, party: Party) -> str:
     title = drama.title if drama else party.drama
     return f"{title}: {episodes_text(party)}"
 
@@ -49,7 +57,7 @@ def event_link(party: Party) -> str | None:
 def announcement_embed(drama: Drama | None, party: Party, counts: dict[str, int]) -> discord.Embed:
     cancelled = party.state == "cancelled"
     title = ("Cancelled: " if cancelled else "Watch party: ") + party_title(drama, party)
-    embed = discord.Embed(title=title[:256], colour=discord.Colour.dark_grey() if cancelled else COLOUR)
+    embed = discord.Embed(title=title, colour=discord.Colour.dark_grey() if cancelled else COLOUR)
     if party.note:
         embed.description = quote(party.note, 1000)
     when = discord.utils.format_dt(party.start_at, "F") + " (" + discord.utils.format_dt(party.start_at, "R") + ")"
@@ -66,7 +74,7 @@ def announcement_embed(drama: Drama | None, party: Party, counts: dict[str, int]
         )
     repeat = " · repeats weekly" if party.repeat == "weekly" else ""
     embed.set_footer(text=f"Watch party #{party.id}{repeat} · times show in your own time zone")
-    return embed
+    return limits.finish(embed)
 
 
 class RsvpButton(
@@ -79,7 +87,9 @@ class RsvpButton(
     def __init__(self, party_id: int, status: str) -> None:
         style = discord.ButtonStyle.success if status == "going" else discord.ButtonStyle.secondary
         super().__init__(
-            discord.ui.Button(label=RSVP_LABELS[status], style=style, custom_id=f"dw:rsvp:{party_id}:{status}")
+            discord.ui.Button(
+                label=RSVP_LABELS[status], style=style, custom_id=limits.custom_id(f"dw:rsvp:{party_id}:{status}")
+            )
         )
         self.party_id = party_id
         self.status = status
@@ -110,6 +120,7 @@ def reminder_texts(drama: Drama | None, party: Party, going: list[int]) -> list[
     )
     link = event_link(party)
     head += f" ({link})." if link else f", in {where_text(party)}."
+    head = limits.fit(head, 1500)
     mentions = [f"<@{user_id}>" for user_id in going]
     messages: list[str] = []
     current = head
@@ -126,12 +137,12 @@ def starting_text(drama: Drama | None, party: Party, thread_id: int | None) -> s
     text = f"▶️ The watch party for **{party_title(drama, party)}** is starting now in {where_text(party)}!"
     if thread_id:
         text += f" Talk about it (spoilers inside) in <#{thread_id}>."
-    return text
+    return limits.content(text)
 
 
 def party_choice(drama: Drama | None, party: Party) -> str:
     when = party.start_at.strftime("%a %d %b %H:%M UTC")
-    return f"#{party.id} · {party_title(drama, party)} · {when}"[:100]
+    return limits.plain(f"#{party.id} · {_plain_title(drama, party)} · {when}", limits.CHOICE_NAME)
 
 
 def calendar(parties: list[tuple[Drama | None, Party]], guild_name: str, now: datetime) -> bytes:
@@ -146,7 +157,7 @@ def calendar(parties: list[tuple[Drama | None, Party]], guild_name: str, now: da
         event.add("dtstamp", now)
         event.add("dtstart", party.start_at)
         event.add("dtend", party.end_at)
-        event.add("summary", f"Watch party: {party_title(drama, party)}")
+        event.add("summary", f"Watch party: {_plain_title(drama, party)}")
         event.add("location", f"Discord: {party.location}" if party.location else "Discord voice channel")
         description = party.note or ""
         link = event_link(party)
@@ -162,7 +173,7 @@ def calendar(parties: list[tuple[Drama | None, Party]], guild_name: str, now: da
 def scheduled_text(drama: Drama, party: Party, time_note: str, notes: list[str]) -> str:
     """The reply to `/watchparty schedule`."""
     lines = [
-        f"Watch party #{party.id} scheduled: **{drama.title}** {episodes_text(party)}, "
+        f"Watch party #{party.id} scheduled: **{md(drama.title)}** {episodes_text(party)}, "
         f"{discord.utils.format_dt(party.start_at, 'F')} ({discord.utils.format_dt(party.start_at, 'R')}), "
         f"in {where_text(party)}; reminders: {format_offsets(party.reminders)}"
         + (", repeats weekly." if party.repeat == "weekly" else "."),
@@ -170,7 +181,7 @@ def scheduled_text(drama: Drama, party: Party, time_note: str, notes: list[str])
     if time_note:
         lines.append(f"Note: {time_note}")
     lines += [f"⚠️ {n}" for n in notes]
-    return "\n".join(lines)
+    return limits.content("\n".join(lines))
 
 
 def changed_text(party: Party, time_note: str, notes: list[str]) -> str:
@@ -182,7 +193,7 @@ def changed_text(party: Party, time_note: str, notes: list[str]) -> str:
     if time_note:
         lines.append(f"Note: {time_note}")
     lines += [f"⚠️ {n}" for n in notes]
-    return "\n".join(lines)
+    return limits.content("\n".join(lines))
 
 
 def listing_embed(listing: list[Listing]) -> discord.Embed:
@@ -190,11 +201,11 @@ def listing_embed(listing: list[Listing]) -> discord.Embed:
     embed = discord.Embed(title="Upcoming watch parties", colour=COLOUR)
     for entry in listing:
         party, drama, counts = entry.party, entry.drama, entry.counts
-        title = f"#{party.id} · {drama.title if drama else party.drama} · {episodes_text(party)}"
+        title = f"#{party.id} · {md(drama.title) if drama else md(party.drama)} · {episodes_text(party)}"
         value = (
             f"{discord.utils.format_dt(party.start_at, 'F')} ({discord.utils.format_dt(party.start_at, 'R')})"
             f" in {where_text(party)}\nGoing {counts['going']} · Maybe {counts['maybe']} · "
             f"Can't {counts['cant']}"
         )
-        embed.add_field(name=title[:256], value=value, inline=False)
-    return embed
+        embed.add_field(name=title, value=value, inline=False)
+    return limits.finish(embed)  # past 25 parties, the last field says how many more
