@@ -1,15 +1,17 @@
-"""Interaction latency through the sandbox: the real bot against a bare discord.py floor.
+"""Interaction latency through the sandbox: the real bot's everyday replies against a bare floor.
 
-Measures, for each interaction, the time from the sandbox sending INTERACTION_CREATE to the bot's
-callback arriving back at the sandbox (both on loopback, one process). Two bots, in the same run,
-in alternating rounds so drift hits both alike:
+For each interaction: the sandbox sends INTERACTION_CREATE → the bot's callback arrives (loopback,
+one process). Two bots in alternating rounds, so drift hits both alike:
 
-  floor  a bare discord.py bot whose one command answers a fixed embed (discord.py's own cost)
-  real   Dramawatch answering /help (and any other lines given with --line)
+  floor  a bare discord.py bot (bench/floor.py) whose /floor answers a fixed embed
+  real   Dramawatch over a copy of the 10,000-server state (bench/state.py), answering `/help` and
+         `/settings show` (as a moderator)
 
-Prints median, p95, p99 per bot and the ratio real/floor. Not a test: nothing asserts on time.
+Every measured answer is checked (`/help` lists the commands, `/settings show` shows the server's
+settings); a wrong one makes the bench exit non-zero. No target of its own in DESIGN.md: the figures
+show what the bot costs over discord.py for a reply with no search and one settings read.
 
-    python bench/interactions.py [--n 1000] [--rounds 2] [--line "/help"] [--json]
+    python bench/interactions.py [--n 1000] [--rounds 2]
 """
 
 from __future__ import annotations
@@ -17,107 +19,114 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import json
 import logging
 import statistics
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import discord
-from discord.ext import commands
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from common import Checker, finish, log, summary, table  # noqa: E402
+from floor import bare_bot  # noqa: E402
+from state import BASE, shipped_dramas, state_copy  # noqa: E402
 
 from bot.sandbox.harness import Sandbox  # noqa: E402
-from bot.scheduling import ManualClock  # noqa: E402
-from bot.settings import Settings  # noqa: E402
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from measure import percentile  # noqa: E402
-
-FIXED_EMBED = discord.Embed(title="Dramawatch", description="A fixed embed.", colour=0xE0457B)
+Check = Callable[[str, dict[str, Any]], bool]
 
 
-def bare_bot(settings: Settings, clock: ManualClock) -> commands.Bot:
-    intents = discord.Intents.none()
-    intents.guilds = True
-    bot = commands.Bot(
-        command_prefix=commands.when_mentioned,
-        intents=intents,
-        help_command=None,
-        allowed_mentions=discord.AllowedMentions.none(),
-        guild_ready_timeout=0.05,
-    )
-
-    @bot.tree.command(name="floor", description="Answer a fixed embed.")
-    async def floor(interaction: discord.Interaction[Any]) -> None:
-        await interaction.response.send_message(embed=FIXED_EMBED, ephemeral=True)
-
-    return bot
+def text_of(response: dict[str, Any] | None) -> str:
+    if not response:
+        return ""
+    parts = [response.get("content") or ""]
+    for embed in response.get("embeds") or []:
+        parts += [embed.get("title") or "", embed.get("description") or ""]
+        parts += [f"{f['name']} {f['value']}" for f in embed.get("fields") or []]
+    return "\n".join(parts)
 
 
-async def measure(sandbox: Sandbox, line: str, n: int, warmup: int) -> list[float]:
-    for _ in range(warmup):
-        await sandbox.run_line(line)
+CHECKS: dict[str, Check] = {
+    "/floor": lambda line, r: text_of(r.get("response")).startswith("\nDramawatch"),
+    "/help": lambda line, r: "/recap" in text_of(r.get("response")) and "/watchparty" in text_of(r.get("response")),
+    # The state gives the sandbox's server (the first of the 10,000) New York time.
+    "/settings show": lambda line, r: "Time zone `America/New_York`" in text_of(r.get("response")),
+}
+
+
+async def measure(sandbox: Sandbox, line: str, n: int, warmup: int, checker: Checker) -> list[float]:
+    """Latency of `n` runs of `line`, after `warmup` unmeasured ones; every answer is checked."""
+    check = CHECKS[line]
     samples = []
-    gc.collect()
-    for _ in range(n):
-        start = len(sandbox.world.interactions)
+    for i in range(warmup + n):
+        if i == warmup:
+            gc.collect()
         result = await sandbox.run_line(line)
-        if result.get("error"):
-            raise SystemExit(f"{line!r} failed during the benchmark: {result['error']}")
-        record = list(sandbox.world.interactions.values())[start]
-        assert record.answered_at is not None
-        samples.append((record.answered_at - record.sent_at) * 1000)
+        record = next(reversed(sandbox.world.interactions.values()))
+        ok = result.get("error") is None and record.answered_at is not None and check(line, result)
+        what = f"{line!r}: {result.get('error') or text_of(result.get('response'))[:80]}"
+        if i >= warmup and checker.check(ok, what):
+            samples.append((record.answered_at - record.sent_at) * 1000)  # type: ignore[operator]
+    if not samples:
+        checker.fail_now_if_wrong()
     return samples
 
 
-async def run(n: int, rounds: int, lines: list[str], warmup: int) -> dict[str, Any]:
+async def run(args: argparse.Namespace) -> None:
     logging.basicConfig(level=logging.ERROR)
-    samples: dict[str, list[float]] = {"floor /floor": []}
-    for line in lines:
-        samples[f"real {line}"] = []
+    checker = Checker()
+    lines = ["/help", "/settings show"]
+    samples: dict[str, list[float]] = {"/floor": [], **{line: [] for line in lines}}
     with tempfile.TemporaryDirectory() as tmp:
-        for round_ in range(rounds):
-            async with Sandbox(db_path=Path(tmp) / f"floor{round_}.db", bot_factory=bare_bot) as sandbox:
-                samples["floor /floor"] += await measure(sandbox, "/floor", n, warmup)
-            async with Sandbox(db_path=Path(tmp) / f"real{round_}.db") as sandbox:
+        for round_ in range(args.rounds):
+            log(f"interactions: round {round_ + 1}/{args.rounds}: floor")
+            async with Sandbox(db_path=Path(tmp) / f"floor{round_}.db", now=BASE, bot_factory=bare_bot) as sandbox:
+                samples["/floor"] += await measure(sandbox, "/floor", args.n, args.warmup, checker)
+            log(f"interactions: round {round_ + 1}/{args.rounds}: real")
+            db = Path(tmp) / f"real{round_}.db"
+            manifest = await state_copy(db, shipped_dramas())
+            async with Sandbox(db_path=db, now=BASE) as sandbox:
                 await sandbox.run_line(":as mod")
                 for line in lines:
-                    samples[f"real {line}"] += await measure(sandbox, line, n, warmup)
-    floor_median = statistics.median(samples["floor /floor"])
-    report = {}
-    for name, values in samples.items():
-        report[name] = {
-            "n": len(values),
-            "median_ms": round(statistics.median(values), 3),
-            "p95_ms": round(percentile(values, 95), 3),
-            "p99_ms": round(percentile(values, 99), 3),
-            "ratio_median_to_floor": round(statistics.median(values) / floor_median, 2),
-        }
-    return report
+                    samples[line] += await measure(sandbox, line, args.n, args.warmup, checker)
+    floor = summary(samples["/floor"])
+    figures: dict[str, Any] = {"servers": manifest["servers"], "n_per_line": args.n * args.rounds}
+    rows = []
+    for line, values in samples.items():
+        row = summary(values)
+        key = line.strip("/").replace(" ", "_")
+        figures[f"{key}_median_ms"] = row["median"]
+        figures[f"{key}_p99_ms"] = row["p99"]
+        ratio = round(statistics.median(values) / floor["median"], 2)
+        if line != "/floor":
+            figures[f"{key}_median_ratio"] = ratio
+        rows.append([line if line != "/floor" else "floor /floor (fixed embed)", row["median"], row["p95"], row["p99"],
+                     row["max"], ratio])  # fmt: skip
+    finish(
+        "interactions",
+        figures=figures,
+        targets={},
+        checker=checker,
+        title="Everyday replies through the sandbox",
+        how=__doc__.split("\n\n    python")[0],
+        notes=[
+            f"`/help` costs {figures['help_median_ratio']}× and `/settings show` "
+            f"{figures['settings_show_median_ratio']}× the floor's median ({floor['median']} ms)."
+        ],
+        tables=[table("Latency, ms", ["line", "median", "p95", "p99", "max", "× floor median"], rows)],
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--n", type=int, default=1000, help="measured interactions per bot per round")
+    parser.add_argument("--n", type=int, default=1000, help="measured interactions per line per round")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--warmup", type=int, default=50)
-    parser.add_argument("--line", action="append", dest="lines", help="a line for the real bot (default /help)")
-    parser.add_argument("--json", action="store_true", help="print the report as JSON")
-    args = parser.parse_args()
-    report = asyncio.run(run(args.n, args.rounds, args.lines or ["/help"], args.warmup))
-    if args.json:
-        print(json.dumps(report, indent=2))
-        return
-    print(f"{'bot / line':<28} {'n':>6} {'median ms':>10} {'p95 ms':>8} {'p99 ms':>8} {'× floor':>8}")
-    for name, row in report.items():
-        print(
-            f"{name:<28} {row['n']:>6} {row['median_ms']:>10.3f} {row['p95_ms']:>8.3f} {row['p99_ms']:>8.3f} "
-            f"{row['ratio_median_to_floor']:>8.2f}"
-        )
+    asyncio.run(run(parser.parse_args()))
 
 
 if __name__ == "__main__":

@@ -95,14 +95,14 @@ class Answers(Service):
         ep = self._lookups.episode(found, episode)
         if not ep.aired(self._clock.now()):
             return RecapAnswer(drama=found, episode=ep, guessed_from=resolved.guessed_from, aired=False)
-        watched = await self._progress.watched(guild_id, user_id, found.slug)
+        watched = 0
         threads: dict[int, int] = {}
         links: list[tuple[str, str, str]] = []
         community: list[CommunityRecap] = []
         if guild_id is not None:
-            threads = await self._discussions.thread_links(guild_id, found.slug)
-            links = await self._feeds.links_for(guild_id, found.slug, ep.number)
-            community = await self._community.approved_for(guild_id, found.slug, ep.number)
+            # One database trip for all of it (progress, threads, feed links, community recaps), not four.
+            sources = await self._feeds.recap_sources(guild_id, user_id, found.slug, ep.number)
+            watched, threads, links, community = sources.watched, sources.threads, sources.links, sources.community
         thread_id = threads.get(ep.number)
         plain = may_show_plain(
             episode=ep.number,

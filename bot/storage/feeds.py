@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bot.storage.community import CommunityRecap
 from bot.storage.database import Database
 from bot.storage.jobs import from_ms, to_ms
 
@@ -251,3 +252,78 @@ class RecapLinksRepo:
             (guild_id, drama, episode, limit),
         )
         return [(r["title"], r["url"], r["source"]) for r in rows]
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecapSources:
+    """Everything `/recap` shows from a server's state, read in one statement."""
+
+    watched: int  # the asker's progress in the drama (0: none)
+    threads: dict[int, int]  # episode → its discussion thread
+    links: list[tuple[str, str, str]]  # (title, url, source) matched from feeds, oldest first
+    community: list[CommunityRecap]  # approved community recaps, in review order
+
+
+class RecapSourcesRepo:
+    """A read across features' tables for one answer: progress, episode threads, feed recap links and
+    approved community recaps of one episode — one trip to the database instead of four."""
+
+    _SQL = (
+        "SELECT 'p' AS part, episode AS n, NULL AS ref, NULL AS a, NULL AS b, NULL AS c, NULL AS d, NULL AS e "
+        "FROM progress WHERE guild_id = ? AND user_id = ? AND drama = ? "
+        "UNION ALL SELECT 't', episode, thread_id, NULL, NULL, NULL, NULL, NULL "
+        "FROM episode_threads WHERE guild_id = ? AND drama = ? AND thread_id IS NOT NULL "
+        "UNION ALL SELECT 'l', added_at, NULL, title, url, source, NULL, NULL FROM ("
+        "SELECT added_at, title, url, source FROM recap_links WHERE guild_id = ? AND drama = ? AND episode = ? "
+        "ORDER BY added_at LIMIT ?) AS links "
+        "UNION ALL SELECT 'c', reviewed_at, id, author_id, author_name, title, body, reason FROM ("
+        "SELECT reviewed_at, id, author_id, author_name, title, body, reason FROM community_recaps "
+        "WHERE guild_id = ? AND drama = ? AND episode = ? AND state = 'approved' ORDER BY reviewed_at LIMIT ?"
+        ") AS approved"
+    )
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def for_episode(
+        self, guild_id: int, user_id: int, drama: str, episode: int, *, links: int = 10, community: int = 3
+    ) -> RecapSources:
+        rows = await self._db.fetchall(
+            self._SQL,
+            (guild_id, user_id, drama, guild_id, drama, guild_id, drama, episode, links)
+            + (guild_id, drama, episode, community),
+        )
+        watched = 0
+        threads: dict[int, int] = {}
+        found_links: list[tuple[int, tuple[str, str, str]]] = []
+        found_recaps: list[tuple[int, CommunityRecap]] = []
+        for row in rows:
+            part = row["part"]
+            if part == "p":
+                watched = int(row["n"])
+            elif part == "t":
+                threads[int(row["n"])] = int(row["ref"])
+            elif part == "l":
+                found_links.append((int(row["n"]), (row["a"], row["b"], row["c"])))
+            else:
+                recap = CommunityRecap(
+                    int(row["ref"]),
+                    guild_id,
+                    drama,
+                    episode,
+                    int(row["a"]),
+                    row["b"],
+                    row["c"],
+                    row["d"],
+                    "approved",
+                    row["e"],
+                )
+                found_recaps.append((int(row["n"] or 0), recap))
+        found_links.sort(key=lambda pair: pair[0])  # stable: ties keep the statement's order
+        found_recaps.sort(key=lambda pair: pair[0])
+        return RecapSources(
+            watched=watched,
+            threads=threads,
+            links=[link for _, link in found_links],
+            community=[recap for _, recap in found_recaps],
+        )

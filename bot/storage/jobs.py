@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -30,6 +31,20 @@ class Job:
     attempts: int
     last_error: str | None
     dedupe_key: str | None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a run ended, written later with others in one batch (`JobsRepo.finish`).
+
+    state: "done", "failed", "missed", or "pending" (run again at `due_at`).
+    """
+
+    job_id: int
+    state: str
+    error: str | None = None
+    due_at: datetime | None = None
+    refund_attempt: bool = False
 
 
 def _job(row: Any) -> Job:
@@ -95,6 +110,44 @@ class JobsRepo:
         )
         return _job(row) if row else None
 
+    async def ensure_many(
+        self, kind: str, wanted: Sequence[tuple[dict[str, Any], datetime, str]], now: datetime
+    ) -> int:
+        """For each (payload, due, dedupe key): add a pending job unless one is live with the key, or
+        move a live pending one whose due time differs. One transaction; returns how many changed."""
+        changed = 0
+        async with self._db.transaction():
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                marks = ", ".join("?" for _ in chunk)
+                rows = await self._db.fetchall(
+                    f"SELECT id, dedupe_key, due_at, state FROM jobs WHERE dedupe_key IN ({marks}) "  # noqa: S608
+                    "AND state IN ('pending', 'running')",
+                    [key for _, _, key in chunk],
+                )
+                live = {r["dedupe_key"]: r for r in rows}
+                moves = [
+                    (to_ms(due), to_ms(now), live[key]["id"])
+                    for _, due, key in chunk
+                    if key in live and live[key]["state"] == "pending" and live[key]["due_at"] != to_ms(due)
+                ]
+                new = [
+                    (kind, json.dumps(payload, sort_keys=True), to_ms(due), key, to_ms(now), to_ms(now))
+                    for payload, due, key in {key: (p, d, key) for p, d, key in chunk if key not in live}.values()
+                ]
+                if moves:
+                    await self._db.executemany(
+                        "UPDATE jobs SET due_at = ?, updated_at = ? WHERE id = ? AND state = 'pending'", moves
+                    )
+                if new:
+                    await self._db.executemany(
+                        "INSERT INTO jobs (kind, payload, due_at, state, dedupe_key, created_at, updated_at) "
+                        "VALUES (?, ?, ?, 'pending', ?, ?, ?)",
+                        new,
+                    )
+                changed += len(moves) + len(new)
+        return changed
+
     async def move(self, job_id: int, due_at: datetime, now: datetime) -> bool:
         """Change a pending job's due time."""
         changed = await self._db.execute(
@@ -102,10 +155,6 @@ class JobsRepo:
             (to_ms(due_at), to_ms(now), job_id),
         )
         return changed > 0
-
-    async def next_due(self) -> datetime | None:
-        row = await self._db.fetchone("SELECT MIN(due_at) AS due FROM jobs WHERE state = 'pending'")
-        return from_ms(row["due"]) if row and row["due"] is not None else None
 
     async def overdue(self, now: datetime) -> list[Job]:
         rows = await self._db.fetchall(
@@ -115,25 +164,58 @@ class JobsRepo:
         )
         return [_job(r) for r in rows]
 
-    async def claim_due(self, now: datetime, limit: int) -> list[Job]:
-        """Mark up to `limit` due jobs running (attempts + 1), oldest due first, and return them."""
-        async with self._db.transaction():
-            rows = await self._db.fetchall(
-                "SELECT id, kind, payload, due_at, state, attempts, last_error, dedupe_key FROM jobs "
-                "WHERE state = 'pending' AND due_at <= ? ORDER BY due_at, id LIMIT ?",
-                (to_ms(now), limit),
-            )
-            if not rows:
-                return []
-            ids = [r["id"] for r in rows]
-            await self._db.executemany(
-                "UPDATE jobs SET state = 'running', attempts = attempts + 1, updated_at = ? WHERE id = ?",
-                [(to_ms(now), i) for i in ids],
-            )
-        return [
-            Job(j.id, j.kind, j.payload, j.due_at, "running", j.attempts + 1, j.last_error, j.dedupe_key)
-            for j in map(_job, rows)
+    async def next_due(self, exclude_kinds: Collection[str] = ()) -> datetime | None:
+        """The earliest due time of a pending job (of a kind not in `exclude_kinds`)."""
+        marks = ", ".join("?" for _ in exclude_kinds)
+        sql = "SELECT MIN(due_at) AS due FROM jobs WHERE state = 'pending'"
+        if exclude_kinds:
+            sql += f" AND kind NOT IN ({marks})"
+        row = await self._db.fetchone(sql, tuple(exclude_kinds))
+        return from_ms(row["due"]) if row and row["due"] is not None else None
+
+    async def claim_due(self, now: datetime, limit: int, exclude_kinds: Collection[str] = ()) -> list[Job]:
+        """Mark up to `limit` due jobs running (attempts + 1), oldest due first, and return them.
+
+        One statement (UPDATE … RETURNING), so one trip to the database and atomic on its own.
+        """
+        marks = ", ".join("?" for _ in exclude_kinds)
+        where = "state = 'pending' AND due_at <= ?" + (f" AND kind NOT IN ({marks})" if exclude_kinds else "")
+        sql = (
+            "UPDATE jobs SET state = 'running', attempts = attempts + 1, updated_at = ? "  # noqa: S608 - only "?" marks
+            f"WHERE id IN (SELECT id FROM jobs WHERE {where} ORDER BY due_at, id LIMIT ?) "
+            "RETURNING id, kind, payload, due_at, state, attempts, last_error, dedupe_key"
+        )
+        rows = await self._db.fetchall(sql, (to_ms(now), to_ms(now), *exclude_kinds, limit))
+        return sorted(map(_job, rows), key=lambda j: (j.due_at, j.id))
+
+    async def finish(self, now: datetime, outcomes: Sequence[Outcome]) -> None:
+        """Write the outcomes of many finished jobs in one transaction (done in one UPDATE)."""
+        done = [o.job_id for o in outcomes if o.state == "done"]
+        ended = [(o.state, o.error, to_ms(now), o.job_id) for o in outcomes if o.state in ("failed", "missed")]
+        again = [
+            (to_ms(o.due_at), o.error, to_ms(now), 1 if o.refund_attempt else 0, o.job_id)
+            for o in outcomes
+            if o.state == "pending" and o.due_at is not None
         ]
+        async with self._db.transaction():
+            for start in range(0, len(done), 500):
+                chunk = done[start : start + 500]
+                marks = ", ".join("?" for _ in chunk)
+                await self._db.execute(
+                    f"UPDATE jobs SET state = 'done', updated_at = ? WHERE id IN ({marks})",  # noqa: S608 - only "?" marks
+                    (to_ms(now), *chunk),
+                )
+            if ended:
+                await self._db.executemany(
+                    "UPDATE jobs SET state = ?, last_error = COALESCE(?, last_error), updated_at = ? WHERE id = ?",
+                    ended,
+                )
+            if again:
+                await self._db.executemany(
+                    "UPDATE jobs SET state = 'pending', due_at = ?, last_error = COALESCE(?, last_error), "
+                    "updated_at = ?, attempts = attempts - ? WHERE id = ?",
+                    again,
+                )
 
     async def _set_state(self, job_id: int, state: str, now: datetime, error: str | None = None) -> None:
         await self._db.execute(

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import asyncio
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -63,8 +64,46 @@ def _party(row: Any) -> Party:
 
 
 class PartiesRepo:
+    """Parties, with a write-through memory of the ones asked for recently (RSVP presses read a
+    party without a database trip; every change goes through `create`/`update`)."""
+
+    CACHE_SIZE = 4096
+
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._cache: dict[int, Party] = {}
+        self._loading: dict[int, asyncio.Future[Party | None]] = {}
+
+    def _remember(self, party: Party) -> Party:
+        self._cache.pop(party.id, None)
+        self._cache[party.id] = party
+        if len(self._cache) > self.CACHE_SIZE:
+            del self._cache[next(iter(self._cache))]  # the least recently stored
+        return party
+
+    async def cached(self, party_id: int) -> Party | None:
+        """The party from memory, else read once however many ask at the same time."""
+        party = self._cache.get(party_id)
+        if party is not None:
+            return party
+        loading = self._loading.get(party_id)
+        if loading is not None:
+            return await asyncio.shield(loading)
+        loading = self._loading[party_id] = asyncio.get_running_loop().create_future()
+        try:
+            party = await self.get(party_id)
+        except BaseException as exc:
+            if isinstance(exc, Exception):
+                loading.set_exception(exc)
+                loading.exception()  # retrieved: only the waiters care
+            else:
+                loading.cancel()
+            raise
+        else:
+            loading.set_result(party)
+        finally:
+            del self._loading[party_id]
+        return party
 
     async def create(self, party: Party) -> Party:
         party_id = await self._db.execute(
@@ -88,7 +127,7 @@ class PartiesRepo:
                 self._db.now_ms(),
             ),
         )
-        return party.with_(id=party_id, state="scheduled")
+        return self._remember(party.with_(id=party_id, state="scheduled"))
 
     async def get(self, party_id: int) -> Party | None:
         row = await self._db.fetchone(
@@ -97,7 +136,10 @@ class PartiesRepo:
             "FROM watch_parties WHERE id = ?",
             (party_id,),
         )
-        return _party(row) if row else None
+        if row is None:
+            self._cache.pop(party_id, None)
+            return None
+        return self._remember(_party(row))
 
     async def upcoming(self, guild_id: int, now: datetime, limit: int = 50) -> list[Party]:
         rows = await self._db.fetchall(
@@ -131,18 +173,73 @@ class PartiesRepo:
                 party.id,
             ),
         )
+        self._remember(party)
+
+
+@dataclass
+class _Queue:
+    """RSVPs waiting for the write in flight to finish; they go out together in the next one."""
+
+    waiting: list[tuple[int, str, asyncio.Future[None]]] = field(default_factory=list)
+    writing: bool = False
 
 
 class RsvpRepo:
+    _UPSERT = (
+        "INSERT INTO rsvps (party_id, user_id, status, updated_at) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (party_id, user_id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at"
+    )
+
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._queues: dict[int, _Queue] = {}
 
     async def set(self, party_id: int, user_id: int, status: str) -> None:
-        await self._db.execute(
-            "INSERT INTO rsvps (party_id, user_id, status, updated_at) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (party_id, user_id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at",
-            (party_id, user_id, status, self._db.now_ms()),
-        )
+        await self._db.execute(self._UPSERT, (party_id, user_id, status, self._db.now_ms()))
+
+    async def set_many(self, party_id: int, rsvps: list[tuple[int, str]]) -> None:
+        """Several members' RSVPs in one transaction, in order (a member's last one wins)."""
+        now = self._db.now_ms()
+        async with self._db.transaction():
+            await self._db.executemany(self._UPSERT, [(party_id, user_id, status, now) for user_id, status in rsvps])
+
+    async def record(self, party_id: int, user_id: int, status: str) -> None:
+        """Store one RSVP; returns once it is committed. A burst of presses on one party is written
+        in a few transactions, not one each: whatever arrives while a write is in flight goes out in
+        the next (group commit), in arrival order."""
+        queue = self._queues.setdefault(party_id, _Queue())
+        done = asyncio.get_running_loop().create_future()
+        queue.waiting.append((user_id, status, done))
+        if not queue.writing:
+            queue.writing = True
+            try:
+                while queue.waiting:
+                    batch, queue.waiting = queue.waiting, []
+                    try:
+                        await self.set_many(party_id, [(user, wanted) for user, wanted, _ in batch])
+                    except BaseException as exc:
+                        for *_, future in batch:
+                            if future.done():
+                                continue
+                            if isinstance(exc, Exception):
+                                future.set_exception(exc)
+                            else:
+                                future.cancel()
+                        if done.done() and not done.cancelled():
+                            done.exception()  # this caller raises it itself
+                        raise
+                    for *_, future in batch:
+                        if not future.done():
+                            future.set_result(None)
+            finally:
+                queue.writing = False
+                for *_, future in queue.waiting:  # only when the writer itself failed or was cancelled
+                    if not future.done():
+                        future.set_exception(RuntimeError("the RSVP could not be written; please press again"))
+                queue.waiting = []
+                if self._queues.get(party_id) is queue:
+                    del self._queues[party_id]
+        await done
 
     async def counts(self, party_id: int) -> dict[str, int]:
         rows = await self._db.fetchall(

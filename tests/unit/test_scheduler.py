@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -173,6 +174,7 @@ async def test_a_sooner_job_wakes_the_running_loop_early(db: Database) -> None:
         clock.set(T0 + timedelta(minutes=10))
         await asyncio.wait_for(rec.fired.wait(), SAFETY)
         await clock.until_waits(4)
+        await sched.settled()  # the outcome is written in the next batch
         assert rec.calls == ["sooner"]
         assert rec.times == [T0 + timedelta(minutes=10)]
         assert clock.waits[-1] == 3000  # back to sleep until the later job
@@ -237,7 +239,8 @@ async def test_a_job_left_running_by_a_crash_runs_again_on_start(
             await sched.start()
         try:
             await asyncio.wait_for(rec.fired.wait(), SAFETY)
-            await clock.until_waits(1)  # the batch is finished and the loop is idle
+            await clock.until_waits(1)
+            await sched.settled()  # the job is finished and its outcome written
             assert rec.calls == ["interrupted"]
             job = await repo.get(job_id)
             assert job is not None and job.state == "done"
@@ -493,3 +496,93 @@ def test_manual_clock_does_not_go_backwards() -> None:
 def test_millisecond_round_trip() -> None:
     moment = datetime(2026, 3, 1, 12, 0, 0, 123000, tzinfo=UTC)
     assert from_ms(to_ms(moment)) == moment
+
+
+# -- the sliding window and batched writes ------------------------------------------------------------------
+async def test_ensure_many_adds_moves_and_leaves_alone_in_one_call(scheduler: Scheduler, jobs: JobsRepo) -> None:
+    same = await scheduler.schedule("ping", {"name": "same"}, T0 + timedelta(hours=1), dedupe_key="k:same")
+    moved = await scheduler.schedule("ping", {"name": "moved"}, T0 + timedelta(hours=1), dedupe_key="k:moved")
+    changed = await scheduler.ensure_many(
+        "ping",
+        [
+            ({"name": "same"}, T0 + timedelta(hours=1), "k:same"),
+            ({"name": "moved"}, T0 + timedelta(hours=2), "k:moved"),
+            ({"name": "new"}, T0 + timedelta(hours=3), "k:new"),
+        ],
+    )
+    assert changed == 2
+    assert (await jobs.get(same)).due_at == T0 + timedelta(hours=1)  # type: ignore[union-attr]
+    assert (await jobs.get(moved)).due_at == T0 + timedelta(hours=2)  # type: ignore[union-attr]
+    new = await jobs.live_by_key("k:new")
+    assert new is not None and new.payload == {"name": "new"} and new.due_at == T0 + timedelta(hours=3)
+    assert await scheduler.ensure_many("ping", [({"name": "new"}, T0 + timedelta(hours=3), "k:new")]) == 0
+
+
+async def test_a_slow_job_does_not_hold_back_the_jobs_after_it(jobs: JobsRepo, clock: ManualClock) -> None:
+    """A sliding window: the slow job holds one slot; later jobs start (and finish) meanwhile, and the
+    window never waits for the slowest of a batch."""
+    sched = Scheduler(jobs, clock, batch_size=2, concurrency=4)
+    release = asyncio.Event()
+    fast_done = asyncio.Event()
+    finished: list[str] = []
+
+    async def handler(job: Job) -> None:
+        if job.payload["name"] == "slow":
+            await release.wait()
+        finished.append(job.payload["name"])
+        if len(finished) == 10:
+            fast_done.set()
+
+    sched.register("ping", handler)
+    await sched.schedule("ping", {"name": "slow"}, T0)
+    for i in range(10):
+        await sched.schedule("ping", {"name": f"fast{i}"}, T0)
+    run = asyncio.create_task(sched.run_due())
+    try:
+        await asyncio.wait_for(fast_done.wait(), SAFETY)
+        assert finished == [f"fast{i}" for i in range(10)]  # all ten ran while "slow" held its slot
+    finally:
+        release.set()
+    assert await asyncio.wait_for(run, SAFETY) == 11
+    assert finished[-1] == "slow" and await jobs.count_by_state() == {"done": 11}
+
+
+async def test_outcomes_are_written_in_batches(jobs: JobsRepo, clock: ManualClock) -> None:
+    sched = Scheduler(jobs, clock)
+    rec = Recorder(clock)
+    sched.register("ping", rec)
+    for i in range(50):
+        await sched.schedule("ping", {"name": f"j{i}"}, T0)
+    writes = 0
+    finish = jobs.finish
+
+    async def counting(now: datetime, outcomes: Any) -> None:
+        nonlocal writes
+        writes += 1
+        await finish(now, outcomes)
+
+    jobs.finish = counting  # type: ignore[method-assign]
+    assert await sched.run_due() == 50
+    assert await jobs.count_by_state() == {"done": 50}
+    assert writes < 10  # not one write per job
+
+
+async def test_stop_writes_what_finished_and_leaves_the_rest_to_the_next_start(
+    jobs: JobsRepo, clock: ManualClock
+) -> None:
+    sched = Scheduler(jobs, clock)
+    blocked = asyncio.Event()
+
+    async def handler(job: Job) -> None:
+        if job.payload["name"] == "stuck":
+            blocked.set()
+            await asyncio.Event().wait()  # never ends by itself
+
+    sched.register("ping", handler)
+    done_id = await sched.schedule("ping", {"name": "quick"}, T0)
+    stuck_id = await sched.schedule("ping", {"name": "stuck"}, T0)
+    await sched.start()
+    await asyncio.wait_for(blocked.wait(), SAFETY)
+    await sched.stop()
+    assert (await jobs.get(done_id)).state == "done"  # type: ignore[union-attr]
+    assert (await jobs.get(stuck_id)).state == "running"  # type: ignore[union-attr]  # released on the next start
