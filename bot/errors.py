@@ -61,7 +61,12 @@ class BotMissingPermission(UserError):
         )
 
 
-# REST routes -> the permission a 403 on them most likely means (method, path regex, permission).
+# REST routes -> the permission a 403 on them most likely means (method, path regex, permission),
+# for a channel of unknown kind; `_BY_KIND` refines it once the channel is known (a thread, a forum).
+# Scheduled events need Create Events since 23 Feb 2026 (Manage Events alone no longer lets a bot
+# create them; the bot edits and deletes only events it created, which Create Events also covers):
+# discord-api-docs change-log, "Permission Changes Going into Effect February 2026", and
+# resources/guild-scheduled-event.mdx, Guild Scheduled Event Permissions Requirements.
 _PERMISSION_BY_ROUTE: list[tuple[str, re.Pattern[str], str]] = [
     ("POST", re.compile(r"/channels/(\d+)/messages/\d+/threads$"), "Create Public Threads"),
     ("POST", re.compile(r"/channels/(\d+)/threads$"), "Create Public Threads"),
@@ -69,17 +74,42 @@ _PERMISSION_BY_ROUTE: list[tuple[str, re.Pattern[str], str]] = [
     ("DELETE", re.compile(r"/channels/(\d+)/(messages/)?pins/\d+$"), "Pin Messages"),
     ("PUT", re.compile(r"/channels/(\d+)/messages/\d+/reactions/"), "Add Reactions"),
     ("POST", re.compile(r"/channels/(\d+)/messages$"), "Send Messages"),
+    ("GET", re.compile(r"/channels/(\d+)/messages"), "Read Message History"),
     ("PATCH", re.compile(r"/channels/(\d+)/messages/\d+$"), "Manage Messages"),
     ("DELETE", re.compile(r"/channels/(\d+)/messages/\d+$"), "Manage Messages"),
     ("PATCH", re.compile(r"/channels/(\d+)$"), "Manage Threads"),
-    ("POST", re.compile(r"/guilds/\d+/scheduled-events$"), "Manage Events"),
-    ("PATCH", re.compile(r"/guilds/\d+/scheduled-events/\d+$"), "Manage Events"),
-    ("DELETE", re.compile(r"/guilds/\d+/scheduled-events/\d+$"), "Manage Events"),
+    ("DELETE", re.compile(r"/channels/(\d+)$"), "Manage Threads"),
+    ("POST", re.compile(r"/guilds/\d+/scheduled-events$"), "Create Events"),
+    ("PATCH", re.compile(r"/guilds/\d+/scheduled-events/\d+$"), "Create Events"),
+    ("DELETE", re.compile(r"/guilds/\d+/scheduled-events/\d+$"), "Create Events"),
 ]
+# (permission for an unknown channel, the kind of channel it turned out to be) -> the right name.
+# In a thread, Send Messages in Threads (Send Messages is not inherited: topics/permissions.mdx,
+# Inherited Permissions (Threads)); a forum post needs Send Messages (Create Public Threads is
+# ignored: resources/channel.mdx, Start Thread in Forum or Media Channel); a channel's own settings
+# (forum tags) need Manage Channels (Modify Channel, JSON Params (Guild channel)).
+_BY_KIND: dict[tuple[str, str], str] = {
+    ("Send Messages", "thread"): "Send Messages in Threads",
+    ("Create Public Threads", "forum"): "Send Messages",
+    ("Manage Threads", "forum"): "Manage Channels",
+    ("Manage Threads", "channel"): "Manage Channels",
+}
 
 
-def permission_for_forbidden(error: discord.Forbidden) -> BotMissingPermission:
-    """Name the permission and channel behind a 403 from Discord, from the request that got it."""
+def _channel_kind(guild: discord.Guild | None, channel_id: int | None) -> str | None:
+    if guild is None or channel_id is None:
+        return None
+    channel = guild.get_channel_or_thread(channel_id)
+    if isinstance(channel, discord.Thread):
+        return "thread"
+    if isinstance(channel, discord.ForumChannel):
+        return "forum"
+    return "channel" if channel is not None else None
+
+
+def permission_for_forbidden(error: discord.Forbidden, guild: discord.Guild | None = None) -> BotMissingPermission:
+    """Name the permission and channel behind a 403 from Discord, from the request that got it
+    (and, given the guild, the kind of channel: a thread or a forum needs other permissions)."""
     response = getattr(error, "response", None)
     method = str(getattr(response, "method", "") or "").upper()
     path = getattr(getattr(response, "url", None), "path", "") or ""
@@ -90,7 +120,8 @@ def permission_for_forbidden(error: discord.Forbidden) -> BotMissingPermission:
         match = pattern.search(path)
         if route_method == method and match:
             channel = int(match.group(1)) if match.groups() and match.group(1) else None
-            return BotMissingPermission(permission, channel)
+            kind = _channel_kind(guild, channel)
+            return BotMissingPermission(_BY_KIND.get((permission, kind or ""), permission), channel)
     return BotMissingPermission("permission this needs", None)
 
 
@@ -112,7 +143,7 @@ OUT_OF_DATE = (
 _stale_warned: set[str] = set()
 
 
-def describe(error: BaseException) -> tuple[str, bool]:
+def describe(error: BaseException, guild: discord.Guild | None = None) -> tuple[str, bool]:
     """(message for the user, whether it was unexpected). A pure function, easy to test."""
     original = unwrap(error)
     if isinstance(original, UserError):
@@ -120,7 +151,7 @@ def describe(error: BaseException) -> tuple[str, bool]:
     if isinstance(original, app_commands.CommandNotFound):
         return OUT_OF_DATE, False
     if isinstance(original, discord.Forbidden):
-        return permission_for_forbidden(original).message, False
+        return permission_for_forbidden(original, guild).message, False
     if isinstance(original, app_commands.BotMissingPermissions):
         perms = ", ".join(p.replace("_", " ").title() for p in original.missing_permissions)
         return BotMissingPermission(perms).message, False
@@ -142,17 +173,31 @@ def describe(error: BaseException) -> tuple[str, bool]:
     return "", True
 
 
+NOT_DONE = "⚠️ That didn't work; the reason was sent to you privately."
+
+
 async def reply_ephemeral(interaction: discord.Interaction[Any], content: str) -> None:
-    """Answer whether or not the interaction was already answered; never raises."""
+    """Answer whether or not the interaction was already answered; never raises.
+
+    After a public defer ("Dramawatch is thinking…" seen by everyone), Discord turns the first
+    follow-up into that public message and ignores its ephemeral flag (discord-api-docs,
+    interactions/receiving-and-responding.mdx, Create Followup Message). So the thinking message is
+    first closed with a neutral public line, and the reason then goes out as a private follow-up.
+    """
     try:
         if interaction.type is discord.InteractionType.autocomplete:
             if not interaction.response.is_done():
                 await interaction.response.autocomplete([])
             return
-        if interaction.response.is_done():
-            await interaction.followup.send(content, ephemeral=True)
-        else:
+        if not interaction.response.is_done():
             await interaction.response.send_message(content, ephemeral=True)
+            return
+        deferred = getattr(interaction.response, "type", None)
+        if deferred is discord.InteractionResponseType.deferred_channel_message:
+            original = await interaction.original_response()
+            if original.flags.loading and not original.flags.ephemeral:
+                await interaction.edit_original_response(content=NOT_DONE)
+        await interaction.followup.send(content, ephemeral=True)
     except discord.HTTPException as exc:
         log.warning("could not send an error reply (interaction %s): %s", interaction.id, exc)
 
@@ -164,7 +209,7 @@ async def handle_interaction_error(
 
     Returns the error id for an unexpected error (after logging it), else None.
     """
-    message, unexpected = describe(error)
+    message, unexpected = describe(error, getattr(interaction, "guild", None))
     original = unwrap(error)
     if isinstance(original, app_commands.CommandNotFound):
         name = " ".join([*original.parents, original.name])

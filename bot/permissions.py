@@ -23,13 +23,20 @@ NEEDED_IN_CHANNEL: dict[str, list[tuple[str, str]]] = {
         ("view_channel", "View Channel"),
         ("send_messages", "Send Messages"),
         ("embed_links", "Embed Links"),
+        # Watch parties announced here also get a Discord event. Since 23 Feb 2026 a bot needs Create
+        # Events for that; Manage Events alone no longer lets it (discord-api-docs change-log,
+        # "Permission Changes Going into Effect February 2026").
+        ("create_events", "Create Events"),
     ],
     "mods": [("view_channel", "View Channel"), ("send_messages", "Send Messages")],
 }
 
-# The permissions integer for the invite link (README): everything above plus Manage Events
-# (watch party events), Read Message History (finding its own starter messages again) and Manage
-# Threads (pinning the index post in a forum). Manage Channels is optional: only to create forum tags.
+# The permissions integer for the invite link (README): everything above — Create Events (1 << 44)
+# for watch party events (the bot edits and deletes only events it created, which Create Events
+# covers, so Manage Events is not asked for) — plus Read Message History (finding its own messages
+# again: starters, and posts a crash left unrecorded) and Manage Threads (pinning the index post in a
+# forum, unarchiving old episode threads to update their links). Manage Channels is optional: only
+# to create forum tags.
 INVITE_PERMISSIONS = discord.Permissions(
     manage_threads=True,
     view_channel=True,
@@ -40,8 +47,9 @@ INVITE_PERMISSIONS = discord.Permissions(
     attach_files=True,
     read_message_history=True,
     pin_messages=True,
-    manage_events=True,
+    create_events=True,
 )
+INVITE_INTEGER = INVITE_PERMISSIONS.value  # 2269718417361920, the README's `permissions=`
 
 
 def missing_for(kind: str, permissions: discord.Permissions) -> list[str]:

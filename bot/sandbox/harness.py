@@ -16,17 +16,18 @@ import shlex
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import discord
 from discord.ext import commands
 
 from bot.client import Dramawatch, apply_endpoints
 from bot.sandbox.lines import CommandParser, LineError, parse_duration, split
-from bot.sandbox.server import FailRule, SandboxServer
+from bot.sandbox.server import FailRule, RateLimits, SandboxServer
 from bot.sandbox.tvmaze import TVmazeFixture
-from bot.sandbox.world import InteractionRecord, World
+from bot.sandbox.world import FORUM, REQUIRE_TAG_FLAG, InteractionRecord, World
 from bot.scheduling import ManualClock
 from bot.settings import Settings
 
@@ -54,8 +55,15 @@ Meta lines:
   :advance 90m|2h|3d            move the sandbox clock; due jobs run, in order
   :messages #channel | :messages thread NAME
   :threads   :events   :now
-  :fail METHOD PATH-GLOB STATUS [COUNT]   make matching REST calls fail (e.g. :fail POST /channels/* 403)
+  :fail METHOD PATH-GLOB STATUS [COUNT] [retry=SECONDS] [global]
+                                make matching REST calls fail (e.g. :fail POST /channels/* 403);
+                                a 429 is a real rate limit (Retry-After, Via), global with `global`
   :fail clear | :fail reconnect | :fail drop   clear faults, force a gateway RESUME, drop the socket
+  :fail flap 30s                drop the gateway every 30 s of sandbox time while :advance runs
+  :ratelimit on [N/SECONDS] | off   enforce per-route rate limits (default 5 per 1 s) and the global 50/s
+  :perms TARGET [in #channel] +name -name …   change a role's (or, with a channel, an overwrite's)
+                                permissions, e.g. :perms @Dramawatch -create_events
+  :forum #channel require_tag on|off   whether the forum refuses posts without a tag
   :dms on|off                    whether you accept DMs from the bot; :dm [NAME] shows the bot's DMs
   :restart                      restart the bot over the same database
   :help                         this text"""
@@ -123,6 +131,8 @@ class Sandbox:
         self._log_handler = _ErrorLogHandler(self.errors)
         self.seen: list[dict[str, Any]] = []  # messages the current session has shown, oldest first
         self.open_modal: tuple[InteractionRecord, dict[str, Any]] | None = None
+        self.flap_every: timedelta | None = None  # `:fail flap`: drop the gateway this often while advancing
+        self.drops = 0  # gateway drops made by flapping
 
     # -- lifecycle ----------------------------------------------------------------------------
     async def start(self) -> Sandbox:
@@ -219,6 +229,53 @@ class Sandbox:
             self.world.members[user_id]["roles"].append(role["id"])
         return int(role["id"])
 
+    async def set_role_permissions(self, role: str, permissions: discord.Permissions) -> dict[str, Any]:
+        """Give a role exactly `permissions`, as a server admin would (the bot hears GUILD_ROLE_UPDATE).
+        `role` is a name: "@everyone", "Moderator", "Dramawatch" (the bot's own role) …"""
+        found = self.world.role_by_name(role)
+        if found is None:
+            raise LineError(f"no role {role!r}; roles: {', '.join(r['name'] for r in self.world.roles.values())}")
+        found["permissions"] = str(permissions.value)
+        await self.server.dispatch("GUILD_ROLE_UPDATE", {"guild_id": str(self.world.guild_id), "role": found})
+        await self._let_bot_handle()
+        return found
+
+    async def set_overwrite(
+        self,
+        channel: str,
+        target: str,
+        *,
+        allow: discord.Permissions | None = None,
+        deny: discord.Permissions | None = None,
+    ) -> dict[str, Any]:
+        """Set a role's or member's overwrite on a channel (CHANNEL_UPDATE); `target` is @Role or a user."""
+        found = self._channel_arg(channel)
+        role = self.world.role_by_name(target)
+        target_id = int(role["id"]) if role is not None else self.world.user_id(target)
+        if target_id is None:
+            raise LineError(f"no role or user {target!r}")
+        none = discord.Permissions.none()
+        updated = self.world.set_overwrite(int(found["id"]), target_id, allow=allow or none, deny=deny or none)
+        await self.server.dispatch("CHANNEL_UPDATE", updated)
+        await self._let_bot_handle()
+        return updated
+
+    async def set_require_tag(self, channel: str, required: bool = True) -> dict[str, Any]:
+        """Turn a forum's REQUIRE_TAG flag on or off (CHANNEL_UPDATE)."""
+        forum = self._channel_arg(channel)
+        if forum["type"] != FORUM:
+            raise LineError(f"#{forum['name']} is not a forum")
+        flags = int(forum.get("flags") or 0)
+        forum["flags"] = flags | REQUIRE_TAG_FLAG if required else flags & ~REQUIRE_TAG_FLAG
+        await self.server.dispatch("CHANNEL_UPDATE", forum)
+        await self._let_bot_handle()
+        return forum
+
+    @staticmethod
+    async def _let_bot_handle() -> None:
+        for _ in range(5):
+            await asyncio.sleep(0)
+
     async def delete_channel(self, channel_id: int) -> None:
         """Delete a channel or thread as a server admin would (the bot hears THREAD_DELETE)."""
         channel = self.world.channels.pop(channel_id)
@@ -245,7 +302,7 @@ class Sandbox:
     def _member_payload(self, user_id: int) -> dict[str, Any]:
         world = self.world
         member = dict(world.members[user_id])
-        member["permissions"] = str(world.permissions(user_id).value)
+        member["permissions"] = str(world.permissions(user_id, self.channel_id).value)  # in the channel
         return member
 
     async def interact(
@@ -253,8 +310,9 @@ class Sandbox:
     ) -> InteractionRecord:
         """Send one INTERACTION_CREATE as the current user in the current channel; wait for the bot."""
         world = self.world
+        await self.server.tick()  # the clock may have moved: archive what is due first
         channel = dict(world.channels[self.channel_id])
-        channel["permissions"] = str(world.permissions(self.user_id).value)
+        channel["permissions"] = str(world.permissions(self.user_id, self.channel_id).value)
         interaction_id = world.snowflake()
         token = f"aW50ZXJhY3Rpb246{interaction_id}:{secrets.token_hex(16)}"
         payload: dict[str, Any] = {
@@ -269,7 +327,7 @@ class Sandbox:
             "channel_id": str(self.channel_id),
             "channel": channel,
             "member": self._member_payload(self.user_id),
-            "app_permissions": str(world.permissions(int(world.bot_user["id"])).value),
+            "app_permissions": str(world.bot_permissions(self.channel_id).value),
             "locale": "en-US",
             "guild_locale": "en-US",
             "entitlements": [],
@@ -291,6 +349,7 @@ class Sandbox:
         world.interactions[interaction_id] = record
         answered = asyncio.Event()
         self.server.interaction_events[interaction_id] = answered
+        record.created = self.clock.now()
         record.sent_at = time.perf_counter()
         await self.server.dispatch("INTERACTION_CREATE", payload)
         try:
@@ -319,6 +378,7 @@ class Sandbox:
         start_requests = len(self.server.requests)
         start_violations = len(self.server.violations)
         start_errors = len(self.errors)
+        start_warnings = len(self.server.warnings)
         result: dict[str, Any]
         try:
             if line.startswith("/"):
@@ -335,6 +395,9 @@ class Sandbox:
         if "requests" in result or line.startswith("/"):
             result["requests"] = [r.as_dict() for r in self.server.requests[start_requests:]]
         result["error"] = result.get("error") or ("; ".join(problems) if problems else None)
+        warnings = self.server.warnings[start_warnings:]
+        if warnings:
+            result["warnings"] = warnings
         return {"input": line, **{k: v for k, v in result.items() if k != "input"}}
 
     def _note_new_messages(self, start_counts: dict[int, int]) -> None:
@@ -398,8 +461,20 @@ class Sandbox:
             followups.append(view)
         return {"response": response, "followups": followups, "requests": [], "error": error}
 
+    async def _refuse_in_archived_thread(self) -> None:
+        """Discord's client runs no application command in an archived thread (topics/threads.mdx,
+        Active & Archived Threads); a message there would unarchive it first."""
+        await self.server.tick()
+        channel = self.world.channels.get(self.channel_id)
+        if channel is not None and self.world.is_thread(channel) and channel["thread_metadata"]["archived"]:
+            raise LineError(
+                f"the thread {channel['name']!r} is archived: Discord runs no commands there (a message would "
+                "unarchive it; the sandbox's members only type commands)"
+            )
+
     async def _command(self, line: str) -> dict[str, Any]:
         parsed = CommandParser(self.world, self.user_id).parse(line)
+        await self._refuse_in_archived_thread()
         start = self._counts()
         record = await self.interact(2, parsed.data)
         return self._interaction_result(record, start)
@@ -411,6 +486,7 @@ class Sandbox:
 
     async def autocomplete(self, line: str) -> list[dict[str, Any]]:
         parsed = CommandParser(self.world, self.user_id).parse(line, autocomplete=True)
+        await self._refuse_in_archived_thread()
         record = await self.interact(4, parsed.data)
         if record.callback is None:
             raise LineError(f"the bot did not answer the autocomplete within {ANSWER_TIMEOUT:g} s")
@@ -584,8 +660,9 @@ class Sandbox:
             if self.bot is None:
                 raise LineError("the bot is not running")
             start = self._counts()
-            ran = await self.bot.scheduler.advance_to(self.clock.now() + delta)
+            ran = await self._advance(self.clock.now() + delta)
             await self._settle()
+            await self.server.tick()
             self._note_new_messages(start)
             return {"result": {"now": self.clock.now().isoformat(), "jobs_run": ran}, "requests": []}
         if word == "now":
@@ -595,6 +672,7 @@ class Sandbox:
             messages = [self._message_summary(m) for m in world.messages.get(int(channel["id"]), [])]
             return {"result": {"channel": channel["name"], "messages": messages}}
         if word == "threads":
+            await self.server.tick()
             threads = [
                 {
                     "id": t["id"],
@@ -628,6 +706,16 @@ class Sandbox:
         if word == "restart":
             await self.restart_bot()
             return {"result": {"restarted": True}}
+        if word == "ratelimit":
+            return {"result": self._ratelimit(rest)}
+        if word == "perms":
+            return {"result": await self._perms(rest)}
+        if word == "forum":
+            parts = rest.split()
+            if len(parts) != 3 or parts[1].lower() != "require_tag" or parts[2].lower() not in ("on", "off"):
+                raise LineError("use :forum #channel require_tag on|off")
+            forum = await self.set_require_tag(parts[0], parts[2].lower() == "on")
+            return {"result": {"channel": forum["name"], "flags": forum["flags"]}}
         raise LineError(f"unknown meta line :{word}; type :help for the list")
 
     def _channel_arg(self, text: str) -> dict[str, Any]:
@@ -660,6 +748,7 @@ class Sandbox:
         parts = rest.split()
         if parts == ["clear"]:
             self.server.fail_rules.clear()
+            self.flap_every = None
             return {"cleared": True}
         if parts == ["reconnect"]:
             await self.server.force_reconnect()
@@ -667,14 +756,101 @@ class Sandbox:
         if parts == ["drop"]:
             await self.server.drop_connections()
             return {"gateway": "dropped"}
-        if len(parts) not in (3, 4) or not parts[2].isdigit() or (len(parts) == 4 and not parts[3].isdigit()):
-            raise LineError(
-                "use :fail METHOD PATH-GLOB STATUS [COUNT], e.g. :fail POST /channels/*/threads 403 1; "
-                "or :fail clear | reconnect | drop"
-            )
+        if len(parts) == 2 and parts[0] == "flap":
+            self.flap_every = parse_duration(parts[1])
+            return {"gateway": f"drops every {parts[1]} of sandbox time while advancing"}
+        usage = (
+            "use :fail METHOD PATH-GLOB STATUS [COUNT] [retry=SECONDS] [global], e.g. "
+            ":fail POST /channels/*/threads 403 1; or :fail clear | reconnect | drop | flap 30s"
+        )
+        options = [p for p in parts[3:] if not p.isdigit()]
+        numbers = [p for p in parts[3:] if p.isdigit()]
+        if len(parts) < 3 or not parts[2].isdigit() or len(numbers) > 1:
+            raise LineError(usage)
+        retry_after, is_global = 0.05, False
+        for option in options:
+            if option == "global":
+                is_global = True
+            elif option.startswith("retry="):
+                try:
+                    retry_after = float(option[6:])
+                except ValueError:
+                    raise LineError(usage) from None
+            else:
+                raise LineError(usage)
         method = parts[0].upper()
         if method not in ("GET", "POST", "PUT", "PATCH", "DELETE", "*"):
             raise LineError(f"METHOD must be GET, POST, PUT, PATCH, DELETE or *, not {parts[0]!r}")
-        rule = FailRule(method, parts[1], int(parts[2]), int(parts[3]) if len(parts) == 4 else None)
+        count = int(numbers[0]) if numbers else None
+        rule = FailRule(method, parts[1], int(parts[2]), count, retry_after=retry_after, global_=is_global)
         self.server.fail_rules.append(rule)
-        return {"rule": {"method": rule.method, "path": rule.glob, "status": rule.status, "count": rule.remaining}}
+        shown: dict[str, Any] = {"method": rule.method, "path": rule.glob, "status": rule.status, "count": count}
+        if rule.status == 429:
+            shown.update(retry_after=retry_after, scope="global" if is_global else "user")
+        return {"rule": shown}
+
+    def _ratelimit(self, rest: str) -> dict[str, Any]:
+        parts = rest.split()
+        if parts == ["off"]:
+            self.server.rate_limits = None
+            return {"rate_limits": None}
+        if not parts or parts[0] != "on" or len(parts) > 2:
+            raise LineError("use :ratelimit on [REQUESTS/SECONDS] (default 5/1) or :ratelimit off")
+        limits = RateLimits()
+        if len(parts) == 2:
+            per, _, window = parts[1].partition("/")
+            try:
+                limits = RateLimits(per_route=int(per), window=float(window or 1))
+            except ValueError:
+                raise LineError("write the limit as REQUESTS/SECONDS, e.g. 5/1") from None
+        self.server.rate_limits = limits
+        return {"rate_limits": {"per_route": limits.per_route, "window": limits.window}}
+
+    async def _perms(self, rest: str) -> dict[str, Any]:
+        tokens = split(rest)
+        if not tokens:
+            raise LineError("use :perms TARGET [in #channel] +name -name …, e.g. :perms @Dramawatch -create_events")
+        target, changes = tokens[0], tokens[1:]
+        channel = None
+        if len(changes) >= 2 and changes[0] == "in":
+            channel, changes = changes[1], changes[2:]
+        allow, deny = discord.Permissions.none(), discord.Permissions.none()
+        for change in changes:
+            sign, name = change[:1], change[1:]
+            if sign not in "+-" or not sign or name not in discord.Permissions.VALID_FLAGS:
+                raise LineError(f"write each change as +name or -name with a permission name, not {change!r}")
+            (allow if sign == "+" else deny).update(**{name: True})
+        if channel is not None:
+            updated = await self.set_overwrite(channel, target, allow=allow, deny=deny)
+            return {"channel": updated["name"], "overwrites": updated["permission_overwrites"]}
+        role = self.world.role_by_name(target)
+        if role is None:
+            raise LineError(f"no role {target!r}")
+        value = (int(role["permissions"]) & ~deny.value) | allow.value
+        updated = await self.set_role_permissions(target, discord.Permissions(value))
+        return {"role": updated["name"], "permissions": updated["permissions"]}
+
+    async def _advance(self, target: datetime) -> int:
+        """Run the scheduler to `target`; with `:fail flap`, drop the gateway at every interval on the way
+        (the bot RESUMEs each time) and wait for it to come back before going on."""
+        if self.flap_every is None:
+            return int(await self.bot.scheduler.advance_to(target))
+        ran = 0
+        while self.clock.now() < target:
+            step = min(self.clock.now() + self.flap_every, target)
+            ran += await self.bot.scheduler.advance_to(step)
+            await self.server.tick()
+            if step <= target:
+                await self.server.drop_connections()
+                self.drops += 1
+                await self._until_resumed()
+        return ran
+
+    async def _until_resumed(self) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 5.0
+        while loop.time() < deadline:
+            sessions = list(self.server.sessions.values())
+            if sessions and all(s.ws is not None and not s.ws.closed for s in sessions[-1:]):
+                return
+            await asyncio.sleep(0.005)

@@ -722,8 +722,10 @@ def _meta(result: Any, ctx: _Context) -> RenderableType | None:
         rule = result["rule"]
         count = rule.get("count")
         times = "every time" if count is None else f"{count} time{'s' if count != 1 else ''}"
+        wait = f", retry after {rule['retry_after']} s ({rule.get('scope')})" if "retry_after" in rule else ""
         return Text(
-            f"fault added: {rule.get('method')} {rule.get('path')} → {rule.get('status')} ({times})", style="yellow"
+            f"fault added: {rule.get('method')} {rule.get('path')} → {rule.get('status')} ({times}{wait})",
+            style="yellow",
         )
     text = Text()
     for index, (key, value) in enumerate(result.items()):
@@ -793,6 +795,8 @@ def render_result(
             console.print(rendered)
     if show_requests and "requests" in result:
         console.print(_requests(list(result.get("requests") or [])))
+    for warning in result.get("warnings") or []:
+        console.print(Text(f"⚠ {warning}", style="yellow"))
     if result.get("error"):
         console.print(error_line(str(result["error"])))
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import discord
@@ -19,6 +19,15 @@ DISCORD_EPOCH_MS = 1420070400000
 
 # Channel types (Discord API): text, voice, category, announcement, forum, public thread.
 TEXT, VOICE, FORUM, PUBLIC_THREAD = 0, 2, 15, 11
+THREAD_TYPES = (10, 11, 12)
+
+# Channel flags (resources/channel.mdx, Channel Flags).
+PINNED_FLAG = 1 << 1  # a forum post pinned to the top of its forum
+REQUIRE_TAG_FLAG = 1 << 4  # a forum that refuses posts without a tag
+
+# Discord dedupes `enforce_nonce` "in the past few minutes", per author (resources/message.mdx,
+# Create Message, enforce_nonce). The sandbox takes the short end: a repeat within 2 sandbox minutes.
+NONCE_WINDOW = timedelta(minutes=2)
 
 EVERYONE_PERMISSIONS = discord.Permissions(
     view_channel=True,
@@ -60,6 +69,8 @@ class InteractionRecord:
     message_id: int | None = None  # the message a component interaction came from
     sent_at: float = 0.0  # perf_counter when INTERACTION_CREATE was sent
     answered_at: float | None = None  # perf_counter when the callback arrived
+    created: datetime | None = None  # sandbox time when INTERACTION_CREATE was sent
+    invalidated: bool = False  # the 3 s deadline passed unanswered: the token no longer works
 
 
 class World:
@@ -77,7 +88,9 @@ class World:
         self.events: dict[int, dict[str, Any]] = {}
         self.commands: list[dict[str, Any]] = []
         self.interactions: dict[int, InteractionRecord] = {}
-        self.nonces: dict[tuple[int, str], dict[str, Any]] = {}
+        # (author id, nonce) -> (the message, when it was created); see NONCE_WINDOW
+        self.nonces: dict[tuple[int, str], tuple[dict[str, Any], datetime]] = {}
+        self.thread_activity: dict[int, datetime] = {}  # thread id -> last activity (auto-archive)
         self.aliases: dict[str, int] = {}
         self.files: dict[int, bytes] = {}  # attachment id -> content
         self.dms: dict[int, dict[str, Any]] = {}  # DM channel id -> channel (bot ↔ one user)
@@ -214,18 +227,114 @@ class World:
             return int(name)
         return self.aliases.get(name)
 
-    def permissions(self, user_id: int) -> discord.Permissions:
-        """Guild-level permissions (the sandbox has no channel overwrites)."""
+    def permissions(self, user_id: int, channel_id: int | None = None) -> discord.Permissions:
+        """A member's permissions, in a channel when one is given (its overwrites applied).
+
+        Discord's algorithm (topics/permissions.mdx, Permission Overwrites): the owner and
+        Administrator have everything; else @everyone's permissions | every role's; then in the
+        channel @everyone's overwrite (deny, then allow), the member's roles' overwrites (all denies,
+        then all allows), the member's own overwrite. A thread uses its parent's overwrites
+        (Inherited Permissions (Threads)); without View Channel nothing else in the channel counts
+        (Implicit Permissions).
+        """
         if user_id == self.owner_id:
             return discord.Permissions.all()
         value = int(self.roles[self.everyone_role]["permissions"])
-        for role_id in self.members[user_id]["roles"]:
-            value |= int(self.roles[int(role_id)]["permissions"])
-        perms = discord.Permissions(value)
-        return discord.Permissions.all() if perms.administrator else perms
+        roles = [int(r) for r in self.members[user_id]["roles"]]
+        for role_id in roles:
+            value |= int(self.roles[role_id]["permissions"])
+        if value & discord.Permissions(administrator=True).value:
+            return discord.Permissions.all()
+        channel = self.channels.get(channel_id) if channel_id is not None else None
+        if channel is not None and channel.get("type") in THREAD_TYPES:
+            channel = self.channels.get(int(channel["parent_id"]))
+        if channel is None:
+            return discord.Permissions(value)
+        overwrites = {int(o["id"]): o for o in channel.get("permission_overwrites") or []}
+        everyone = overwrites.get(self.guild_id)
+        if everyone is not None:
+            value = (value & ~int(everyone["deny"])) | int(everyone["allow"])
+        allow = deny = 0
+        for role_id in roles:
+            overwrite = overwrites.get(role_id)
+            if overwrite is not None:
+                allow |= int(overwrite["allow"])
+                deny |= int(overwrite["deny"])
+        value = (value & ~deny) | allow
+        own = overwrites.get(user_id)
+        if own is not None and int(own.get("type", 1)) == 1:
+            value = (value & ~int(own["deny"])) | int(own["allow"])
+        if not value & discord.Permissions(view_channel=True).value:
+            return discord.Permissions.none()
+        return discord.Permissions(value)
+
+    def bot_permissions(self, channel_id: int | None = None) -> discord.Permissions:
+        return self.permissions(int(self.bot_user["id"]), channel_id)
+
+    def set_overwrite(
+        self, channel_id: int, target_id: int, *, allow: discord.Permissions, deny: discord.Permissions
+    ) -> dict[str, Any]:
+        """Set a role's (or member's) overwrite on a channel, as a server admin would; returns the channel."""
+        channel = self.channels[channel_id]
+        kind = 0 if target_id in self.roles else 1
+        rest = [o for o in channel["permission_overwrites"] if int(o["id"]) != target_id]
+        entry = {"id": str(target_id), "type": kind, "allow": str(allow.value), "deny": str(deny.value)}
+        channel["permission_overwrites"] = [*rest, entry]
+        return channel
+
+    def is_thread(self, channel: dict[str, Any] | None) -> bool:
+        return channel is not None and channel.get("type") in THREAD_TYPES
+
+    # -- threads: activity and auto-archive ------------------------------------------------------------
+    def touch_thread(self, thread_id: int) -> None:
+        """Activity in a thread: a message, an unarchive, a new auto-archive time (topics/threads.mdx,
+        Active & Archived Threads)."""
+        self.thread_activity[thread_id] = self.clock.now()
+
+    def archive_due(self) -> list[dict[str, Any]]:
+        """Archive every thread idle for its auto_archive_duration; returns those just archived.
+
+        A pinned forum post never auto-archives (topics/threads.mdx, Forum and Media Channel Thread
+        Fields). Discord may archive earlier in a full server; the sandbox archives exactly on time.
+        """
+        now = self.clock.now()
+        archived = []
+        for thread in self.threads():
+            meta = thread["thread_metadata"]
+            if meta["archived"] or int(thread.get("flags") or 0) & PINNED_FLAG:
+                continue
+            since = self.thread_activity.get(int(thread["id"]))
+            if since is None:
+                continue
+            due = since + timedelta(minutes=int(meta["auto_archive_duration"]))
+            if now >= due:
+                self.set_archived(thread, True, at=due)
+                archived.append(thread)
+        return archived
+
+    def set_archived(self, thread: dict[str, Any], archived: bool, *, at: datetime | None = None) -> None:
+        meta = thread["thread_metadata"]
+        meta["archived"] = archived
+        meta["archive_timestamp"] = iso(at or self.clock.now())
+        if archived:
+            thread["flags"] = int(thread.get("flags") or 0) & ~PINNED_FLAG  # archiving unpins a post
+        else:
+            self.touch_thread(int(thread["id"]))
+
+    # -- nonces ----------------------------------------------------------------------------------------
+    def recent_nonce(self, author_id: int, nonce: str) -> dict[str, Any] | None:
+        """The author's message created with this nonce within NONCE_WINDOW, if any."""
+        found = self.nonces.get((author_id, nonce))
+        if found is None:
+            return None
+        message, at = found
+        return message if self.clock.now() - at <= NONCE_WINDOW else None
+
+    def remember_nonce(self, author_id: int, nonce: str, message: dict[str, Any]) -> None:
+        self.nonces[(author_id, nonce)] = (message, self.clock.now())
 
     def threads(self) -> list[dict[str, Any]]:
-        return [c for c in self.channels.values() if c["type"] in (10, 11, 12)]
+        return [c for c in self.channels.values() if c["type"] in THREAD_TYPES]
 
     # -- gateway payloads ---------------------------------------------------------------------
     def guild_payload(self) -> dict[str, Any]:
@@ -322,6 +431,8 @@ class World:
         channel = self.channels.get(channel_id)
         if channel is not None:
             channel["last_message_id"] = message["id"]
+            if self.is_thread(channel):
+                self.touch_thread(channel_id)
             if "message_count" in channel:
                 channel["message_count"] += 1
                 channel["total_message_sent"] = channel.get("total_message_sent", 0) + 1

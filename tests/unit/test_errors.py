@@ -180,8 +180,8 @@ def test_plain_transformer_error_and_signature_mismatch_say_the_commands_may_be_
         ("POST", "/channels/77/messages", "Send Messages", "<#77>"),
         ("PATCH", "/channels/77/messages/456", "Manage Messages", "<#77>"),
         ("PATCH", "/channels/77", "Manage Threads", "<#77>"),
-        ("POST", f"/guilds/{GUILD_ID}/scheduled-events", "Manage Events", "in this server"),
-        ("DELETE", f"/guilds/{GUILD_ID}/scheduled-events/9", "Manage Events", "in this server"),
+        ("POST", f"/guilds/{GUILD_ID}/scheduled-events", "Create Events", "in this server"),
+        ("DELETE", f"/guilds/{GUILD_ID}/scheduled-events/9", "Create Events", "in this server"),
     ],
 )
 def test_forbidden_names_the_permission_and_channel(method: str, path: str, permission: str, where: str) -> None:
