@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, TypeVar
 import discord
 from discord import app_commands
 
-from bot.errors import GuildOnly, NotModerator
+from bot.errors import GuildOnly, NotModerator, UserError
 
 if TYPE_CHECKING:
     from bot.client import Interaction
@@ -37,6 +37,32 @@ async def check_moderator(interaction: Interaction) -> bool:
     if not await interaction.client.server_settings.is_moderator(interaction):
         raise NotModerator()
     return True
+
+
+class NotHost(NotModerator):
+    def __init__(self) -> None:
+        UserError.__init__(
+            self,
+            "Watch parties are scheduled by moderators and by members with the server's host role "
+            "(`/settings hostrole`).",
+        )
+
+
+async def check_host(interaction: Interaction) -> bool:
+    """Moderators, or members with the host role; records which in `interaction.extras["moderator"]`."""
+    if interaction.guild_id is None or not isinstance(interaction.user, discord.Member):
+        raise GuildOnly()
+    settings = interaction.client.server_settings
+    moderator = await settings.is_moderator(interaction)
+    interaction.extras["moderator"] = moderator
+    if not (moderator or await settings.is_host(interaction)):
+        raise NotHost()
+    return True
+
+
+def host_or_moderator() -> Callable[[T], T]:
+    """Decorator for watch party commands: moderators, and hosts for their own parties."""
+    return app_commands.check(check_host)
 
 
 def moderator_only() -> Callable[[T], T]:

@@ -4,14 +4,23 @@ Opening is a sequence of idempotent steps, each recorded in SQLite before moving
 after a crash or a missing permission resumes where it stopped and never makes a second thread:
 claim the row → find our thread (an orphan from an interrupted run is adopted by name) or create it
 → the starter message (found again in the thread, or posted) → the announcement (posted with a
-deterministic nonce) → neighbours' links and the pinned index. One lock per episode serialises
-concurrent requests in the process.
+deterministic nonce, and on a retry first looked for in the channel: the nonce only dedupes for
+minutes) → neighbours' links and the pinned index. One lock per episode serialises concurrent
+requests in the process.
+
+Older episode threads are archived by then (after a day of quiet, by default), and Discord refuses
+edits in an archived thread (50083): a neighbour link or the index inside one is edited after
+unarchiving the thread, which is archived again right after. In a forum, posts may need a tag
+(REQUIRE_TAG), and only one post can be pinned (30047): the index post gets the drama's tag and is
+pinned only while no other post is.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,6 +33,7 @@ from bot.core import Core, CoreService
 from bot.errors import UserError, permission_for_forbidden
 from bot.nonce import nonce
 from bot.notices import ModNotices
+from bot.recovery import find_sent, first_line
 from bot.scheduling import RetryLater
 from bot.service import JobKind
 from bot.storage.discussions import FollowsRepo, IndexRepo, RatingsRepo, RatingSummary, ThreadsRepo
@@ -35,9 +45,20 @@ log = logging.getLogger(__name__)
 
 JOB_KIND = "thread.open"
 OPEN_GRACE = timedelta(days=2)  # opened late after downtime, if at most this late
+QUIET_AFTER = timedelta(days=7)  # `/discuss` of an episode older than this opens its thread without an announcement
+NO_ANNOUNCEMENT = 0  # recorded as the announcement of a thread opened quietly
+OPEN_WINDOW = timedelta(minutes=10)
+MEMBER_OPENS = 3  # threads a member (not a moderator) may open with /discuss per OPEN_WINDOW
+DRAMA_OPENS = 5  # threads members may open per drama per OPEN_WINDOW
 RETRY_PERMISSION = timedelta(minutes=15)
 RETRY_UNCONFIGURED = timedelta(hours=1)
 FORUM_TAG_LIMIT = 20
+FORUM_TAG_NAME = 20  # characters in a forum tag's name
+# Discord's JSON error codes (discord-api-docs, topics/opcodes-and-status-codes.mdx).
+ARCHIVED_THREAD = 50083  # "Tried to perform an operation on an archived thread"
+TAG_REQUIRED = 40067  # "A tag is required to create a forum post in this channel"
+MAX_PINS = 30003  # "Maximum number of pins reached for the channel"
+MAX_PINNED_THREADS = 30047  # "Maximum number of pinned threads in a forum channel has been reached"
 
 
 class NotConfigured(UserError):
@@ -45,6 +66,18 @@ class NotConfigured(UserError):
         super().__init__(
             "No discussions channel is set. A moderator can choose one with "
             "`/settings channel kind:discussions channel:#…` (a text or forum channel)."
+        )
+
+
+class TagRequired(UserError):
+    """A forum that only takes tagged posts, and no tag of ours exists or can be made there."""
+
+    def __init__(self, forum_id: int, tag: str) -> None:
+        self.forum_id = forum_id
+        super().__init__(
+            f"<#{forum_id}> only takes posts with a tag, and I couldn't create one: give me the "
+            f"**Manage Channels** permission there (I create the drama and episode tags), or create a tag "
+            f"named `{tag}`."
         )
 
 
@@ -79,8 +112,10 @@ class Followed:
 class DiscussPlan:
     """What `/discuss` should do: link an existing thread, explain, refuse, or open one."""
 
-    action: Literal["exists", "not aired", "refused", "open"]
+    action: Literal["exists", "not aired", "refused", "slow", "open"]
     thread_id: int | None = None
+    quiet: bool = False  # an old episode: open its thread without announcing it
+    wait_minutes: int = 0  # "slow": when the member may open another
 
 
 @dataclass(frozen=True)
@@ -99,6 +134,7 @@ class Discussions(CoreService):
         self._index = IndexRepo(core.db)
         self._ratings = RatingsRepo(core.db)
         self._locks: dict[tuple[int, str, int], asyncio.Lock] = {}
+        self._opens: dict[tuple[str, int, int | str], deque[datetime]] = {}
 
     # -- lifecycle --------------------------------------------------------------------------------
     def jobs(self) -> Sequence[JobKind]:
@@ -158,9 +194,42 @@ class Discussions(CoreService):
         if not episode.aired(self._clock.now()):
             return DiscussPlan("not aired")
         settings = await self._settings.get(guild.id)
-        if not (settings.members_open_threads or await self._settings.is_moderator(interaction)):
+        moderator = await self._settings.is_moderator(interaction)
+        if not (settings.members_open_threads or moderator):
             return DiscussPlan("refused")
-        return DiscussPlan("open")
+        if not moderator:
+            wait = self._opened_recently(guild.id, interaction.user.id, drama.slug)
+            if wait:
+                return DiscussPlan("slow", wait_minutes=wait)
+        parent = guild.get_channel(settings.discussions_channel_id) if settings.discussions_channel_id else None
+        if not isinstance(parent, discord.TextChannel | discord.ForumChannel):
+            # Said now, privately: once `/discuss` has deferred publicly, Discord would show an error
+            # to everyone (a follow-up after a public defer can't be ephemeral).
+            raise NotConfigured()
+        if isinstance(parent, discord.ForumChannel) and parent.flags.require_tag:
+            wanted = drama.title[:FORUM_TAG_NAME]
+            have = {t.name for t in parent.available_tags}
+            if wanted not in have and not parent.permissions_for(guild.me).manage_channels:
+                raise TagRequired(parent.id, wanted)
+        quiet = self._clock.now() - episode.air_at > QUIET_AFTER
+        return DiscussPlan("open", quiet=quiet)
+
+    def _opened_recently(self, guild_id: int, user_id: int, drama: str) -> int:
+        """Minutes until a member may open another thread (0: now). Members open at most
+        MEMBER_OPENS threads in OPEN_WINDOW, and at most DRAMA_OPENS per drama, so a burst of `/discuss`
+        can't fill a channel; each call that may open counts."""
+        now = self._clock.now()
+        mine = self._opens.setdefault(("user", guild_id, user_id), deque())
+        theirs = self._opens.setdefault(("drama", guild_id, drama), deque())
+        for stamps in (mine, theirs):
+            while stamps and now - stamps[0] > OPEN_WINDOW:
+                stamps.popleft()
+        for stamps, limit in ((mine, MEMBER_OPENS), (theirs, DRAMA_OPENS)):
+            if len(stamps) >= limit:
+                return max(1, int((OPEN_WINDOW - (now - stamps[0])).total_seconds() // 60) + 1)
+        mine.append(now)
+        theirs.append(now)
+        return 0
 
     async def thread_deleted(self, guild_id: int, thread_id: int) -> None:
         """A thread deleted on Discord: forget it and correct the index; the next request reopens it."""
@@ -213,6 +282,9 @@ class Discussions(CoreService):
             return
         try:
             await self.open(guild, drama, episode)
+        except TagRequired as error:
+            await self._notices.notify(guild, f"tag-required:{error.forum_id}", error.message)
+            raise RetryLater(RETRY_PERMISSION, "the forum requires a tag") from None
         except NotConfigured:
             await self._notices.notify(
                 guild,
@@ -249,13 +321,16 @@ class Discussions(CoreService):
             n: row.thread_id for n, row in (await self._threads.for_drama(guild_id, drama)).items() if row.thread_id
         }
 
-    async def open(self, guild: discord.Guild, drama: Drama, episode: Episode) -> tuple[int, bool]:
-        """Make sure the episode's thread exists and is complete. Returns (thread id, created now)."""
+    async def open(
+        self, guild: discord.Guild, drama: Drama, episode: Episode, *, quiet: bool = False
+    ) -> tuple[int, bool]:
+        """Make sure the episode's thread exists and is complete (`quiet`: without an announcement,
+        for an old episode). Returns (thread id, created now)."""
         async with self._lock(guild.id, drama.slug, episode.number):
             try:
-                return await self._open(guild, drama, episode)
+                return await self._open(guild, drama, episode, quiet)
             except discord.Forbidden as error:
-                missing = permission_for_forbidden(error)
+                missing = permission_for_forbidden(error, guild)
                 where = f" in <#{missing.channel_id}>" if missing.channel_id else ""
                 await self._notices.notify(
                     guild,
@@ -265,12 +340,14 @@ class Discussions(CoreService):
                 )
                 raise
 
-    async def _open(self, guild: discord.Guild, drama: Drama, episode: Episode) -> tuple[int, bool]:
+    async def _open(
+        self, guild: discord.Guild, drama: Drama, episode: Episode, quiet: bool = False
+    ) -> tuple[int, bool]:
         row = await self._threads.get(guild.id, drama.slug, episode.number)
         thread_id = await self.existing(guild, drama, episode)
         if thread_id is None and row is not None and row.thread_id is not None:
             row = None  # it was deleted on Discord and has just been forgotten: start afresh
-        if thread_id is not None and row is not None and row.starter_message_id and row.announcement_id:
+        if thread_id is not None and row is not None and row.starter_message_id and row.announcement_id is not None:
             return thread_id, False
         settings = await self._settings.get(guild.id)
         parent = guild.get_channel(settings.discussions_channel_id) if settings.discussions_channel_id else None
@@ -290,14 +367,22 @@ class Discussions(CoreService):
         if thread is None and thread_id is None:
             archive = archive_duration(settings.thread_archive_minutes)
             if isinstance(parent, discord.ForumChannel):
-                tags = await self._forum_tags(guild, parent, drama, episode)
-                post = await parent.create_thread(
-                    name=name,
-                    embed=starter_embed(drama, episode, links, summary),
-                    view=rating_view(drama, episode),
-                    applied_tags=tags,
-                    auto_archive_duration=archive,
-                )
+                wanted = [drama.title[:FORUM_TAG_NAME], f"Episode {episode.number}"]
+                tags = await self._forum_tags(guild, parent, wanted)
+                if parent.flags.require_tag and not tags:
+                    raise TagRequired(parent.id, wanted[0])
+                try:
+                    post = await parent.create_thread(
+                        name=name,
+                        embed=starter_embed(drama, episode, links, summary),
+                        view=rating_view(drama, episode),
+                        applied_tags=tags,
+                        auto_archive_duration=archive,
+                    )
+                except discord.HTTPException as error:
+                    if error.code == TAG_REQUIRED:  # the forum started requiring tags since we looked
+                        raise TagRequired(parent.id, wanted[0]) from None
+                    raise
                 thread, starter_id = post.thread, post.message.id
             else:
                 thread = await parent.create_thread(
@@ -311,8 +396,12 @@ class Discussions(CoreService):
         if starter_id is None:
             starter_id = await self._starter(thread_id, drama, episode, links, summary)
         await self._threads.set_messages(guild.id, drama.slug, episode.number, starter=starter_id)
-        if row is None or row.announcement_id is None:
-            announcement = await self._announce(guild, parent, settings, drama, episode, thread_id)
+        if quiet and (row is None or row.announcement_id is None):
+            await self._threads.set_messages(guild.id, drama.slug, episode.number, announcement=NO_ANNOUNCEMENT)
+        elif row is None or row.announcement_id is None:
+            # A row from an earlier attempt: the announcement may be out, unrecorded (a crash).
+            retry = row is not None
+            announcement = await self._announce(guild, parent, settings, drama, episode, thread_id, retry=retry)
             if announcement is not None:
                 await self._threads.set_messages(guild.id, drama.slug, episode.number, announcement=announcement)
         await self._relink(guild, drama, (episode.number - 1, episode.number + 1))
@@ -328,16 +417,13 @@ class Discussions(CoreService):
         self, thread_id: int, drama: Drama, episode: Episode, links: dict[int, int], summary: RatingSummary
     ) -> int:
         channel = self._client.get_partial_messageable(thread_id)
-        title = f"{drama.title} · Episode {episode.number}"
-        me = self._client.user.id if self._client.user else None
-        async for message in channel.history(limit=10):
-            if message.author.id == me and message.embeds and message.embeds[0].title == title:
-                return message.id
-        message = await channel.send(
-            embed=starter_embed(drama, episode, links, summary),
-            view=rating_view(drama, episode),
-            nonce=nonce("starter", thread_id),
+        embed = starter_embed(drama, episode, links, summary)
+        found = await find_sent(
+            self._client, thread_id, lambda m: bool(m.embeds) and m.embeds[0].title == embed.title, limit=10
         )
+        if found is not None:  # posted before a stop, never recorded
+            return found.id
+        message = await channel.send(embed=embed, view=rating_view(drama, episode), nonce=nonce("starter", thread_id))
         return message.id
 
     async def _announce(
@@ -348,23 +434,28 @@ class Discussions(CoreService):
         drama: Drama,
         episode: Episode,
         thread_id: int,
+        *,
+        retry: bool = False,
     ) -> int | None:
         target = guild.get_channel(settings.announcements_channel_id) if settings.announcements_channel_id else None
         if target is None and isinstance(parent, discord.TextChannel):
             target = parent
         if not isinstance(target, discord.TextChannel):
             return None  # a forum post announces itself
-        message = await target.send(
-            announcement_text(drama, episode, thread_id),
-            nonce=nonce("announce", guild.id, drama.slug, episode.number, thread_id),
-        )
+        text = announcement_text(drama, episode, thread_id)
+        if retry:  # the nonce dedupes only for minutes: look for the announcement itself first
+            sent = await find_sent(self._client, target.id, lambda m: m.content == text, since=episode.air_at)
+            if sent is not None:
+                return sent.id
+        message = await target.send(text, nonce=nonce("announce", guild.id, drama.slug, episode.number, thread_id))
         return message.id
 
     async def _forum_tags(
-        self, guild: discord.Guild, forum: discord.ForumChannel, drama: Drama, episode: Episode
+        self, guild: discord.Guild, forum: discord.ForumChannel, wanted: list[str]
     ) -> list[discord.ForumTag]:
-        """The drama's and the episode's tags, created when missing, within Discord's 20-tag limit."""
-        wanted = [drama.title[:20], f"Episode {episode.number}"]
+        """The tags named `wanted` (the drama's, the episode's), created when missing, within
+        Discord's limits of 20 tags per forum and 20 characters per name."""
+        wanted = [name[:FORUM_TAG_NAME] for name in wanted if name]
         have = {t.name: t for t in forum.available_tags}
         missing = [n for n in wanted if n not in have]
         room = FORUM_TAG_LIMIT - len(forum.available_tags)
@@ -399,13 +490,41 @@ class Discussions(CoreService):
             if row is None or episode is None or not row.thread_id or not row.starter_message_id:
                 continue
             summary = await self._ratings.summary(guild.id, drama.slug, number)
-            message = self._client.get_partial_messageable(row.thread_id).get_partial_message(row.starter_message_id)
             try:
-                await message.edit(embed=starter_embed(drama, episode, links, summary))
+                await self._edit(
+                    row.thread_id, row.starter_message_id, embed=starter_embed(drama, episode, links, summary)
+                )
             except discord.NotFound:
                 continue  # that thread was deleted; it is forgotten when next asked for
             except discord.Forbidden:
-                log.warning("cannot edit the starter of %s ep %d (archived or locked?)", drama.slug, number)
+                log.warning("cannot edit the starter of %s ep %d (locked?)", drama.slug, number)
+
+    async def _edit(self, channel_id: int, message_id: int, **fields: Any) -> None:
+        """Edit a message of ours. Discord refuses an edit in an archived thread (400, 50083;
+        discord-api-docs topics/threads.mdx, Active & Archived Threads), so then the thread is
+        unarchived (the bot created it, or has Manage Threads for a locked one), the message edited,
+        and the thread archived again, as it was. A locked thread the bot may not reopen keeps the
+        old text, with a note in the log."""
+        message = self._client.get_partial_messageable(channel_id).get_partial_message(message_id)
+        try:
+            await message.edit(**fields)
+            return
+        except discord.HTTPException as error:
+            if error.code != ARCHIVED_THREAD:
+                raise
+        thread = await self._client.fetch_channel(channel_id)
+        if not isinstance(thread, discord.Thread):
+            return
+        try:
+            thread = await thread.edit(archived=False)
+        except discord.Forbidden:
+            log.info("thread %s is archived and locked: message %s keeps its old text", channel_id, message_id)
+            return
+        try:
+            await message.edit(**fields)
+        finally:
+            with contextlib.suppress(discord.HTTPException):
+                await thread.edit(archived=True)
 
     async def refresh_index(self, guild: discord.Guild, drama: Drama) -> None:
         """Create or edit in place the pinned index of the drama's threads."""
@@ -414,7 +533,7 @@ class Discussions(CoreService):
         stored = await self._index.get(guild.id, drama.slug)
         if stored is not None:
             try:
-                await self._client.get_partial_messageable(stored[0]).get_partial_message(stored[1]).edit(content=text)
+                await self._edit(stored[0], stored[1], content=text)
                 return
             except discord.NotFound:
                 pass  # deleted by someone: post a new one
@@ -422,21 +541,70 @@ class Discussions(CoreService):
         parent = guild.get_channel(settings.discussions_channel_id) if settings.discussions_channel_id else None
         try:
             if isinstance(parent, discord.ForumChannel):
-                post = await parent.create_thread(name=f"{drama.title[:80]} · all episodes", content=text)
-                await self._index.set(guild.id, drama.slug, post.thread.id, post.message.id)
-                await post.thread.edit(pinned=True)
+                await self._forum_index(guild, parent, drama, text)
             elif isinstance(parent, discord.TextChannel):
-                message = await parent.send(text, nonce=nonce("index", guild.id, drama.slug))
-                await self._index.set(guild.id, drama.slug, parent.id, message.id)
-                await message.pin(reason=f"Dramawatch index of {drama.title} episode threads")
+                await self._text_index(guild, parent, drama, text)
         except discord.Forbidden as error:
-            missing = permission_for_forbidden(error)
+            missing = permission_for_forbidden(error, guild)
             await self._notices.notify(
                 guild,
                 f"index:{missing.permission}",
                 f"I couldn't post or pin the episode index for **{drama.title}**: I need the "
                 f"**{missing.permission}** permission in <#{missing.channel_id or (parent.id if parent else 0)}>.",
             )
+        except TagRequired as error:
+            await self._notices.notify(guild, f"tag-required:{error.forum_id}", error.message)
+
+    async def _text_index(self, guild: discord.Guild, channel: discord.TextChannel, drama: Drama, text: str) -> None:
+        # Posted before a crash but never recorded? The nonce no longer helps after minutes: look first.
+        head = first_line(text)
+        message = await find_sent(self._client, channel.id, lambda m: first_line(m.content) == head)
+        if message is None:
+            message = await channel.send(text, nonce=nonce("index", guild.id, drama.slug))
+        await self._index.set(guild.id, drama.slug, channel.id, message.id)
+        if message.pinned:
+            return
+        try:
+            await message.pin(reason=f"Dramawatch index of {drama.title} episode threads")
+        except discord.HTTPException as error:
+            if error.code != MAX_PINS:
+                raise
+            await self._notices.notify(
+                guild,
+                f"pins-full:{channel.id}",
+                f"{channel.mention} has as many pinned messages as Discord allows, so the episode index for "
+                f"**{drama.title}** is not pinned. Unpin an old message and the next index is pinned.",
+            )
+
+    async def _forum_index(self, guild: discord.Guild, forum: discord.ForumChannel, drama: Drama, text: str) -> None:
+        name = f"{drama.title[:80]} · all episodes"
+        me = self._client.user.id if self._client.user else None
+        thread = next((t for t in forum.threads if t.name == name and t.owner_id == me), None)  # an orphan post
+        if thread is not None:
+            message_id = thread.id  # a forum post's first message shares the thread's id
+            await self._edit(thread.id, message_id, content=text)
+        else:
+            tag_name = drama.title[:FORUM_TAG_NAME]
+            tags = await self._forum_tags(guild, forum, [tag_name])
+            if forum.flags.require_tag and not tags:
+                raise TagRequired(forum.id, tag_name)
+            try:
+                post = await forum.create_thread(name=name, content=text, applied_tags=tags)
+            except discord.HTTPException as error:
+                if error.code == TAG_REQUIRED:
+                    raise TagRequired(forum.id, tag_name) from None
+                raise
+            thread, message_id = post.thread, post.message.id
+        await self._index.set(guild.id, drama.slug, thread.id, message_id)
+        # One pinned post per forum (30047): pin this index only while no other post is pinned.
+        if thread.flags.pinned or any(t.flags.pinned for t in forum.threads if t.id != thread.id):
+            return
+        try:
+            await thread.edit(pinned=True)
+        except discord.HTTPException as error:
+            if error.code != MAX_PINNED_THREADS:
+                raise
+            log.info("forum %s already has its pinned post; the index of %s stays unpinned", forum.id, drama.slug)
 
     # -- ratings --------------------------------------------------------------------------------
     async def vote(self, interaction: discord.Interaction[Any], drama_slug: str, number: int, stars: int) -> None:

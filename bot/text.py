@@ -82,3 +82,8 @@ def quote(text: str, limit: int = 100) -> str:
     if not cleaned:
         return "(empty)"
     return escape(cleaned)
+
+
+def plural(count: int, noun: str, many: str | None = None) -> str:
+    """`1 minute`, `3 minutes`, `1 party`/`2 parties` (give `many` when adding "s" is wrong)."""
+    return f"{count} {noun if count == 1 else (many or noun + 's')}"

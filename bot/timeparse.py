@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import zoneinfo
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from bot.errors import InvalidInput
 from bot.text import quote
@@ -28,20 +28,121 @@ class LocalTime:
     note: str = ""  # an explanation when the time was ambiguous (DST overlap)
 
 
-def parse_local(text: str, zone_name: str, now: datetime, option: str = "start") -> LocalTime:
-    """`YYYY-MM-DD HH:MM` in `zone_name` → UTC. A time that does not exist (the DST gap) is refused
-    with the reason; one that happens twice (the DST overlap) takes the first and says so."""
-    match = _LOCAL.match(text)
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_CLOCK = re.compile(r"^(\d{1,2})(?::(\d{2}))?\s*(am|pm|a\.m\.|p\.m\.|h)?$")
+_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+_IN = re.compile(r"^in\s+(\d{1,4})\s*(m|min|mins|minutes?|h|hrs?|hours?|d|days?|w|weeks?)$")
+
+
+def _clock(text: str) -> tuple[int, int] | None:
+    """`21:00`, `9pm`, `9:30 pm`, `21h`, `noon`, `midnight` → (hour, minute); None if not a clock time."""
+    text = text.strip()
+    if text in ("noon", "midday"):
+        return 12, 0
+    if text == "midnight":
+        return 0, 0
+    match = _CLOCK.match(text)
     if not match:
-        raise InvalidInput(
-            f"`{option}`: {quote(text, 40)} is not a time as `YYYY-MM-DD HH:MM` (e.g. 2026-11-28 20:00)."
-        )
-    year, month, day, hour, minute = (int(g) for g in match.groups())
-    try:
-        naive = datetime(year, month, day, hour, minute)
-    except ValueError as exc:
-        raise InvalidInput(f"`{option}`: {quote(text, 40)} is not a real date and time ({exc}).") from None
+        return None
+    hour, minute, half = int(match.group(1)), int(match.group(2) or 0), (match.group(3) or "").replace(".", "")
+    if minute > 59:
+        return None
+    if half in ("am", "pm"):
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if half == "pm" else 0)
+    elif hour > 23 or (half == "" and match.group(2) is None):
+        return None  # a bare number ("9") is not a time: 9 in the morning or the evening?
+    return hour, minute
+
+
+def _day(text: str, today: date) -> date | None:
+    """`today`, `tonight`, `tomorrow`, a weekday (`sat`, `next friday`) or `YYYY-MM-DD`."""
+    text = text.strip()
+    if text in ("today", "tonight"):
+        return today
+    if text == "tomorrow":
+        return today + timedelta(days=1)
+    later = text.startswith("next ")
+    name = text.removeprefix("next ").strip()
+    for number, weekday in enumerate(_WEEKDAYS):
+        if len(name) >= 3 and weekday.startswith(name):
+            ahead = (number - today.weekday()) % 7
+            return today + timedelta(days=ahead + (7 if later and ahead == 0 else 0))
+    match = _DATE.match(text)
+    if match:
+        try:
+            return date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+        except ValueError:
+            return None
+    return None
+
+
+def natural(text: str, local_now: datetime) -> datetime | None:
+    """What people type for a time, read in the local time `local_now` (naive) → a naive local
+    datetime, or None when it is not a time this grammar reads. The grammar: `[DAY] TIME` or
+    `TIME [DAY]` — DAY `today`/`tonight`/`tomorrow`, a weekday (`sat`, `saturday`, `next sat`),
+    `YYYY-MM-DD`; TIME `21:00`, `9pm`, `9:30 pm`, `21h`, `noon`, `midnight` — or `in N minutes|hours|
+    days|weeks`. A weekday means its next occurrence (today, if that time is still ahead)."""
+    words = " ".join(text.casefold().replace(",", " ").split())
+    relative = _IN.match(words)
+    if relative:
+        amount, unit = int(relative.group(1)), relative.group(2)[0]
+        step = {"m": timedelta(minutes=1), "h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
+        return (local_now + amount * step[unit]).replace(second=0, microsecond=0)
+    words = words.removeprefix("at ").replace(" at ", " ")
+    today = local_now.date()
+    parts = words.split(" ")
+    for cut in range(len(parts) + 1):  # DAY TIME, or TIME DAY, or TIME alone
+        for day_text, time_text in (
+            (" ".join(parts[:cut]), " ".join(parts[cut:])),
+            (" ".join(parts[cut:]), " ".join(parts[:cut])),
+        ):
+            clock = _clock(time_text) if time_text else None
+            if clock is None:
+                continue
+            if not day_text:
+                moment = datetime.combine(today, time(*clock))
+                return moment if moment > local_now else moment + timedelta(days=1)  # "9pm": the next 9 pm
+            day = _day(day_text, today)
+            if day is not None:
+                moment = datetime.combine(day, time(*clock))
+                if day_text.split(" ")[-1][:3] in {w[:3] for w in _WEEKDAYS} and moment <= local_now:
+                    moment += timedelta(days=7)  # "sat 21:00" on a Saturday night: next week's
+                return moment
+    return None
+
+
+def examples(now: datetime, zone_name: str) -> str:
+    """Examples of what `start` takes, with a real date (tomorrow's), never one in the past."""
+    tomorrow = now.astimezone(zoneinfo.ZoneInfo(zone_name)).date() + timedelta(days=1)
+    return f"`tomorrow 9pm`, `sat 21:00`, `in 2 hours` or `{tomorrow.isoformat()} 20:00`"
+
+
+def parse_local(text: str, zone_name: str, now: datetime, option: str = "start") -> LocalTime:
+    """A time as people type it (see :func:`natural`; `YYYY-MM-DD HH:MM` too) in `zone_name` → UTC.
+    A time that does not exist (the DST gap) is refused with the reason; one that happens twice (the
+    DST overlap) takes the first and says so."""
     zone = zoneinfo.ZoneInfo(zone_name)
+    match = _LOCAL.match(text)
+    if match:
+        year, month, day, hour, minute = (int(g) for g in match.groups())
+        try:
+            naive = datetime(year, month, day, hour, minute)
+        except ValueError as exc:
+            raise InvalidInput(f"`{option}`: {quote(text, 40)} is not a real date and time ({exc}).") from None
+    else:
+        local_now = now.astimezone(zone).replace(tzinfo=None)
+        try:
+            found = natural(text, local_now)
+        except (OverflowError, ValueError):
+            found = None
+        if found is None:
+            raise InvalidInput(
+                f"`{option}`: {quote(text, 40)} is not a time I can read. Try {examples(now, zone_name)} "
+                f"(in {zone_name})."
+            )
+        naive = found
     ahead = naive - now.astimezone(UTC).replace(tzinfo=None)  # a difference never overflows
     if ahead < -_SLACK:
         raise InvalidInput(_past(option, naive, zone_name, None))

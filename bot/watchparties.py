@@ -2,12 +2,14 @@
 going, a "starting now" post that links the episode thread, and weekly repeats.
 
 Every post a job makes is claimed in SQLite before it is sent and recorded after, and sent with a
-deterministic nonce, so a crash or a retry never sends it twice. Reminders that fall due while the
-bot is down are sent if at most ten minutes late, else skipped and logged.
+deterministic nonce, so a crash or a retry never sends it twice: a retry first looks for the post in
+the channel (the nonce dedupes only for minutes, and a restart can come later than that). Reminders
+that fall due while the bot is down are sent if at most ten minutes late, else skipped and logged.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import zoneinfo
@@ -24,6 +26,7 @@ from bot.core import Core, CoreService
 from bot.discussions import Discussions
 from bot.errors import InvalidInput, UserError, permission_for_forbidden
 from bot.nonce import nonce
+from bot.recovery import find_sent, first_line
 from bot.service import JobKind
 from bot.storage.jobs import Job
 from bot.storage.watchparties import PartiesRepo, Party, PostsRepo, RsvpRepo
@@ -130,12 +133,26 @@ class Listing:
     counts: dict[str, int]
 
 
+RSVP_EDIT_INTERVAL = 1.0  # seconds: at most one RSVP-count edit of an announcement per interval
+
+
+@dataclass
+class AnnouncementEdits:
+    """The RSVP-count edits of one announcement: the one in flight, and whether the next is waiting."""
+
+    busy: asyncio.Future[None] | None = None
+    waiting: bool = False
+    last: float = float("-inf")  # event-loop time the last edit ended
+    count: int = 0
+
+
 class WatchParties(CoreService):
     def __init__(self, core: Core, *, discussions: Discussions) -> None:
         super().__init__(core)
         self._discussions = discussions
         self._parties = PartiesRepo(core.db)
         self._rsvps = RsvpRepo(core.db)
+        self._edits: dict[int, AnnouncementEdits] = {}  # party id → its announcement's RSVP edits
         self._posts = PostsRepo(core.db)
 
     def jobs(self) -> Sequence[JobKind]:
@@ -171,9 +188,12 @@ class WatchParties(CoreService):
         )
         return Checked(party, drama, when.note)
 
-    async def check_edit(self, guild: discord.Guild, party_id: int, changes: PartyChanges) -> Checked:
-        """Validate `/watchparty edit` input against the stored party."""
-        before = await self.get(guild.id, party_id)
+    async def check_edit(
+        self, guild: discord.Guild, party_id: int, changes: PartyChanges, *, host: int | None = None
+    ) -> Checked:
+        """Validate `/watchparty edit` input against the stored party (`host`: a host, not a
+        moderator, who may change only the parties they scheduled)."""
+        before = await self._own(guild.id, party_id, host)
         if before.state != "scheduled":
             raise InvalidInput(f"`id`: watch party #{party_id} has {before.state}; it can't be changed.")
         drama = self._lookups.catalog.dramas.get(before.drama)
@@ -248,7 +268,7 @@ class WatchParties(CoreService):
                 )
                 party = party.with_(announce_channel=channel.id, announcement_id=message.id)
             except discord.Forbidden as error:
-                missing = permission_for_forbidden(error)
+                missing = permission_for_forbidden(error, guild)
                 notes.append(f"I couldn't post the announcement: I need **{missing.permission}** in {channel.mention}.")
         else:
             notes.append(
@@ -277,9 +297,14 @@ class WatchParties(CoreService):
         try:
             event = await guild.create_scheduled_event(**kwargs)
         except discord.Forbidden:
+            # Since 23 Feb 2026 a bot needs Create Events to make an event; Manage Events alone no
+            # longer does (discord-api-docs change-log, "Permission Changes Going into Effect February
+            # 2026"). A voice event also needs View Channel and Connect in its channel.
+            where = f" (and View Channel and Connect in {channel.mention})" if channel is not None else ""
             notes.append(
                 "The watch party is scheduled, with its announcement and reminders, but I couldn't add a "
-                "Discord event: give me the **Manage Events** permission for that."
+                f"Discord event: a server admin can give my role the **Create Events** permission{where} for "
+                "that (since February 2026, Manage Events alone isn't enough)."
             )
             return party
         return party.with_(event_id=event.id)
@@ -305,6 +330,15 @@ class WatchParties(CoreService):
         await self._scheduler.cancel_key(f"party:{party.id}:start")
 
     # -- changing -------------------------------------------------------------------------------
+    async def _own(self, guild_id: int, party_id: int, host: int | None) -> Party:
+        party = await self.get(guild_id, party_id)
+        if host is not None and party.created_by != host:
+            raise UserError(
+                f"`id`: watch party #{party_id} was scheduled by someone else; hosts manage the parties they "
+                "scheduled, moderators manage all."
+            )
+        return party
+
     async def get(self, guild_id: int, party_id: int) -> Party:
         party = await self._parties.get(party_id)
         if party is None or party.guild_id != guild_id:
@@ -341,15 +375,15 @@ class WatchParties(CoreService):
                 after = after.with_(event_id=None)
                 notes.append("The Discord event was deleted on Discord; the watch party goes on without it.")
             except discord.Forbidden:
-                notes.append("I couldn't update the Discord event: I need **Manage Events**.")
+                notes.append("I couldn't update the Discord event: I need **Create Events**.")
         await self._parties.update(after)
         await self._refresh_announcement(after)
         await self._schedule_jobs(after)
         return notes
 
-    async def cancel(self, guild: discord.Guild, party_id: int) -> list[str] | None:
+    async def cancel(self, guild: discord.Guild, party_id: int, *, host: int | None = None) -> list[str] | None:
         """Cancel the party; returns notes for the moderator, or None if it was already cancelled."""
-        party = await self.get(guild.id, party_id)
+        party = await self._own(guild.id, party_id, host)
         if party.state == "cancelled":
             return None
         notes: list[str] = []
@@ -363,7 +397,7 @@ class WatchParties(CoreService):
             except discord.NotFound:
                 pass
             except discord.Forbidden:
-                notes.append("I couldn't delete the Discord event: I need **Manage Events**; please delete it.")
+                notes.append("I couldn't delete the Discord event: I need **Create Events**; please delete it.")
         await self._refresh_announcement(party)
         return notes
 
@@ -382,17 +416,18 @@ class WatchParties(CoreService):
             log.warning("could not update the announcement of party %d: %s", party.id, exc)
 
     async def rsvp(self, interaction: discord.Interaction[Any], party_id: int, status: str) -> None:
-        party = await self._parties.get(party_id)
+        """A press of Going / Maybe / Can't: acknowledged before any database work, recorded with the
+        other presses of a burst (group commit), confirmed to the member once committed, and shown on
+        the announcement by at most one edit per coalescing window (RSVP_EDIT_INTERVAL)."""
+        party = await self._parties.cached(party_id)  # memory, except the first press after a start
         if party is None or party.guild_id != interaction.guild_id:
             raise UserError("This watch party no longer exists.")
         if party.state == "cancelled":
             raise UserError("This watch party was cancelled.")
         # Acknowledge first: in a burst of presses, Discord's 3 s limit must not depend on the database.
         await interaction.response.defer()
-        await self._rsvps.set(party.id, interaction.user.id, status)
+        await self._rsvps.record(party.id, interaction.user.id, status)
         drama = self._lookups.catalog.dramas.get(party.drama)
-        counts = await self._rsvps.counts(party.id)
-        await interaction.edit_original_response(embed=announcement_embed(drama, party, counts))
         answer = {"going": "You're going", "maybe": "You might come", "cant": "You can't make it"}[status]
         extra = " I'll remind you before it starts." if status == "going" and party.reminders else ""
         await interaction.followup.send(
@@ -400,6 +435,44 @@ class WatchParties(CoreService):
             f"(Change it any time: {', '.join(RSVP_LABELS.values())}.)",
             ephemeral=True,
         )
+        await self._show_rsvps(party.id, interaction)
+
+    async def _show_rsvps(self, party_id: int, interaction: discord.Interaction[Any]) -> None:
+        """Make sure an announcement edit reads the counts after this press was committed: join the
+        edit already waiting for its turn, or become the next one (after the edit in flight, and no
+        sooner than RSVP_EDIT_INTERVAL after it)."""
+        edits = self._edits.setdefault(party_id, AnnouncementEdits())
+        if edits.waiting:
+            return  # that edit reads the counts after our write
+        edits.waiting = True
+        loop = asyncio.get_running_loop()
+        try:
+            while edits.busy is not None:
+                await asyncio.shield(edits.busy)
+            pause = edits.last + RSVP_EDIT_INTERVAL - loop.time()
+            if pause > 0:
+                await asyncio.sleep(pause)
+        except BaseException:
+            edits.waiting = False
+            raise
+        busy = edits.busy = loop.create_future()
+        edits.waiting = False  # presses committed from now on need the next edit
+        try:
+            party = await self._parties.cached(party_id)
+            if party is None or party.state == "cancelled":
+                return
+            counts = await self._rsvps.counts(party_id)
+            drama = self._lookups.catalog.dramas.get(party.drama)
+            await interaction.edit_original_response(embed=announcement_embed(drama, party, counts))
+            edits.count += 1
+        except discord.HTTPException as exc:
+            log.warning("could not update the announcement of party %d: %s", party_id, exc)
+        finally:
+            edits.last = loop.time()
+            edits.busy = None
+            busy.set_result(None)
+            if not edits.waiting and len(self._edits) > 1000:
+                self._edits.pop(party_id, None)
 
     # -- jobs -------------------------------------------------------------------------------------
     async def run_remind(self, job: Job) -> None:
@@ -458,15 +531,37 @@ class WatchParties(CoreService):
         self, party: Party, kind: str, make: Callable[[Party, discord.abc.Messageable, str], Awaitable[int]]
     ) -> None:
         """Send one post for the party exactly once (claimed before, recorded after)."""
-        _, sent = await self._posts.claim(party.id, kind)
+        claimed_now, sent = await self._posts.claim(party.id, kind)
         if sent:
             return
         channel = self._client.get_partial_messageable(party.announce_channel) if party.announce_channel else None
         if channel is None:
             log.warning("party %d: no channel to post %s in", party.id, kind)
             return
+        if not claimed_now:  # claimed by an earlier attempt that never recorded a message: a crash?
+            found = await self._find_post(party, channel.id, kind)
+            if found is not None:
+                log.info("party %d: the %s post was already out (message %d); recorded", party.id, kind, found)
+                await self._posts.sent(party.id, kind, found)
+                return
         message_id = await make(party, channel, kind)
         await self._posts.sent(party.id, kind, message_id)
+
+    async def _find_post(self, party: Party, channel_id: int, kind: str) -> int | None:
+        """The message of an earlier attempt at this post, if it went out: found by its first line
+        (the party's title and time, or its "starting now" line), no sooner than the post was due."""
+        drama = self._lookups.catalog.dramas.get(party.drama)
+        if kind == "start":
+            head = first_line(starting_text(drama, party, None)).rsplit("!", 1)[0]
+            due = party.start_at
+        elif kind.startswith("remind:"):
+            head = first_line(reminder_texts(drama, party, [])[0])
+            due = party.start_at - timedelta(minutes=int(kind.split(":", 1)[1]))
+        else:
+            return None
+        # A reminder split over several messages is found by its first; the rest only add mentions.
+        found = await find_sent(self._client, channel_id, lambda m: first_line(m.content).startswith(head), since=due)
+        return found.id if found is not None else None
 
     async def _repeat(self, party: Party) -> None:
         drama = self._lookups.catalog.dramas.get(party.drama)

@@ -9,6 +9,8 @@ from discord.ext import commands
 from bot.checks import MODERATOR_DEFAULT_PERMISSIONS, moderator_only
 from bot.client import Dramawatch, Interaction
 from bot.errors import GuildOnly
+from bot.text import escape as md
+from bot.text import plural
 from bot.ui.catalog import when
 from bot.ui.discussions import airing_text, follow_text, followed_text
 from bot.ui.help import HelpSection
@@ -86,28 +88,37 @@ class Discuss(commands.Cog):
         found = self.bot.lookups.drama(drama).drama
         ep = self.bot.lookups.episode(found, episode)
         plan = await discussions.plan_discuss(interaction, guild, found, ep)
+        title = md(found.title)
         if plan.action == "exists":
             await interaction.response.send_message(
-                f"**{found.title}** episode {ep.number} is discussed in <#{plan.thread_id}> (spoilers inside)."
+                f"**{title}** episode {ep.number} is discussed in <#{plan.thread_id}> (spoilers inside)."
             )
         elif plan.action == "not aired":
             await interaction.response.send_message(
-                f"**{found.title}** episode {ep.number} airs {when(ep, found.timezone)}; its thread opens then "
+                f"**{title}** episode {ep.number} airs {when(ep, found.timezone)}; its thread opens then "
                 "if this server follows the drama (`/follow add`).",
                 ephemeral=True,
             )
         elif plan.action == "refused":
             await interaction.response.send_message(
-                f"There is no thread for **{found.title}** episode {ep.number} yet, and on this server only "
+                f"There is no thread for **{title}** episode {ep.number} yet, and on this server only "
                 "moderators open them. Ask one to run `/discuss`.",
                 ephemeral=True,
             )
+        elif plan.action == "slow":
+            await interaction.response.send_message(
+                "That's a lot of new threads at once: you can open another one in "
+                f"{plural(plan.wait_minutes, 'minute')}.",
+                ephemeral=True,
+            )
         else:
-            await interaction.response.defer(thinking=True)
-            thread_id, created = await discussions.open(guild, found, ep)
+            # An old episode's thread opens quietly (no announcement), with a reply only the asker sees.
+            await interaction.response.defer(thinking=True, ephemeral=plan.quiet)
+            thread_id, created = await discussions.open(guild, found, ep, quiet=plan.quiet)
             verb = "Opened" if created else "Here is"
             await interaction.followup.send(
-                f"{verb} the thread for **{found.title}** episode {ep.number}: <#{thread_id}> (spoilers inside)."
+                f"{verb} the thread for **{title}** episode {ep.number}: <#{thread_id}> (spoilers inside).",
+                ephemeral=plan.quiet,
             )
 
     @app_commands.command(name="airing", description="Upcoming episodes of the dramas this server follows.")

@@ -9,7 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import moderator_only
+from bot.checks import host_or_moderator
 from bot.client import Dramawatch, Interaction
 from bot.text import quote
 from bot.ui.help import HelpSection
@@ -18,6 +18,11 @@ from bot.watchparties import PartyChanges, PartyRequest
 from cogs._autocomplete import drama_choices, timezone_choices
 
 Repeat = Literal["none", "weekly"]
+
+
+def _host(interaction: Interaction) -> int | None:
+    """The user, when a host (not a moderator) acts: hosts manage only their own parties."""
+    return None if interaction.extras.get("moderator") else interaction.user.id
 
 
 @app_commands.guild_only()
@@ -30,18 +35,18 @@ class WatchParty(
         self.bot = bot
 
     # -- schedule -------------------------------------------------------------------------------
-    @app_commands.command(name="schedule", description="Schedule a watch party (moderators).")
+    @app_commands.command(name="schedule", description="Schedule a watch party (moderators and hosts).")
     @app_commands.describe(
         drama="The drama (start typing its name)",
         episodes="An episode or a range, like 5 or 5-6",
-        start="Date and time in the time zone below, as YYYY-MM-DD HH:MM",
+        start="When, in the time zone below: tomorrow 9pm, sat 21:00, in 2 hours, 2027-01-07 20:00",
         timezone="IANA time zone of `start` (default: the server's)",
         where="A voice or stage channel, or a place/link for an external event",
         repeat="weekly: the same time each week with the next episodes, until the drama ends",
         reminders="Before the start, like 1d,1h,10m (default: /settings reminders) or none",
         note="A short note shown on the announcement",
     )
-    @moderator_only()
+    @host_or_moderator()
     @app_commands.autocomplete(drama=drama_choices, timezone=timezone_choices)
     async def schedule(
         self,
@@ -88,17 +93,17 @@ class WatchParty(
         return choices
 
     # -- edit / cancel ---------------------------------------------------------------------------
-    @app_commands.command(name="edit", description="Change a watch party (moderators).")
+    @app_commands.command(name="edit", description="Change a watch party (moderators; hosts: their own).")
     @app_commands.describe(
         id="The watch party (start typing)",
         episodes="New episodes, like 5 or 5-6",
-        start="New date and time, YYYY-MM-DD HH:MM",
+        start="New time: tomorrow 9pm, sat 21:00, in 2 hours, 2027-01-07 20:00",
         timezone="Time zone of `start` (default: the one the party was set in)",
         where="New voice/stage channel or external place",
         reminders="New reminders, like 1d,1h,10m or none",
         note="New note",
     )
-    @moderator_only()
+    @host_or_moderator()
     @app_commands.autocomplete(timezone=timezone_choices)
     async def edit(
         self,
@@ -116,20 +121,21 @@ class WatchParty(
         changes = PartyChanges(
             episodes=episodes, start=start, timezone=timezone, where=where, reminders=reminders, note=note
         )
-        checked = await self.bot.watchparties.check_edit(guild, id, changes)  # bad input: answered before the defer
+        host = _host(interaction)
+        checked = await self.bot.watchparties.check_edit(guild, id, changes, host=host)  # answered before the defer
         await interaction.response.defer(ephemeral=True, thinking=True)
         assert checked.before is not None
         notes = await self.bot.watchparties.edit(guild, checked.before, checked.party)
         await interaction.followup.send(changed_text(checked.party, checked.time_note, notes), ephemeral=True)
 
-    @app_commands.command(name="cancel", description="Cancel a watch party (moderators).")
+    @app_commands.command(name="cancel", description="Cancel a watch party (moderators; hosts: their own).")
     @app_commands.describe(id="The watch party (start typing)")
-    @moderator_only()
+    @host_or_moderator()
     async def cancel(self, interaction: Interaction, id: int) -> None:
         guild = interaction.guild
         assert guild is not None
         await interaction.response.defer(ephemeral=True, thinking=True)
-        notes = await self.bot.watchparties.cancel(guild, id)
+        notes = await self.bot.watchparties.cancel(guild, id, host=_host(interaction))
         if notes is None:
             await interaction.followup.send(f"Watch party #{id} was already cancelled.", ephemeral=True)
             return

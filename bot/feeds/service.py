@@ -27,10 +27,11 @@ from bot.feeds.match import match_title
 from bot.feeds.parse import ParseError, excerpt, parse
 from bot.nonce import nonce
 from bot.notices import ModNotices
+from bot.recovery import find_sent
 from bot.scheduling import RetryLater
 from bot.service import JobKind
 from bot.settings import Settings
-from bot.storage.feeds import Feed, FeedsRepo, Item, RecapLinksRepo
+from bot.storage.feeds import Feed, FeedsRepo, Item, RecapLinksRepo, RecapSources, RecapSourcesRepo
 from bot.storage.jobs import Job
 from bot.text import quote
 from bot.ui.feeds import feed_item_embed, source_name
@@ -73,6 +74,7 @@ class Feeds(CoreService):
         self._discussions = discussions
         self._repo = FeedsRepo(core.db)
         self._links = RecapLinksRepo(core.db)
+        self._sources = RecapSourcesRepo(core.db)
         self._fetcher = Fetcher(allow_private=config.feeds_allow_private)
         self._locks: dict[int, asyncio.Lock] = {}
 
@@ -85,9 +87,17 @@ class Feeds(CoreService):
 
     async def start(self) -> None:
         """At start: resend what a crash left claimed (once ready), and make sure every active feed polls."""
-        await self._scheduler.schedule(RECOVER, {}, self._clock.now(), dedupe_key="feeds:recover")
-        for feed in await self._repo.active():
-            await self._schedule(feed, self._clock.now())
+        now = self._clock.now()
+        await self._scheduler.schedule(RECOVER, {}, now, dedupe_key="feeds:recover")
+        # Each feed polls when it is next due (at once if that has passed): a restart does not poll
+        # every feed of every server at the same moment. One transaction for all of them.
+        await self._scheduler.ensure_many(
+            POLL,
+            [
+                ({"feed_id": feed.id}, max(feed.next_poll or now, now), f"feed:{feed.id}")
+                for feed in await self._repo.active()
+            ],
+        )
 
     async def close(self) -> None:
         await self._fetcher.close()
@@ -140,6 +150,12 @@ class Feeds(CoreService):
     async def links_for(self, guild_id: int, drama: str, episode: int) -> list[tuple[str, str, str]]:
         """(title, url, source) of the recap links matched from feeds for an episode, oldest first."""
         return await self._links.for_episode(guild_id, drama, episode)
+
+    async def recap_sources(self, guild_id: int, user_id: int, drama: str, episode: int) -> RecapSources:
+        """Everything `/recap` shows from the server's state — the recap links matched from feeds, and
+        with them the episode threads, the approved community recaps and the asker's progress — read
+        in one statement (one database trip per `/recap`, where asking each feature costs four)."""
+        return await self._sources.for_episode(guild_id, user_id, drama, episode)
 
     async def add(
         self, guild_id: int, url: str, drama: str | None, channel_id: int | None, user_id: int
@@ -209,6 +225,7 @@ class Feeds(CoreService):
         keys = [e.key for e in entries]
         known = await self._repo.known_keys(feed.id, keys)
         new = unmatched = 0
+        fresh: set[str] = set()  # claimed by this poll: certainly not sent yet
         for entry in reversed(entries):  # oldest first, as feeds list newest first
             if entry.key in known:
                 continue
@@ -230,7 +247,10 @@ class Feeds(CoreService):
                 first_ep=first,
                 last_ep=last,
             )
-            if await self._repo.record(item) and matched and entry.link:
+            recorded = await self._repo.record(item)
+            if recorded and state == "claimed":
+                fresh.add(item.key)
+            if recorded and matched and entry.link:
                 drama, first, last = matched
                 for episode in range(first, last + 1):
                     await self._links.add(
@@ -251,7 +271,7 @@ class Feeds(CoreService):
         )
         if not feed.primed:
             return PollOutcome("primed", new=new)
-        posted = await self.deliver(feed.id)
+        posted = await self.deliver(feed.id, fresh=fresh)
         return PollOutcome("new", new=new, posted=posted, unmatched=unmatched)
 
     async def _failed(self, feed: Feed, error: str, permanent: bool, interval: timedelta) -> PollOutcome:
@@ -279,8 +299,10 @@ class Feeds(CoreService):
         if sent:
             log.info("resent %d feed item(s) left claimed by a stop", sent)
 
-    async def deliver(self, feed_id: int | None) -> int:
-        """Send every claimed, unsent item (of one feed, or all); returns how many were sent."""
+    async def deliver(self, feed_id: int | None, *, fresh: set[str] | frozenset[str] = frozenset()) -> int:
+        """Send every claimed, unsent item (of one feed, or all); returns how many were sent. Items in
+        `fresh` were claimed by the poll calling this, so they cannot be out already: they are sent
+        without first looking for them in the channel's history."""
         sent = 0
         feeds: dict[int, Feed | None] = {}
         for item in await self._repo.claimed(feed_id):
@@ -289,7 +311,7 @@ class Feeds(CoreService):
             feed = feeds[item.feed_id]
             if feed is None:
                 continue
-            if await self._send(feed, item):
+            if await self._send(feed, item, look_first=item.key not in fresh):
                 sent += 1
         return sent
 
@@ -303,7 +325,7 @@ class Feeds(CoreService):
         settings = await self._settings.get(feed.guild_id)
         return settings.recaps_channel_id
 
-    async def _send(self, feed: Feed, item: Item) -> bool:
+    async def _send(self, feed: Feed, item: Item, *, look_first: bool = True) -> bool:
         drama = self._lookups.catalog.dramas.get(item.drama or "")
         target = await self._target(feed, item)
         guild = self._client.get_guild(feed.guild_id)
@@ -319,6 +341,12 @@ class Feeds(CoreService):
         embed = feed_item_embed(item, drama, feed.title or source_name(feed.url))
         channel = self._client.get_partial_messageable(target)
         try:
+            # A claimed item may already be out (a stop between the post and `mark_sent`), and
+            # Discord dedupes the nonce only for minutes: look for our post of it before sending.
+            message = await find_sent(self._client, target, lambda m: _same_post(m, embed)) if look_first else None
+            if message is not None:
+                await self._repo.mark_sent(feed.id, item.key, message.id)
+                return True
             message = await channel.send(embed=embed, nonce=nonce("feed", feed.id, item.key))
         except discord.NotFound:
             if target != feed.channel_id and feed.channel_id:  # the thread is gone: post in the channel
@@ -330,7 +358,7 @@ class Feeds(CoreService):
                 return False
         except discord.Forbidden as error:
             if guild is not None:
-                missing = permission_for_forbidden(error)
+                missing = permission_for_forbidden(error, guild)
                 await self._notices.notify(
                     guild,
                     f"feeds:forbidden:{target}",
@@ -347,3 +375,12 @@ class Feeds(CoreService):
         result = await self._fetcher.fetch(url)
         title, entries = await parse(result.body)
         return title, [Preview(e.title, e.link, match_title(e.title, self._lookups, drama)) for e in entries]
+
+
+def _same_post(message: discord.Message, embed: discord.Embed) -> bool:
+    """Our post of a feed item: its embed has the item's link (else title) and footer (drama, episodes, source)."""
+    if not message.embeds:
+        return False
+    posted = message.embeds[0]
+    same_link = posted.url == embed.url if embed.url else posted.title == embed.title
+    return same_link and posted.footer.text == embed.footer.text

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import discord
 from icalendar import Calendar, Event
@@ -141,7 +142,10 @@ def starting_text(drama: Drama | None, party: Party, thread_id: int | None) -> s
 
 
 def party_choice(drama: Drama | None, party: Party) -> str:
-    when = party.start_at.strftime("%a %d %b %H:%M UTC")
+    """An autocomplete line (plain text, no Discord timestamp): the start in the zone the party was
+    entered in, as the moderator thinks of it."""
+    local = party.start_at.astimezone(ZoneInfo(party.timezone))
+    when = f"{local:%a %d %b %H:%M} {local.tzname() or party.timezone}"
     return limits.plain(f"#{party.id} · {_plain_title(drama, party)} · {when}", limits.CHOICE_NAME)
 
 

@@ -227,3 +227,35 @@ async def test_unfollow_cancels_future_openings(qot: Sandbox) -> None:
     assert threads(qot, 5) == [] and threads(qot, 6) == []
     listed = await drive.reply("/follow list")
     assert "follows no drama" in listed["content"]
+
+
+def said(result: dict) -> str:
+    """What the asker reads: the (deferred, then edited) response and any follow-ups."""
+    return "\n".join([result["response"]["content"] or ""] + [f["content"] or "" for f in result["followups"]])
+
+
+async def test_discuss_of_an_old_episode_opens_quietly_and_members_are_rate_limited(tmp_path) -> None:
+    three_years_later = datetime(2027, 4, 1, 12, 0, tzinfo=UTC)
+    async with checked_sandbox(tmp_path, three_years_later) as sb:
+        drive = Driver(sb)
+        await drive.as_("mod")
+        await drive.reply("/settings channel kind:discussions channel:#discussions")
+        await drive.reply("/settings channel kind:announcements channel:#general")
+        opened = await drive.ok("/discuss queen-of-tears 7")
+        assert opened["response"]["ephemeral"] and "Opened the thread" in said(opened)
+        assert len(threads(sb, 7)) == 1
+        general = sb.world.messages[int(sb.world.channel_by_name("general")["id"])]
+        assert [m for m in general if "has aired" in m["content"]] == []  # no announcement for an old episode
+        again = await drive.ok("/discuss queen-of-tears 7")
+        assert "is discussed in" in again["response"]["content"] and len(threads(sb, 7)) == 1
+
+        await drive.as_("member")
+        for episode in (1, 2, 3):
+            result = await drive.ok(f"/discuss queen-of-tears {episode}")
+            assert "Opened the thread" in said(result), episode
+        slow = await drive.reply("/discuss queen-of-tears 4")
+        assert slow["ephemeral"] and "open another one in" in slow["content"]
+        assert threads(sb, 4) == []
+        await drive.ok(":advance 11m")
+        assert "Opened the thread" in said(await drive.ok("/discuss queen-of-tears 4"))
+        assert len(threads(sb, 4)) == 1

@@ -7,6 +7,7 @@ import re
 import zoneinfo
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import event, example, given, settings
@@ -108,11 +109,57 @@ def test_seoul_has_no_dst(text: str) -> None:
     assert when.note == ""
 
 
-@pytest.mark.parametrize("text", ["tomorrow 8pm", "2026-11-28", "28/11/2026 20:00", "2026-11-28 20:00:00", ""])
-def test_unreadable_time_says_the_format(text: str) -> None:
+@pytest.mark.parametrize("text", ["2026-11-28", "28/11/2026 20:00", "2026-11-28 20:00:00", "", "9", "someday 9pm"])
+def test_unreadable_time_gives_examples_with_a_date_ahead(text: str) -> None:
     message = refusal(parse_local, text, "UTC", NOW)
-    assert message.startswith("`start`: ")
-    assert "`YYYY-MM-DD HH:MM`" in message
+    assert message.startswith("`start`: ") and "`tomorrow 9pm`" in message and "`in 2 hours`" in message
+    tomorrow = (NOW + timedelta(days=1)).date().isoformat()
+    assert f"`{tomorrow} 20:00`" in message  # a real example date, never one in the past
+
+
+# Natural times, read in the server's zone. NOW_SEOUL is a Tuesday, 12:00 in Seoul.
+NOW_SEOUL = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("text", "local"),
+    [
+        ("tomorrow 9pm", "2026-12-02 21:00"),
+        ("9pm tomorrow", "2026-12-02 21:00"),
+        ("tomorrow at 9:30 pm", "2026-12-02 21:30"),
+        ("tonight 20:00", "2026-12-01 20:00"),
+        ("9pm", "2026-12-01 21:00"),
+        ("11am", "2026-12-02 11:00"),  # already past today: the next 11 am
+        ("sat 21:00", "2026-12-05 21:00"),
+        ("Saturday 9pm", "2026-12-05 21:00"),
+        ("tue 13:00", "2026-12-01 13:00"),  # today, still ahead
+        ("tue 11:00", "2026-12-08 11:00"),  # today's has passed: next week's
+        ("next tue 13:00", "2026-12-08 13:00"),
+        ("in 2 hours", "2026-12-01 14:00"),
+        ("in 90 min", "2026-12-01 13:30"),
+        ("in 3 days", "2026-12-04 12:00"),
+        ("2027-01-07 9pm", "2027-01-07 21:00"),
+        ("2027-01-07 21h", "2027-01-07 21:00"),
+        ("2027-01-07 noon", "2027-01-07 12:00"),
+        ("2027-01-07 21:00", "2027-01-07 21:00"),
+    ],
+)
+def test_natural_times_are_read_in_the_servers_zone(text: str, local: str) -> None:
+    when = parse_local(text, "Asia/Seoul", NOW_SEOUL)
+    expected = datetime.strptime(local, "%Y-%m-%d %H:%M").replace(tzinfo=ZoneInfo("Asia/Seoul")).astimezone(UTC)
+    assert when.utc == expected, text
+
+
+@pytest.mark.parametrize("text", ["13pm", "25:00", "9:75pm", "0am", "in 0 hours now", "next", "yesterday 9pm"])
+def test_natural_times_refuse_what_is_not_a_time(text: str) -> None:
+    assert refusal(parse_local, text, "Asia/Seoul", NOW_SEOUL).startswith("`start`: ")
+
+
+def test_natural_times_keep_the_dst_rules() -> None:
+    # 2027-03-14 is the spring-forward day in New York: 02:30 does not exist, whatever way it is typed.
+    before = datetime(2027, 3, 10, 12, 0, tzinfo=UTC)  # a Wednesday
+    assert "does not exist" in refusal(parse_local, "sun 2:30am", "America/New_York", before)
+    assert "happens twice" in parse_local("2027-11-07 1:30am", "America/New_York", before).note
 
 
 @pytest.mark.parametrize(("text", "reason"), [("2026-02-30 10:00", "day"), ("2026-11-28 24:00", "hour")])
