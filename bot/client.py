@@ -201,7 +201,7 @@ class Dramawatch(commands.Bot):
         self.discussions = Discussions(core, notices=self.notices)
         self.watchparties = WatchParties(core, discussions=self.discussions)
         self.feeds = Feeds(core, config=self.settings, notices=self.notices, discussions=self.discussions)
-        self.community = Community(core)
+        self.community = Community(core, discussions=self.discussions)
         self.guild_setup = GuildSetup(core)
         self.answers = Answers(
             lookups=lookups,

@@ -9,18 +9,41 @@ import discord
 
 from bot.catalog import Drama
 from bot.core import Core, CoreService
+from bot.discussions import Discussions
 from bot.errors import NotModerator, UserError
+from bot.nonce import nonce
+from bot.recovery import find_sent
 from bot.storage.community import CommunityRecap, CommunityRepo
 from bot.text import clean
-from bot.ui.community import outcome_text, review_card, submitted_text
+from bot.ui.community import (
+    POST_MARK,
+    outcome_text,
+    queue_view,
+    recap_post_embed,
+    review_card,
+    submission_notice,
+    submitted_text,
+)
 
 log = logging.getLogger(__name__)
 
 
 class Community(CoreService):
-    def __init__(self, core: Core) -> None:
+    """Members submit, the moderators are told and review, the approved recap is posted once (in the
+    episode's thread, else the recaps channel), and the author hears the outcome."""
+
+    def __init__(self, core: Core, *, discussions: Discussions) -> None:
         super().__init__(core)
         self._repo = CommunityRepo(core.db)
+        self._discussions = discussions
+
+    async def start(self) -> None:
+        """Posts a stop left claimed but unrecorded go out now (found in the channel if already sent)."""
+        for recap in await self._repo.claimed_posts():
+            try:
+                await self._post(recap, resume=True)
+            except discord.HTTPException as exc:
+                log.warning("recap %d: could not post it yet (%s)", recap.id, exc)
 
     async def require_moderator(self, interaction: discord.Interaction[Any]) -> None:
         if not await self._settings.is_moderator(interaction):
@@ -39,10 +62,27 @@ class Community(CoreService):
         if not title or not body:
             raise UserError("A recap needs a title and some text.")
         name = clean(getattr(interaction.user, "display_name", interaction.user.name), 60)
-        await self._repo.submit(
+        recap_id = await self._repo.submit(
             interaction.guild_id, drama.slug, episode, interaction.user.id, name, title, body[:4000]
         )
         await interaction.response.send_message(submitted_text(drama, episode), ephemeral=True)
+        await self._tell_mods(interaction.guild_id, recap_id, drama, episode, interaction.user.id)
+
+    async def _tell_mods(self, guild_id: int, recap_id: int, drama: Drama, episode: int, author_id: int) -> None:
+        """A spoiler-free notice with a Review button in the mods channel: nobody has to remember to look."""
+        guild = self._client.get_guild(guild_id)
+        settings = await self._settings.get(guild_id)
+        channel = guild.get_channel(settings.mods_channel_id) if guild and settings.mods_channel_id else None
+        if not isinstance(channel, discord.TextChannel):
+            return
+        try:
+            await channel.send(
+                submission_notice(recap_id, drama, drama.slug, episode, author_id),
+                view=queue_view(),
+                nonce=nonce("recap-notice", recap_id),
+            )
+        except discord.HTTPException as exc:
+            log.warning("recap %d: could not tell the moderators (%s)", recap_id, exc)
 
     async def show_queue(self, interaction: discord.Interaction[Any], *, edit: bool) -> None:
         assert interaction.guild_id is not None
@@ -69,7 +109,43 @@ class Community(CoreService):
         if not done:
             raise UserError("Another moderator already reviewed that recap.")
         await self.show_queue(interaction, edit=interaction.message is not None)
+        if state == "approved":
+            fresh = await self._repo.get(recap_id)
+            if fresh is not None:
+                try:
+                    await self._post(fresh)
+                except discord.HTTPException as exc:  # claimed: it goes out at the next start
+                    log.warning("recap %d: could not post it yet (%s)", recap_id, exc)
         await self.notify_author(recap_id)
+
+    async def _target(self, recap: CommunityRecap) -> int | None:
+        thread = (await self._discussions.thread_links(recap.guild_id, recap.drama)).get(recap.episode)
+        if thread:
+            return thread
+        settings = await self._settings.get(recap.guild_id)
+        return settings.recaps_channel_id
+
+    async def _post(self, recap: CommunityRecap, *, resume: bool = False) -> None:
+        """Post an approved recap exactly once: claimed before, recorded after; a resumed post is
+        looked for in the channel first (Discord's nonce dedupe lasts only minutes)."""
+        if not resume and not await self._repo.claim_post(recap.id):
+            return
+        target = await self._target(recap)
+        if target is None:
+            await self._repo.posted(recap.id, None, None)  # nowhere to post: it shows in /recap
+            return
+        mark = f"{POST_MARK}{recap.id} "
+
+        def ours(message: discord.Message) -> bool:
+            return any((e.footer.text or "").startswith(mark) for e in message.embeds)
+
+        found = await find_sent(self._client, target, ours) if resume else None
+        if found is None:
+            drama = self._lookups.catalog.dramas.get(recap.drama)
+            found = await self._client.get_partial_messageable(target).send(
+                embed=recap_post_embed(recap, drama), nonce=nonce("recap-post", recap.id)
+            )
+        await self._repo.posted(recap.id, target, found.id)
 
     async def notify_author(self, recap_id: int) -> None:
         """By DM where the author allows it; otherwise on their next use of the bot."""

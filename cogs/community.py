@@ -33,7 +33,7 @@ class Recaps(commands.GroupCog, group_name="recaps", group_description="Communit
     ) -> None:
         found = self.bot.lookups.drama(drama).drama
         ep = self.bot.lookups.episode(found, episode)
-        await interaction.response.send_modal(SubmitRecapModal(found, ep.number))
+        await interaction.response.send_modal(SubmitRecapModal(found, ep.number, owner_id=interaction.user.id))
 
     @app_commands.command(name="review", description="Review submitted recaps, one at a time (moderators).")
     @moderator_only()

@@ -12,12 +12,19 @@ _EPISODES = re.compile(
     r"(?:\s*(?:-|–|—|&|\+|and|to|,)\s*(?:episode\s*|ep\.?\s*)?(?P<b>\d{1,4}))?(?!\d)",
     re.IGNORECASE,
 )
+# Korean titles: "눈물의 여왕 13회 리뷰", "눈물의 여왕 13-14회", "눈물의 여왕 제13화".
+_KOREAN = re.compile(
+    r"(?P<show>.+?)[\s:,|\-–—]*(?:제\s*)?(?P<a>\d{1,4})\s*(?:회|화)?\s*(?:[-~–—]\s*(?P<b>\d{1,4})\s*)?(?:회|화)",
+)
 _PREFIX = re.compile(r"^\s*(?:recap|review|\[[^\]]*\])\s*[:\-–—]?\s*", re.IGNORECASE)
 MAX_SPAN = 8
 
 
 def match_title(title: str, lookups: Lookups, only: Drama | None = None) -> tuple[Drama, int, int] | None:
-    found = _EPISODES.search(title)
+    """(drama, first, last) for a recap's title, by the catalog's names, Korean titles and aliases —
+    "Queen of Tears: Episodes 3-4", "QoT EP13", "Ep. 13", "E13", "눈물의 여왕 13회 리뷰", "13-14회" —
+    or None. Never a fuzzy guess: a wrong match would post a recap of another show."""
+    found = _EPISODES.search(title) or _KOREAN.search(title)
     if not found:
         return None
     show = _PREFIX.sub("", found.group("show")).strip(" \"'“”‘’")

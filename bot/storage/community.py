@@ -97,5 +97,30 @@ class CommunityRepo:
         )
         return [_recap(r) for r in rows]
 
+    async def claim_post(self, recap_id: int) -> bool:
+        """Claim an approved recap's post (before sending it); False if it was claimed or sent already."""
+        changed = await self._db.execute(
+            "UPDATE community_recaps SET post_state = 'claimed' "
+            "WHERE id = ? AND state = 'approved' AND post_state = ''",
+            (recap_id,),
+        )
+        return changed > 0
+
+    async def posted(self, recap_id: int, channel_id: int | None, message_id: int | None) -> None:
+        """Record the post (or, with no channel, that there was nowhere to post it)."""
+        await self._db.execute(
+            "UPDATE community_recaps SET post_state = ?, post_channel_id = ?, post_message_id = ?, posted_at = ? "
+            "WHERE id = ?",
+            ("sent" if message_id else "nowhere", channel_id, message_id, self._db.now_ms(), recap_id),
+        )
+
+    async def claimed_posts(self) -> list[CommunityRecap]:
+        """Approved recaps whose post a stop left claimed but unrecorded (resent at start)."""
+        rows = await self._db.fetchall(
+            "SELECT id, guild_id, drama, episode, author_id, author_name, title, body, state, reason "
+            "FROM community_recaps WHERE state = 'approved' AND post_state = 'claimed' ORDER BY id"
+        )
+        return [_recap(r) for r in rows]
+
     async def notified(self, recap_id: int) -> None:
         await self._db.execute("UPDATE community_recaps SET author_notified = 1 WHERE id = ?", (recap_id,))

@@ -128,8 +128,8 @@ def outcome_text(recap: CommunityRecap, drama: Drama | None) -> str:
     title = md(drama.title) if drama else recap.drama
     if recap.state == "approved":
         return limits.content(
-            f"Your recap “{quote(recap.title, 80)}” for {title} episode {recap.episode} was approved: it now "
-            "shows in `/recap`. Thank you!"
+            f"Your recap “{quote(recap.title, 80)}” for {title} episode {recap.episode} was approved: it is "
+            "posted for the server (in the episode's thread, if it has one) and shows in `/recap`. Thank you!"
         )
     reason = f" Reason: {quote(recap.reason, 300)}" if recap.reason else ""
     return limits.content(
@@ -143,3 +143,51 @@ def submitted_text(drama: Drama, episode: int) -> str:
         f"Thanks! Your recap for {md(drama.title)} episode {episode} waits for a moderator's review; "
         "I'll tell you how it went."
     )
+
+
+POST_MARK = "Community recap #"  # in the footer of a posted recap: how a retry finds it in the channel
+
+
+def recap_post_embed(recap: CommunityRecap, drama: Drama | None) -> discord.Embed:
+    """An approved recap as posted: its text behind spoiler bars, credited to its author (no ping)."""
+    title = md(drama.title) if drama else recap.drama
+    embed = discord.Embed(title=f"{title} · Episode {recap.episode}: {quote(recap.title, 100)}", colour=COLOUR)
+    embed.description = spoiler(quote(recap.body, BODY_LIMIT))
+    embed.add_field(name="Written by", value=quote(recap.author_name, 60), inline=True)
+    embed.set_footer(text=f"{POST_MARK}{recap.id} · approved by the moderators · spoilers hidden: click to reveal")
+    return limits.finish(embed)
+
+
+def submission_notice(recap_id: int, drama: Drama | None, drama_slug: str, episode: int, author_id: int) -> str:
+    """The moderators' notice of a new submission: no plot, no ping (the author shows as a mention)."""
+    title = md(drama.title) if drama else drama_slug
+    return limits.content(
+        f"📝 New community recap #{recap_id} for **{title}** episode {episode} by <@{author_id}>, waiting for "
+        "review. Open the queue with the button or `/recaps review`."
+    )
+
+
+def queue_view() -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(ReviewQueueButton())
+    return view
+
+
+class ReviewQueueButton(ReportingItem, discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"dw:review-queue"):
+    """On the moderators' notice: opens the review queue (for moderators only)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            discord.ui.Button(label="Review", style=discord.ButtonStyle.primary, custom_id="dw:review-queue")
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> ReviewQueueButton:
+        return cls()
+
+    async def run(self, interaction: Interaction) -> None:
+        community = interaction.client.community
+        await community.require_moderator(interaction)
+        await community.show_queue(interaction, edit=False)

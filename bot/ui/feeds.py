@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -21,6 +22,23 @@ if TYPE_CHECKING:
 EXCERPT_LIMIT = 600  # a short excerpt, never the article (bot.feeds.parse caps it before this)
 
 
+_EMAIL_NAME = re.compile(r"^\s*\S+@\S+\s*\((?P<name>[^()]+)\)\s*$")  # RSS: "bora@example.com (Bora)"
+_NAME_EMAIL = re.compile(r"^\s*(?P<name>[^<>]+?)\s*<\S+@\S+>\s*$")  # "Bora <bora@example.com>"
+_EMAIL = re.compile(r"^\s*(?P<local>[^@\s]+)@\S+\s*$")
+
+
+def author_name(raw: str) -> str:
+    """A feed's author as a clean name: no e-mail address shown."""
+    for pattern in (_EMAIL_NAME, _NAME_EMAIL):
+        match = pattern.match(raw)
+        if match:
+            return match.group("name").strip()
+    bare = _EMAIL.match(raw)
+    if bare:
+        return ""  # an address alone: show no author rather than someone's e-mail
+    return raw.strip()
+
+
 def source_name(url: str) -> str:
     host = urlsplit(url).hostname or url
     return host.removeprefix("www.")
@@ -38,8 +56,9 @@ def feed_item_embed(item: Item, drama: Drama | None, source: str) -> discord.Emb
     embed = discord.Embed(title=title, url=limits.url(item.link), colour=COLOUR, timestamp=item.published)
     if item.excerpt:
         embed.description = spoiler(quote(item.excerpt, EXCERPT_LIMIT))
-    if item.author:
-        embed.set_author(name=limits.plain(item.author, limits.AUTHOR))  # an author name shows no markdown
+    author = author_name(item.author)
+    if author:
+        embed.set_author(name=limits.plain(author, limits.AUTHOR))  # an author name shows no markdown
     show = f"{drama.title} · " if drama else ""
     embed.set_footer(text=f"{show}{episodes_label(item)} · {source}")
     return limits.finish(embed)

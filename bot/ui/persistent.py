@@ -11,7 +11,7 @@ from typing import Any
 import discord
 
 from bot.ui.catalog_admin import CatalogPick
-from bot.ui.community import ReviewButton
+from bot.ui.community import ReviewButton, ReviewQueueButton
 from bot.ui.discussions import RatingButton
 from bot.ui.help import HelpPageButton
 from bot.ui.lookups import DramaPage, WhoPick
@@ -24,6 +24,7 @@ PERSISTENT_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
     HelpPageButton,
     RatingButton,
     ReviewButton,
+    ReviewQueueButton,
     RsvpButton,
     SetupChannel,
     SetupPage,

@@ -96,7 +96,7 @@ def test_valid_rss_and_atom_parse_into_entries() -> None:
         (b"<html><body><h1>Not a feed</h1></body></html>", "not an RSS or Atom feed"),
         (VALID_RSS[: len(VALID_RSS) // 2], "malformed or truncated"),
         (b'{"items": []}', "not"),
-        # feedparser itself raises on these (UnicodeDecodeError, UnicodeError, ValueError): still a ParseError.
+        # Unknown, non-ASCII-compatible or broken encoding declarations: still a ParseError.
         (b'<?xml version="1.0" encoding="utf-\xc7"?><rss version="2.0"><channel></channel></rss>', "not a valid"),
         (b'<?xml version="1.0" encoding="punycode"?>' + VALID_RSS.split(b"?>", 1)[1], "not a valid"),
         (b'<?xml version="1.0" encoding="utf\x008"?><rss version="2.0"><channel></channel></rss>', "not a valid"),
@@ -156,11 +156,68 @@ def test_parse_feed_on_feeds_with_hostile_insertions_never_raises_anything_else(
     parses_or_refuses(base[:at] + inserted + base[at:])
 
 
+BOMB = (
+    b'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
+    b'<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]><rss version="2.0"><channel><title>&c;</title></channel></rss>'
+)
+XXE = (
+    b'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+    b'<rss version="2.0"><channel><title>&x;</title></channel></rss>'
+)
+
+
+@pytest.mark.parametrize("body", [BOMB, XXE], ids=["entity-expansion", "external-entity"])
+def test_entity_declarations_and_external_references_are_refused(body: bytes) -> None:
+    with pytest.raises(ParseError, match="refused"):
+        parse_feed(body)
+
+
+def test_rss_1_rdf_feeds_parse() -> None:
+    body = (
+        b'<?xml version="1.0"?><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
+        b'xmlns="http://purl.org/rss/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/">'
+        b"<channel><title>RDF recaps</title></channel>"
+        b"<item><title>Queen of Tears: Episode 3</title><link>http://example.test/r3</link>"
+        b"<dc:creator>Lee</dc:creator><dc:date>2024-04-14T09:00:00+09:00</dc:date>"
+        b"<description>&lt;p&gt;Short&lt;/p&gt;</description></item></rdf:RDF>"
+    )
+    title, (entry,) = parse_feed(body)
+    assert (title, entry.title, entry.link, entry.key, entry.author, entry.summary) == (
+        "RDF recaps",
+        "Queen of Tears: Episode 3",
+        "http://example.test/r3",
+        "http://example.test/r3",
+        "Lee",
+        "Short",
+    )
+    assert entry.published == datetime.fromisoformat("2024-04-14T00:00:00+00:00")
+
+
+def test_atom_xhtml_content_is_plain_text_without_scripts() -> None:
+    body = (
+        b'<feed xmlns="http://www.w3.org/2005/Atom"><title type="html">&lt;b&gt;Bold&lt;/b&gt; recaps</title>'
+        b'<entry><title>Queen of Tears: Episode 4</title><link rel="self" href="http://example.test/self"/>'
+        b'<link href="http://example.test/a4"/><id>urn:4</id><published>2024-04-14T00:00:00Z</published>'
+        b'<summary type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml"><p>One</p><script>'
+        + MARK.encode()
+        + b"</script><p>Two</p></div></summary></entry></feed>"
+    )
+    title, (entry,) = parse_feed(body)
+    assert title == "Bold recaps" and entry.link == "http://example.test/a4" and entry.key == "urn:4"
+    assert entry.summary == "One Two" and MARK not in entry.summary
+
+
+def test_html_entities_and_undeclared_windows_1252_are_repaired() -> None:
+    body = VALID_RSS.replace(b"Plain &amp; simple", b"Caf&eacute;&nbsp;night &bogus; \x93quoted\x94")
+    _, entries = parse_feed(body.replace(b' encoding="utf-8"', b""))
+    assert entries[1].summary == "Café night &bogus; “quoted”"
+
+
 SAFE_TEXT = st.text(
     alphabet=st.characters(
         whitelist_categories=("L", "N", "Zs"),
         whitelist_characters=".,:;!?'\"()-–—…",
-        # Not U+0080–U+00FF: feedparser repairs text that looks like double-encoded UTF-8 ("Ã©" → "é").
+        # Not U+0080–U+00FF (kept from the feedparser days: it "repaired" text that looked double-encoded).
         blacklist_characters=[chr(c) for c in range(0x80, 0x100)],
         max_codepoint=0xFFFF,
     ),
@@ -289,6 +346,15 @@ def test_feed_summaries_reach_the_entry_as_plain_text(doc: tuple[str, str]) -> N
         ("Crash Landing on You: Episode 3", "crash-landing-on-you", 3, 3),
         ("CLOY: E04", "crash-landing-on-you", 4, 4),
         ("Lovely Runner: Episodes 15-16", "lovely-runner", 15, 16),
+        ("눈물의 여왕 13회 리뷰", "queen-of-tears", 13, 13),
+        ("눈물의 여왕 13-14회", "queen-of-tears", 13, 14),
+        ("[리뷰] 눈물의 여왕 제7화", "queen-of-tears", 7, 7),
+        ("사랑의 불시착 3회", "crash-landing-on-you", 3, 3),
+        ("Queen of Tears EP13", "queen-of-tears", 13, 13),
+        ("Queen of Tears Ep. 13", "queen-of-tears", 13, 13),
+        ("Queen of Tears E13 review", "queen-of-tears", 13, 13),
+        ("Queen of Tears: Episodes 13 & 14", "queen-of-tears", 13, 14),
+        ("Tangerines: Episode 5", "when-life-gives-you-tangerines", 5, 5),
     ],
 )
 def test_titles_that_match(title: str, slug: str, first: int, last: int) -> None:
@@ -314,6 +380,9 @@ def test_titles_that_match(title: str, slug: str, first: int, last: int) -> None
         "Queen: Episode 5",
         "Episode 5",
         "",
+        "눈물의 여왕 리뷰",  # no episode
+        "눈물의 여 13회",  # a near spelling is a guess
+        "13회",
     ],
 )
 def test_titles_that_do_not_match(title: str) -> None:
@@ -561,3 +630,19 @@ async def test_a_name_that_resolves_to_loopback_is_refused_when_connecting(
     finally:
         await allowed.close()
     assert feed_server.feed("chained").hits == 1
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        ("bora@example.com (Bora)", "Bora"),
+        ("Bora Kim <bora@example.com>", "Bora Kim"),
+        ("bora@example.com", ""),
+        ("A. Recapper", "A. Recapper"),
+        ("  Mina  ", "Mina"),
+    ],
+)
+def test_feed_authors_show_as_a_clean_name(raw: str, shown: str) -> None:
+    from bot.ui.feeds import author_name
+
+    assert author_name(raw) == shown
