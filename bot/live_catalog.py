@@ -65,6 +65,7 @@ from bot.settings import Settings
 from bot.storage.catalog import CatalogRepo, PackRow
 from bot.storage.database import Database
 from bot.storage.jobs import Job
+from bot.text import escape
 
 log = logging.getLogger(__name__)
 
@@ -272,14 +273,16 @@ class LiveCatalog(CoreService):
         """Import TVmaze show `show_id` (or say where it already is). Usable everywhere on return."""
         held = next((d for d in self._lookups.catalog.dramas.values() if _tvmaze_id(d) == show_id), None)
         if held is not None:
-            raise UserError(f"**{held.title}** is already in the catalog (`{held.slug}`): `/drama {held.slug}`.")
+            raise UserError(
+                f"**{escape(held.title)}** is already in the catalog (`{held.slug}`): `/drama {held.slug}`."
+            )
         self._take_turn(guild_id)
         await progress("Fetching the episodes and cast from TVmaze…")
         data = await self._fetch(show_id)
         async with self._change:
             if await self._repo.by_tvmaze(show_id) is not None:  # a concurrent add of the same show won
                 drama = next(d for d in self._lookups.catalog.dramas.values() if _tvmaze_id(d) == show_id)
-                raise UserError(f"**{drama.title}** was just added to the catalog (`{drama.slug}`).")
+                raise UserError(f"**{escape(drama.title)}** was just added to the catalog (`{drama.slug}`).")
             await progress("Checking the data and building the search index…")
             return await self._apply(data, None, guild_id=guild_id, user_id=user_id)
 
@@ -301,7 +304,7 @@ class LiveCatalog(CoreService):
             followers = await self._discussions.followers(slug)
             if followers:
                 raise UserError(
-                    f"**{drama.title}** is followed by {len(followers)} server(s) of this bot; it can only be "
+                    f"**{escape(drama.title)}** is followed by {len(followers)} server(s) of this bot; it can only be "
                     "removed once none follows it (`/follow remove`)."
                 )
             await self._scheduler.cancel_key(f"catalog:{slug}")
@@ -317,7 +320,8 @@ class LiveCatalog(CoreService):
             raise NotFound(f"No drama `{slug}` in the catalog; `/catalog list` shows them.")
         if row is None or row.origin != "tvmaze" or row.tvmaze_id is None:
             raise UserError(
-                f"**{drama.title}** comes from a pack file shipped with the bot ({drama.file or 'data/packs'}); "
+                f"**{escape(drama.title)}** comes from a pack file shipped with the bot "
+                f"({drama.file or 'data/packs'}); "
                 "it changes when that file does (`python -m bot catalog import tvmaze` updates a file)."
             )
         return row
@@ -458,7 +462,7 @@ class LiveCatalog(CoreService):
             await self._notices.notify(
                 guild,
                 f"catalog-moved:{drama.slug}:{hash(tuple(moved))}",
-                f"**{drama.title}** changed on TVmaze; its episode threads open at the new times.\n"
+                f"**{escape(drama.title)}** changed on TVmaze; its episode threads open at the new times.\n"
                 + "\n".join(lines)
                 + more,
             )

@@ -12,6 +12,7 @@ from bot.errors import InvalidInput
 from bot.feeds.fetch import FetchError
 from bot.feeds.parse import ParseError
 from bot.text import quote
+from bot.ui import limits
 from bot.ui.feeds import added_text, feed_status, preview_text
 from bot.ui.help import HelpSection
 from cogs._autocomplete import drama_choices
@@ -67,8 +68,8 @@ class FeedsCog(commands.GroupCog, group_name="feeds", group_description="Recap f
         if not feeds:
             await interaction.response.send_message("No feeds yet: `/feeds add url:…`.", ephemeral=True)
             return
-        text = "\n\n".join(feed_status(f) for f in feeds)
-        await interaction.response.send_message(text[:1990], ephemeral=True)
+        text = limits.join((feed_status(f) for f in feeds), limits.CONTENT, sep="\n\n")
+        await interaction.response.send_message(text, ephemeral=True)
 
     @app_commands.command(name="test", description="Fetch a feed once and show what would be posted (posts nothing).")
     @app_commands.describe(url="The feed's address", drama="Only consider this drama")

@@ -10,6 +10,7 @@ import discord
 from bot.catalog.tvmaze import Candidate
 from bot.errors import InvalidInput
 from bot.text import quote
+from bot.ui import limits
 from bot.ui.views import ReportingItem
 
 if TYPE_CHECKING:
@@ -50,9 +51,9 @@ def pick_view(candidates: list[Candidate]) -> discord.ui.View | None:
 def changed_text(changed: Changed) -> str:
     drama = changed.drama
     if changed.created:
-        head = f"Added **{drama.title}** (`{drama.slug}`) to the catalog: {len(drama.episodes)} episode(s)"
+        head = f"Added **{limits.md(drama.title)}** (`{drama.slug}`) to the catalog: {len(drama.episodes)} episode(s)"
     else:
-        head = f"Refreshed **{drama.title}** (`{drama.slug}`)"
+        head = f"Refreshed **{limits.md(drama.title)}** (`{drama.slug}`)"
     lines = [head + "."]
     if not changed.created:
         lines.append(
@@ -78,17 +79,16 @@ def entries_text(entries: list[Entry]) -> str:
     if imported:
         lines.append("Added from TVmaze (refreshed while airing):")
         lines += [
-            f"· {e.drama.title} (`{e.drama.slug}`, {e.drama.year}) — {e.status.lower() or 'status unknown'}"
+            f"· {limits.md(e.drama.title)} (`{e.drama.slug}`, {e.drama.year}) — {e.status.lower() or 'status unknown'}"
             for e in imported[:40]
         ]
     if shipped:
         lines.append("From pack files:")
-        lines += [f"· {e.drama.title} (`{e.drama.slug}`, {e.drama.year})" for e in shipped[:40]]
+        lines += [f"· {limits.md(e.drama.title)} (`{e.drama.slug}`, {e.drama.year})" for e in shipped[:40]]
     hidden = max(0, len(imported) - 40) + max(0, len(shipped) - 40)
     if hidden:
         lines.append(f"… and {hidden} more (`/drama` with the autocomplete finds every one).")
-    text = "\n".join(lines)
-    return text if len(text) <= 2000 else text[:1990] + "\n…"
+    return limits.join(lines, limits.CONTENT)
 
 
 class CatalogPick(ReportingItem, discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"dw:catalog:add"):

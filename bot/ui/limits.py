@@ -118,7 +118,9 @@ def _pairs(tokens: Sequence[_Token]) -> dict[int, int]:
         for depth in range(len(stack) - 1, -1, -1):
             if tokens[stack[depth]].text == token.text:
                 pairs[stack[depth]] = i
-                del stack[depth:]
+                # Only this marker closes: spans may cross (`**||**x||`), as Discord reads them, and an
+                # inner spoiler must still be closed after a cut.
+                del stack[depth]
                 break
         else:
             stack.append(i)

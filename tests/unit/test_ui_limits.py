@@ -164,6 +164,7 @@ MARKDOWN = st.lists(st.one_of(ATOMS, WORDS, st.sampled_from([" ", "\n", "**", "|
 @settings(max_examples=300, deadline=None)
 @given(MARKDOWN, st.integers(0, 200))
 @example("||" + "\\*" * 2000 + "||", 4096)
+@example("**||**x||" + " word" * 30, 9)  # crossing spans: the spoiler must still be closed after the cut
 def test_fit_never_exceeds_the_limit_or_breaks_a_token(text: str, limit: int) -> None:
     out = limits.fit(text, limit)
     assert len(out) <= limit
