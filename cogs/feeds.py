@@ -13,7 +13,7 @@ from bot.feeds.fetch import FetchError
 from bot.feeds.parse import ParseError
 from bot.text import quote
 from bot.ui import limits
-from bot.ui.feeds import added_text, feed_status, preview_text
+from bot.ui.feeds import added_text, feed_pick_view, feed_status, pick_text, preview_text
 from bot.ui.help import HelpSection
 from cogs._autocomplete import drama_choices
 
@@ -47,10 +47,19 @@ class FeedsCog(commands.GroupCog, group_name="feeds", group_description="Recap f
             raise InvalidInput(f"`url`: {quote(url, 80)} is not an http:// or https:// address.")
         only = self.bot.lookups.drama(drama).drama if drama else None
         await interaction.response.defer(ephemeral=True, thinking=True)
+        checked = await self.bot.feeds.check(url)  # fetched once first: a bad URL is refused, nothing saved
+        if checked.choices:
+            view = feed_pick_view(checked.choices, only.slug if only else None, channel.id if channel else None)
+            await interaction.followup.send(pick_text(url, checked.choices), view=view, ephemeral=True)
+            return
         added = await self.bot.feeds.add_and_poll(
-            interaction.guild.id, url, only.slug if only else None, channel.id if channel else None, interaction.user.id
+            interaction.guild.id,
+            checked.url,
+            only.slug if only else None,
+            channel.id if channel else None,
+            interaction.user.id,
         )
-        await interaction.followup.send(added_text(added.feed, url, added.reenabled), ephemeral=True)
+        await interaction.followup.send(added_text(added.feed, checked.url, added.reenabled), ephemeral=True)
 
     @app_commands.command(name="remove", description="Stop posting a feed.")
     @app_commands.describe(feed="The feed (start typing its address or number)")

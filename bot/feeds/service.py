@@ -22,6 +22,7 @@ from bot.catalog import Drama
 from bot.core import Core, CoreService
 from bot.discussions import Discussions
 from bot.errors import InvalidInput, permission_for_forbidden
+from bot.feeds.discover import Linked, linked_feeds
 from bot.feeds.fetch import Fetcher, FetchError, check_url
 from bot.feeds.match import match_title
 from bot.feeds.parse import ParseError, excerpt, parse
@@ -58,6 +59,15 @@ class Preview:
     title: str
     link: str
     match: tuple[Drama, int, int] | None
+
+
+@dataclass(frozen=True)
+class Checked:
+    """What `/feeds add` found at an address: the feed to add, or (`choices`) several to pick from."""
+
+    url: str
+    title: str | None
+    choices: list[Linked]
 
 
 @dataclass(frozen=True)
@@ -111,6 +121,32 @@ class Feeds(CoreService):
 
     async def _schedule(self, feed: Feed, due: datetime) -> None:
         await self._scheduler.ensure(POLL, {"feed_id": feed.id}, due, dedupe_key=f"feed:{feed.id}")
+
+    async def check(self, url: str) -> Checked:
+        """`/feeds add` fetches first: a feed is returned as is; an HTML page gives the feeds it links
+        to (checked in turn when there is one). A URL that fails — 404, refused, not a feed and linking
+        to none — raises InvalidInput with the reason, and nothing is stored."""
+        try:
+            await check_url(url, self._fetcher.allow_private)
+        except FetchError as error:
+            raise InvalidInput(f"`url`: {error}") from None
+        try:
+            result = await self._fetcher.fetch(url)
+        except FetchError as error:
+            raise InvalidInput(f"`url`: I couldn't fetch it: {error}. Nothing was saved.") from None
+        try:
+            title, _entries = await parse(result.body)
+            return Checked(url, title, [])
+        except ParseError as error:
+            found = linked_feeds(result.body, result.url)
+            if not found:
+                raise InvalidInput(
+                    f"`url`: that address is not an RSS or Atom feed ({error}), and the page links to no feed. "
+                    "Look on the site for an RSS link. Nothing was saved."
+                ) from None
+        if len(found) > 1:
+            return Checked(url, None, found)
+        return await self.check(found[0].url) if found[0].url != url else Checked(url, None, [])
 
     async def add_and_poll(
         self, guild_id: int, url: str, drama: str | None, channel_id: int | None, user_id: int

@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+import secrets
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import discord
 
 from bot.catalog import Drama
+from bot.errors import InvalidInput, NotModerator
 from bot.spoilers import spoiler
 from bot.storage.feeds import Feed, Item
-from bot.text import quote
+from bot.text import plural, quote
 from bot.ui import limits
 from bot.ui.help import COLOUR
 from bot.ui.limits import md
+from bot.ui.views import ReportingItem
 
 if TYPE_CHECKING:
+    from bot.client import Interaction
+    from bot.feeds.discover import Linked
     from bot.feeds.service import Preview
 
 EXCERPT_LIMIT = 600  # a short excerpt, never the article (bot.feeds.parse caps it before this)
@@ -64,23 +69,39 @@ def feed_item_embed(item: Item, drama: Drama | None, source: str) -> discord.Emb
     return limits.finish(embed)
 
 
+def health(feed: Feed) -> str:
+    if feed.state == "disabled":
+        return "⛔ disabled"
+    if feed.failures:
+        return f"⚠️ failing ({feed.failures} in a row)"
+    if not feed.primed:
+        return "⏳ first check pending"
+    return "✅ healthy"
+
+
 def feed_status(feed: Feed) -> str:
-    lines = [f"**#{feed.id}** {quote(feed.url, 300)}" + (f" (only {md(feed.drama)})" if feed.drama else "")]
+    """One feed in `/feeds list`: its title, health, address, where it posts, its drama filter, counts."""
+    name = quote(feed.title, 100) if feed.title else quote(feed.url, 100)
+    where = f"<#{feed.channel_id}>" if feed.channel_id else "the episode's thread, else the recaps channel"
+    only = f"only {md(feed.drama)}" if feed.drama else "every followed or known drama"
+    lines = [f"**#{feed.id} · {name}** — {health(feed)}", f"{quote(feed.url, 300)} · posts to {where} · {only}"]
     if feed.state == "disabled":
         reason = quote(feed.disabled_reason or "unknown", 300)
         lines.append(f"⛔ disabled: {reason}. `/feeds add` the same URL turns it back on.")
     else:
+        status = []
         if feed.last_success:
-            lines.append(f"last success {discord.utils.format_dt(feed.last_success, 'R')}")
+            status.append(f"last success {discord.utils.format_dt(feed.last_success, 'R')}")
         if feed.failures:
-            lines.append(f"⚠️ {feed.failures} failure(s) in a row; last error: {quote(feed.last_error or '?', 300)}")
+            status.append(
+                f"{plural(feed.failures, 'failure')} in a row; last error: {quote(feed.last_error or '?', 300)}"
+            )
         if feed.next_poll:
-            lines.append(f"next poll {discord.utils.format_dt(feed.next_poll, 'R')}")
-        if not feed.primed:
-            lines.append("first poll pending (it records what exists and posts nothing)")
-    where = f"<#{feed.channel_id}>" if feed.channel_id else "the episode thread, else the recaps channel"
-    lines.append(f"posted {feed.items_posted} · unmatched {feed.items_unmatched} · posts to {where}")
-    return limits.content(" · ".join(lines[:1]) + "\n" + " · ".join(lines[1:]))
+            status.append(f"next check {discord.utils.format_dt(feed.next_poll, 'R')}")
+        if status:
+            lines.append(" · ".join(status))
+    lines.append(f"posted {feed.items_posted} · unmatched {feed.items_unmatched}")
+    return limits.content("\n".join(lines))
 
 
 def added_text(feed: Feed, url: str, reenabled: bool) -> str:
@@ -108,3 +129,73 @@ def preview_text(title: str, previews: list[Preview]) -> str:
         else:
             lines.append(f"➖ {name} → no episode matched (skipped)")
     return limits.join(lines, limits.CONTENT)
+
+
+def pick_text(url: str, choices: list[Linked]) -> str:
+    return limits.content(f"{quote(url, 200)} is a web page that links to {len(choices)} feeds. Pick the one to add:")
+
+
+def feed_pick_view(choices: list[Linked], drama: str | None, channel_id: int | None) -> discord.ui.View:
+    options = [
+        discord.SelectOption(
+            label=limits.plain(c.title or c.url, limits.OPTION_LABEL),
+            value=str(i),
+            description=limits.plain(c.url, limits.OPTION_DESCRIPTION),
+        )
+        for i, c in enumerate(choices[: limits.OPTIONS])
+    ]
+    view = discord.ui.View(timeout=None)
+    view.add_item(FeedPick(_remember(choices, drama, channel_id), options))
+    return view
+
+
+# The discovered feeds a pick list offers, by a token in its custom_id (a URL can be longer than a
+# select value may be). Kept in memory: after a restart the list says it expired.
+_PENDING: dict[str, tuple[list[str], str | None, int | None]] = {}
+
+
+def _remember(choices: list[Linked], drama: str | None, channel_id: int | None) -> str:
+    token = secrets.token_hex(6)
+    if len(_PENDING) > 500:
+        _PENDING.pop(next(iter(_PENDING)))
+    _PENDING[token] = ([c.url for c in choices], drama, channel_id)
+    return token
+
+
+class FeedPick(
+    ReportingItem, discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"dw:feeds:pick:(?P<token>[0-9a-f]+)"
+):
+    def __init__(self, token: str, options: list[discord.SelectOption] | None = None) -> None:
+        super().__init__(
+            discord.ui.Select(
+                placeholder="Which feed?",
+                options=options or [discord.SelectOption(label="?", value="0")],
+                custom_id=f"dw:feeds:pick:{token}",
+            )
+        )
+        self.token = token
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> FeedPick:
+        return cls(match["token"])
+
+    async def run(self, interaction: Interaction) -> None:
+        if not await interaction.client.server_settings.is_moderator(interaction):
+            raise NotModerator()
+        pending = _PENDING.get(self.token)
+        data: Any = interaction.data or {}
+        values = data.get("values") or []
+        if pending is None or not values or not str(values[0]).isdigit() or int(values[0]) >= len(pending[0]):
+            raise InvalidInput("This list has expired; run `/feeds add` again.")
+        urls, drama, channel_id = pending
+        assert interaction.guild_id is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        url = urls[int(values[0])]
+        checked = await interaction.client.feeds.check(url)
+        added = await interaction.client.feeds.add_and_poll(
+            interaction.guild_id, checked.url, drama, channel_id, interaction.user.id
+        )
+        _PENDING.pop(self.token, None)
+        await interaction.followup.send(added_text(added.feed, checked.url, added.reenabled), ephemeral=True)

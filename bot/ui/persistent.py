@@ -13,6 +13,7 @@ import discord
 from bot.ui.catalog_admin import CatalogPick
 from bot.ui.community import ReviewButton, ReviewQueueButton
 from bot.ui.discussions import RatingButton
+from bot.ui.feeds import FeedPick
 from bot.ui.help import HelpPageButton
 from bot.ui.lookups import DramaPage, WhoPick
 from bot.ui.setup import SetupChannel, SetupPage, SetupRole, SetupZone
@@ -21,6 +22,7 @@ from bot.ui.watchparties import RsvpButton
 PERSISTENT_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
     CatalogPick,
     DramaPage,
+    FeedPick,
     HelpPageButton,
     RatingButton,
     ReviewButton,

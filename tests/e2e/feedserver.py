@@ -58,6 +58,8 @@ class FeedServer:
         self.app = web.Application()
         self.app.router.add_get("/{name}.xml", self.serve)
         self.app.router.add_get("/redirect/{name}.xml", self.redirect)
+        self.app.router.add_get("/page/{name}.html", self.page)
+        self.pages: dict[str, list[tuple[str, str]]] = {}  # page name → (feed name, title) it links to
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -89,6 +91,19 @@ class FeedServer:
     async def stop(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
+
+    def page_url(self, name: str, links: list[tuple[str, str]]) -> str:
+        """A web page that declares these feeds (feed name, title) with <link rel="alternate">."""
+        self.pages[name] = links
+        return f"http://127.0.0.1:{self.port}/page/{name}.html"
+
+    async def page(self, request: web.Request) -> web.Response:
+        links = self.pages.get(request.match_info["name"], [])
+        heads = "".join(
+            f'<link rel="alternate" type="application/rss+xml" title="{title}" href="/{feed}.xml">'
+            for feed, title in links
+        )
+        return web.Response(text=f"<html><head>{heads}</head><body>A blog</body></html>", content_type="text/html")
 
     async def redirect(self, request: web.Request) -> web.Response:
         raise web.HTTPFound(f"/{request.match_info['name']}.xml")

@@ -168,3 +168,35 @@ async def test_loopback_feed_refused_without_the_setting(tmp_path, feeds: FeedSe
         assert sandbox.violations == [] and sandbox.errors == []
     finally:
         await sandbox.close()
+
+
+async def test_add_fetches_first_refuses_a_bad_url_and_finds_a_pages_feed(
+    drive: Driver, sandbox: Sandbox, feeds: FeedServer
+) -> None:
+    await drive.as_("mod")
+    feeds.feed("typo").mode = "404"
+    refused = await drive.reply(f"/feeds add url:{feeds.url('typo')} channel:#recaps")
+    assert "couldn't fetch it" in refused["content"] and "404" in refused["content"]
+    assert "Nothing was saved" in refused["content"]
+    assert "No feeds yet" in (await drive.reply("/feeds list"))["content"]  # unchanged
+
+    lonely = await drive.reply(f"/feeds add url:{feeds.page_url('plain', [])} channel:#recaps")
+    assert "links to no feed" in lonely["content"]
+
+    feeds.add("blog", "Queen of Tears: Episode 1")
+    page = feeds.page_url("blog", [("blog", "Blog recaps")])
+    added = await drive.reply(f"/feeds add url:{page} channel:#recaps")
+    assert "Added feed #1" in added["content"] and feeds.url("blog") in text_of(await drive.reply("/feeds list"))
+
+    feeds.add("news", "Queen of Tears news")
+    feeds.add("eps", "Queen of Tears: Episode 2")
+    several = await drive.reply(
+        f"/feeds add url:{feeds.page_url('two', [('news', 'All news'), ('eps', 'Episode recaps')])} channel:#recaps"
+    )
+    labels = [o["label"] for row in several["components"] for c in row["components"] for o in c.get("options", [])]
+    assert labels == ["All news", "Episode recaps"]
+    picked = await drive.ok(":pick Episode recaps")
+    said = text_of(picked["response"]) + " ".join(text_of(f) for f in picked["followups"])
+    assert "Added feed #2" in said
+    listed = text_of(await drive.reply("/feeds list"))
+    assert feeds.url("eps") in listed and feeds.url("news") not in listed
