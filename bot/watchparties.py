@@ -36,6 +36,7 @@ from bot.ui.watchparties import (
     RSVP_LABELS,
     announcement_embed,
     calendar,
+    changed_texts,
     episodes_text,
     party_choice,
     party_title,
@@ -48,6 +49,7 @@ log = logging.getLogger(__name__)
 
 REMIND = "party.remind"
 START = "party.start"
+END = "party.end"
 LATE_LIMIT = timedelta(minutes=10)
 DEFAULT_RUNTIME = 60  # minutes per episode when the pack does not say
 
@@ -159,6 +161,7 @@ class WatchParties(CoreService):
         return [
             JobKind(REMIND, self.run_remind, LATE_LIMIT),
             JobKind(START, self.run_start, timedelta(hours=2)),
+            JobKind(END, self.run_end, timedelta(days=1)),
         ]
 
     # -- what moderators typed ----------------------------------------------------------------------
@@ -323,11 +326,13 @@ class WatchParties(CoreService):
         await self._scheduler.ensure(
             START, {"party_id": party.id}, party.start_at, dedupe_key=f"party:{party.id}:start"
         )
+        await self._scheduler.ensure(END, {"party_id": party.id}, party.end_at, dedupe_key=f"party:{party.id}:end")
 
     async def _cancel_jobs(self, party: Party) -> None:
         for minutes in party.reminders:
             await self._scheduler.cancel_key(f"party:{party.id}:remind:{minutes}")
         await self._scheduler.cancel_key(f"party:{party.id}:start")
+        await self._scheduler.cancel_key(f"party:{party.id}:end")
 
     # -- changing -------------------------------------------------------------------------------
     async def _own(self, guild_id: int, party_id: int, host: int | None) -> Party:
@@ -379,7 +384,46 @@ class WatchParties(CoreService):
         await self._parties.update(after)
         await self._refresh_announcement(after)
         await self._schedule_jobs(after)
+        moved = (before.start_at, before.channel_id, before.location, before.first_episode, before.last_episode) != (
+            after.start_at,
+            after.channel_id,
+            after.location,
+            after.first_episode,
+            after.last_episode,
+        )
+        if moved:
+            await self._tell_going(before, after)
         return notes
+
+    async def _tell_going(self, before: Party, after: Party) -> None:
+        """One message (split if long) in the announcement channel, mentioning only the Going members."""
+        going = await self._rsvps.going(after.id)
+        if not going or not after.announce_channel:
+            return
+        drama = self._lookups.catalog.dramas.get(after.drama)
+        channel = self._client.get_partial_messageable(after.announce_channel)
+        mentioned = [discord.Object(id=user_id) for user_id in going]
+        stamp = int(after.start_at.timestamp())
+        try:
+            for i, text in enumerate(changed_texts(drama, before, after, going)):
+                await channel.send(
+                    text,
+                    allowed_mentions=discord.AllowedMentions(everyone=False, roles=False, users=mentioned),
+                    nonce=nonce("party-change", after.id, after.state, stamp, i),
+                )
+        except discord.HTTPException as exc:
+            log.warning("party %d: could not tell the members going (%s)", after.id, exc)
+
+    async def check_cancel(
+        self, guild: discord.Guild, party_id: int, *, host: int | None = None
+    ) -> tuple[Party, Drama | None, int] | None:
+        """Before asking to confirm a cancel: the party, its drama and how many are going; None if it
+        was cancelled already. Refuses a party that isn't there or (for a host) isn't theirs."""
+        party = await self._own(guild.id, party_id, host)
+        if party.state == "cancelled":
+            return None
+        going = len(await self._rsvps.going(party.id))
+        return party, self._lookups.catalog.dramas.get(party.drama), going
 
     async def cancel(self, guild: discord.Guild, party_id: int, *, host: int | None = None) -> list[str] | None:
         """Cancel the party; returns notes for the moderator, or None if it was already cancelled."""
@@ -399,6 +443,7 @@ class WatchParties(CoreService):
             except discord.Forbidden:
                 notes.append("I couldn't delete the Discord event: I need **Create Events**; please delete it.")
         await self._refresh_announcement(party)
+        await self._tell_going(party, party)
         return notes
 
     async def _refresh_announcement(self, party: Party) -> None:
@@ -409,9 +454,8 @@ class WatchParties(CoreService):
             party.announcement_id
         )
         try:
-            await message.edit(
-                embed=announcement_embed(drama, party, await self._rsvps.counts(party.id)), view=rsvp_view(party)
-            )
+            counts, going = await self._rsvps.counts(party.id), await self._rsvps.going(party.id)
+            await message.edit(embed=announcement_embed(drama, party, counts, going), view=rsvp_view(party))
         except discord.HTTPException as exc:
             log.warning("could not update the announcement of party %d: %s", party.id, exc)
 
@@ -461,9 +505,9 @@ class WatchParties(CoreService):
             party = await self._parties.cached(party_id)
             if party is None or party.state == "cancelled":
                 return
-            counts = await self._rsvps.counts(party_id)
+            counts, going = await self._rsvps.counts(party_id), await self._rsvps.going(party_id)
             drama = self._lookups.catalog.dramas.get(party.drama)
-            await interaction.edit_original_response(embed=announcement_embed(drama, party, counts))
+            await interaction.edit_original_response(embed=announcement_embed(drama, party, counts, going))
             edits.count += 1
         except discord.HTTPException as exc:
             log.warning("could not update the announcement of party %d: %s", party_id, exc)
@@ -507,8 +551,30 @@ class WatchParties(CoreService):
             return
         await self._post(party, "start", self._starting)
         await self._parties.update(party.with_(state="started"))
+        await self._event_status(party, discord.EventStatus.active)
         if party.repeat == "weekly":
             await self._repeat(party)
+
+    async def run_end(self, job: Job) -> None:
+        """At the end time: the Discord event is completed (members see it as over)."""
+        party = await self._parties.get(job.payload["party_id"])
+        if party is None or party.state != "started":
+            return
+        await self._event_status(party, discord.EventStatus.completed)
+
+    async def _event_status(self, party: Party, status: discord.EventStatus) -> None:
+        """Start or complete the party's Discord event (it is not done by Discord for a bot's event)."""
+        guild = self._client.get_guild(party.guild_id)
+        if party.event_id is None or guild is None:
+            return
+        try:
+            event = await guild.fetch_scheduled_event(party.event_id)
+            if status is discord.EventStatus.active and event.status is discord.EventStatus.scheduled:
+                await event.start()
+            elif status is discord.EventStatus.completed and event.status is discord.EventStatus.active:
+                await event.end()
+        except discord.HTTPException as exc:
+            log.warning("party %d: could not set its event %s (%s)", party.id, status.name, exc)
 
     async def _starting(self, party: Party, channel: discord.abc.Messageable, kind: str) -> int:
         drama = self._lookups.catalog.dramas.get(party.drama)

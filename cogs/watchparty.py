@@ -13,7 +13,7 @@ from bot.checks import host_or_moderator
 from bot.client import Dramawatch, Interaction
 from bot.text import quote
 from bot.ui.help import HelpSection
-from bot.ui.watchparties import changed_text, listing_embed, scheduled_text
+from bot.ui.watchparties import cancel_prompt, changed_text, listing_embed, scheduled_text
 from bot.watchparties import PartyChanges, PartyRequest
 from cogs._autocomplete import drama_choices, timezone_choices
 
@@ -134,14 +134,13 @@ class WatchParty(
     async def cancel(self, interaction: Interaction, id: int) -> None:
         guild = interaction.guild
         assert guild is not None
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        notes = await self.bot.watchparties.cancel(guild, id, host=_host(interaction))
-        if notes is None:
-            await interaction.followup.send(f"Watch party #{id} was already cancelled.", ephemeral=True)
+        found = await self.bot.watchparties.check_cancel(guild, id, host=_host(interaction))
+        if found is None:
+            await interaction.response.send_message(f"Watch party #{id} was already cancelled.", ephemeral=True)
             return
-        lines = [f"Watch party #{id} cancelled: the event, the announcement's buttons and the reminders are gone."]
-        lines += [f"⚠️ {n}" for n in notes]
-        await interaction.followup.send("\n".join(lines), ephemeral=True)
+        party, drama, going = found
+        text, view = cancel_prompt(drama, party, going)  # asks first; the button does it
+        await interaction.response.send_message(text, view=view, ephemeral=True)
 
     @edit.autocomplete("id")
     @cancel.autocomplete("id")

@@ -17,13 +17,14 @@ from bot.ui.feeds import FeedPick
 from bot.ui.help import HelpPageButton
 from bot.ui.lookups import DramaPage, WhoPick
 from bot.ui.setup import SetupChannel, SetupPage, SetupRole, SetupZone
-from bot.ui.watchparties import RsvpButton
+from bot.ui.watchparties import PartyCancel, RsvpButton
 
 PERSISTENT_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
     CatalogPick,
     DramaPage,
     FeedPick,
     HelpPageButton,
+    PartyCancel,
     RatingButton,
     ReviewButton,
     ReviewQueueButton,

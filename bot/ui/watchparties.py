@@ -55,7 +55,12 @@ def event_link(party: Party) -> str | None:
     return f"https://discord.com/events/{party.guild_id}/{party.event_id}"
 
 
-def announcement_embed(drama: Drama | None, party: Party, counts: dict[str, int]) -> discord.Embed:
+GOING_SHOWN = 10  # members named on the announcement; the rest are counted
+
+
+def announcement_embed(
+    drama: Drama | None, party: Party, counts: dict[str, int], going: list[int] | None = None
+) -> discord.Embed:
     cancelled = party.state == "cancelled"
     title = ("Cancelled: " if cancelled else "Watch party: ") + party_title(drama, party)
     embed = discord.Embed(title=title, colour=discord.Colour.dark_grey() if cancelled else COLOUR)
@@ -73,6 +78,10 @@ def announcement_embed(drama: Drama | None, party: Party, counts: dict[str, int]
             value=f"Going: {counts['going']} · Maybe: {counts['maybe']} · Can't: {counts['cant']}",
             inline=False,
         )
+        if going:  # mentions in an embed show as names and never ping
+            names = ", ".join(f"<@{user_id}>" for user_id in going[:GOING_SHOWN])
+            more = f" and {len(going) - GOING_SHOWN} more" if len(going) > GOING_SHOWN else ""
+            embed.add_field(name=f"Going ({len(going)})", value=names + more, inline=False)
     repeat = " · repeats weekly" if party.repeat == "weekly" else ""
     embed.set_footer(text=f"Watch party #{party.id}{repeat} · times show in your own time zone")
     return limits.finish(embed)
@@ -121,6 +130,24 @@ def reminder_texts(drama: Drama | None, party: Party, going: list[int]) -> list[
     )
     link = event_link(party)
     head += f" ({link})." if link else f", in {where_text(party)}."
+    return mention_texts(head, going)
+
+
+def changed_texts(drama: Drama | None, before: Party, after: Party, going: list[int]) -> list[str]:
+    """What the Going members are told when a moderator moves or cancels the party (mentions only them)."""
+    title = party_title(drama, after)
+    if after.state == "cancelled":
+        head = f"❌ The watch party for **{title}** on {discord.utils.format_dt(before.start_at, 'F')} is cancelled."
+    else:
+        head = (
+            f"🔔 The watch party for **{title}** changed: now {discord.utils.format_dt(after.start_at, 'F')} "
+            f"({discord.utils.format_dt(after.start_at, 'R')}), in {where_text(after)}."
+        )
+    return mention_texts(head, going)
+
+
+def mention_texts(head: str, going: list[int]) -> list[str]:
+    """`head` and a mention of each member, split so no message passes Discord's 2,000 characters."""
     head = limits.fit(head, 1500)
     mentions = [f"<@{user_id}>" for user_id in going]
     messages: list[str] = []
@@ -213,3 +240,62 @@ def listing_embed(listing: list[Listing]) -> discord.Embed:
         )
         embed.add_field(name=title, value=value, inline=False)
     return limits.finish(embed)  # past 25 parties, the last field says how many more
+
+
+def cancel_prompt(drama: Drama | None, party: Party, going: int) -> tuple[str, discord.ui.View]:
+    """`/watchparty cancel` asks first: what will be cancelled and who will be told."""
+    told = f" The {going} member(s) going will be told." if going else ""
+    text = limits.content(
+        f"Cancel watch party #{party.id}, **{party_title(drama, party)}** on "
+        f"{discord.utils.format_dt(party.start_at, 'F')}? The Discord event and the reminders go.{told}"
+    )
+    view = discord.ui.View(timeout=None)
+    view.add_item(PartyCancel(party.id, "yes"))
+    view.add_item(PartyCancel(party.id, "no"))
+    return text, view
+
+
+class PartyCancel(
+    ReportingItem,
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"dw:party-cancel:(?P<party>\d+):(?P<answer>yes|no)",
+):
+    """The confirmation of `/watchparty cancel`; the permission is checked again on the click."""
+
+    def __init__(self, party_id: int, answer: str) -> None:
+        label, style = (
+            ("Yes, cancel it", discord.ButtonStyle.danger)
+            if answer == "yes"
+            else ("Keep it", discord.ButtonStyle.secondary)
+        )
+        super().__init__(discord.ui.Button(label=label, style=style, custom_id=f"dw:party-cancel:{party_id}:{answer}"))
+        self.party_id = party_id
+        self.answer = answer
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> PartyCancel:
+        return cls(int(match["party"]), match["answer"])
+
+    async def run(self, interaction: Interaction) -> None:
+        from bot.checks import check_host
+
+        await check_host(interaction)  # moderators, or hosts (their own parties: checked by the service)
+        guild = interaction.guild
+        assert guild is not None
+        if self.answer == "no":
+            await interaction.response.edit_message(content=f"Kept watch party #{self.party_id}.", view=None)
+            return
+        host = None if interaction.extras.get("moderator") else interaction.user.id
+        await interaction.response.defer()
+        notes = await interaction.client.watchparties.cancel(guild, self.party_id, host=host)
+        if notes is None:
+            text = f"Watch party #{self.party_id} was already cancelled."
+        else:
+            done = (
+                f"Watch party #{self.party_id} cancelled: the event, the announcement's buttons and the reminders "
+                "are gone."
+            )
+            text = "\n".join([done] + [f"⚠️ {n}" for n in notes])
+        await interaction.edit_original_response(content=limits.content(text), view=None)

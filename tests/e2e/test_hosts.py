@@ -34,9 +34,14 @@ async def test_a_host_schedules_with_a_natural_time_and_manages_only_their_own(d
     said = " ".join([cancel_other["response"]["content"] or ""] + [f["content"] for f in cancel_other["followups"]])
     assert "scheduled by someone else" in said
     assert (await sb.bot.db.fetchall("SELECT state FROM watch_parties WHERE id = 1"))[0]["state"] == "scheduled"
-    own = await drive.line("/watchparty cancel id:2")
-    said = " ".join([own["response"]["content"] or ""] + [f["content"] for f in own["followups"]])
-    assert "cancelled" in said
+    asked = await drive.reply("/watchparty cancel id:2")
+    assert asked["content"].startswith("Cancel watch party #2")
+    kept = await drive.ok(":click Keep it")
+    assert "Kept watch party #2" in kept["response"]["content"]
+    assert (await sb.bot.db.fetchall("SELECT state FROM watch_parties WHERE id = 2"))[0]["state"] == "scheduled"
+    await drive.reply("/watchparty cancel id:2")
+    own = await drive.ok(":click Yes, cancel it")
+    assert own["response"]["content"].startswith("Watch party #2 cancelled")
 
     sb.world.members[sb.world.user_id("member")]["roles"].remove(str(host_role))
     refused = await drive.reply('/watchparty schedule drama:queen-of-tears episodes:3 start:"tomorrow 9pm"')

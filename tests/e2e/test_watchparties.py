@@ -29,6 +29,14 @@ MODERATOR_ONLY = "Watch parties are scheduled by moderators and by members with 
 
 
 # -- helpers ----------------------------------------------------------------------------------------
+async def cancel(drive: Driver, party_id: int) -> dict[str, Any]:
+    """`/watchparty cancel` asks first; confirming does it. Returns the confirmation's result."""
+    asked = await drive.reply(f"/watchparty cancel id:{party_id}")
+    assert asked["ephemeral"] and asked["content"].startswith(f"Cancel watch party #{party_id}"), asked["content"]
+    done = await drive.ok(":click Yes, cancel it")
+    return done["response"]
+
+
 def channel_id(sb: Sandbox, name: str) -> int:
     channel = sb.world.channel_by_name(name)
     assert channel is not None, name
@@ -317,9 +325,11 @@ async def test_cancel_removes_the_event_buttons_and_reminders(sandbox: Sandbox) 
     (announcement,) = announcements(sandbox)
     as_shown_before = copy.deepcopy(announcement)
     assert len(sandbox.world.events) == 1
-    cancelled = await drive.reply("/watchparty cancel id:1")
+    cancelled = await cancel(drive, 1)
     assert cancelled["ephemeral"] and cancelled["content"].startswith("Watch party #1 cancelled")
     assert sandbox.world.events == {}
+    told = [m for m in messages(sandbox) if m["content"].startswith("❌")]
+    assert len(told) == 1 and f"<@{sandbox.world.alice}>" in told[0]["content"]  # the member going is told
     assert announcement["embeds"][0]["title"].startswith("Cancelled:") and announcement["components"] == []
     assert "RSVP" not in text_of(announcement)
     assert set((await job_states(sandbox, 1)).values()) == {"cancelled"}
@@ -347,7 +357,7 @@ async def test_buttons_left_by_a_failed_edit_are_refused(sandbox: Sandbox) -> No
     drive = await setup(sandbox)
     await schedule_default(drive)
     await drive.ok(":fail PATCH /channels/*/messages/* 403 1")  # the announcement can't be updated
-    cancelled = await drive.reply("/watchparty cancel id:1")
+    cancelled = await cancel(drive, 1)
     assert cancelled["content"].startswith("Watch party #1 cancelled")
     (announcement,) = announcements(sandbox)
     assert labels(announcement) == ["Going", "Maybe", "Can't"]
@@ -526,7 +536,7 @@ async def test_calendar_ics_parses_and_round_trips_the_times(sandbox: Sandbox) -
         'where:"Rooftop, Seoul" note:"Bring snacks; chat, then \\"watch\\""'
     )
     await drive.reply('/watchparty schedule drama:queen-of-tears episodes:5 start:"2026-12-24 19:00"')
-    await drive.reply("/watchparty cancel id:3")
+    await cancel(drive, 3)
     await drive.as_("member")  # the calendar is for everyone
     text, data = await calendar_file(sandbox, drive)
     assert text.startswith("2 upcoming watch parties of Drama Club")
@@ -581,7 +591,7 @@ async def test_party_id_autocomplete_shows_drama_episodes_and_time(sandbox: Sand
     ]
     narrowed = (await drive.ok(":type /watchparty edit id:lovely"))["result"]["choices"]
     assert [c["value"] for c in narrowed] == [2]
-    await drive.reply("/watchparty cancel id:2")
+    await cancel(drive, 2)
     after = (await drive.ok(":type /watchparty cancel id:"))["result"]["choices"]
     assert [c["value"] for c in after] == [1]
 
@@ -595,3 +605,40 @@ async def test_member_cannot_edit_or_cancel(sandbox: Sandbox) -> None:
         assert refused["ephemeral"] and refused["content"].startswith(MODERATOR_ONLY)
     (party,) = await parties(sandbox)
     assert party["state"] == "scheduled" and party["start_at"] == START and len(sandbox.world.events) == 1
+
+
+async def test_moving_a_party_tells_exactly_the_members_going_and_the_announcement_names_them(
+    sandbox: Sandbox,
+) -> None:
+    drive = await setup(sandbox)
+    await schedule_default(drive)
+    await going(drive, "member")
+    await going(drive, "admin")
+    await drive.as_("mod")
+    await drive.ok(":click Maybe")  # mina is only a maybe: she is not told
+    (announcement,) = announcements(sandbox)
+    names = next(f["value"] for f in announcement["embeds"][0]["fields"] if f["name"].startswith("Going ("))
+    going_ids = {sandbox.world.alice, sandbox.world.user_id("admin")}
+    assert set(map(int, re.findall(r"<@(\d+)>", names))) == going_ids
+
+    before = len(messages(sandbox))
+    await drive.reply('/watchparty edit id:1 start:"2026-11-29 20:00"')
+    told = [m for m in messages(sandbox)[before:] if m["content"].startswith("🔔")]
+    assert len(told) == 1
+    assert set(map(int, re.findall(r"<@(\d+)>", told[0]["content"]))) == going_ids
+    allowed = told[0]["allowed_mentions"]  # only these members may be pinged: no roles, no @everyone
+    assert {int(u) for u in allowed["users"]} == going_ids and not allowed.get("roles") and allowed["parse"] == []
+    assert "<t:1795950000:F>" in told[0]["content"]
+    await drive.reply('/watchparty edit id:1 note:"Bring snacks"')  # not a move: nobody is pinged again
+    assert [m for m in messages(sandbox)[before:] if m["content"].startswith("🔔")] == told
+
+
+async def test_the_discord_event_is_started_at_the_start_and_completed_at_the_end(sandbox: Sandbox) -> None:
+    drive = await setup(sandbox)
+    await schedule_default(drive)  # 2026-11-28 11:00 UTC, two episodes of ~85 minutes
+    (event,) = sandbox.world.events.values()
+    assert event["status"] == 1  # scheduled
+    await drive.ok(":advance 35h1m")  # just past the start
+    assert event["status"] == 2  # active
+    await drive.ok(":advance 4h")  # past the end
+    assert event["status"] == 3  # completed
