@@ -39,6 +39,7 @@ from bot.service import JobKind
 from bot.storage.discussions import FollowsRepo, IndexRepo, RatingsRepo, RatingSummary, ThreadsRepo
 from bot.storage.guild_settings import GuildSettings
 from bot.storage.jobs import Job
+from bot.text import escape
 from bot.ui.discussions import announcement_text, index_text, rating_view, starter_embed, thread_name
 
 log = logging.getLogger(__name__)
@@ -618,7 +619,7 @@ class Discussions(CoreService):
         links = await self.thread_links(guild.id, drama.slug)
         await interaction.response.edit_message(embed=starter_embed(drama, episode, links, summary))
         await interaction.followup.send(
-            f"You rated {drama.title} episode {number} {stars} ★. Click another button to change your vote.",
+            f"Your rating of {escape(drama.title)} episode {number}: {stars} ★. Click another button to change it.",
             ephemeral=True,
         )
         await self.refresh_index(guild, drama)

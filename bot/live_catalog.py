@@ -65,7 +65,7 @@ from bot.settings import Settings
 from bot.storage.catalog import CatalogRepo, PackRow
 from bot.storage.database import Database
 from bot.storage.jobs import Job
-from bot.text import escape
+from bot.text import escape, plural
 
 log = logging.getLogger(__name__)
 
@@ -304,8 +304,8 @@ class LiveCatalog(CoreService):
             followers = await self._discussions.followers(slug)
             if followers:
                 raise UserError(
-                    f"**{escape(drama.title)}** is followed by {len(followers)} server(s) of this bot; it can only be "
-                    "removed once none follows it (`/follow remove`)."
+                    f"**{escape(drama.title)}** is followed by {plural(len(followers), 'server')} of this bot; "
+                    "it can only be removed once none follows it (`/follow remove`)."
                 )
             await self._scheduler.cancel_key(f"catalog:{slug}")
             self._units.pop(slug, None)

@@ -87,3 +87,11 @@ def quote(text: str, limit: int = 100) -> str:
 def plural(count: int, noun: str, many: str | None = None) -> str:
     """`1 minute`, `3 minutes`, `1 party`/`2 parties` (give `many` when adding "s" is wrong)."""
     return f"{count} {noun if count == 1 else (many or noun + 's')}"
+
+
+def duration(minutes: int) -> str:
+    """`1 hour`, `24 hours` → `1 day`, `3 days`, `1 week`, `90 minutes`: the largest whole unit."""
+    for unit, size in (("week", 10080), ("day", 1440), ("hour", 60)):
+        if minutes and minutes % size == 0:
+            return plural(minutes // size, unit)
+    return plural(minutes, "minute")

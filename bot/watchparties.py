@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import discord
+from rapidfuzz import fuzz, process
 
 from bot import timezones
 from bot.catalog import Drama
@@ -30,7 +31,7 @@ from bot.recovery import find_sent, first_line
 from bot.service import JobKind
 from bot.storage.jobs import Job
 from bot.storage.watchparties import PartiesRepo, Party, PostsRepo, RsvpRepo
-from bot.text import clean
+from bot.text import clean, quote
 from bot.timeparse import parse_episodes, parse_local, parse_reminders
 from bot.ui.watchparties import (
     RSVP_LABELS,
@@ -63,13 +64,22 @@ class PartyNotFound(UserError):
 class Where:
     channel_id: int | None
     location: str | None
+    note: str = ""  # said in the reply (e.g. which channel was chosen for an empty `where`)
 
 
 def resolve_where(guild: discord.Guild, text: str | None) -> Where:
-    """A voice/stage channel (mention, #name or name), else free text for an external location."""
+    """A voice/stage channel (mention, #name or name), else free text for an external location.
+
+    What looks like a channel but is none — `#Watch Pary`, a mention or id of another channel, a
+    near-spelling of a voice channel's name — is refused with the closest names, never turned into
+    an external event at "#Watch Pary". With no `where`, the first voice channel (the reply says so)."""
     channels = [c for c in guild.channels if isinstance(c, discord.VoiceChannel | discord.StageChannel)]
     if text is None or not text.strip():
-        return Where(channels[0].id, None) if channels else Where(None, "Online")
+        if channels:
+            return Where(
+                channels[0].id, None, f"no `where` given, so it is in 🔊 {channels[0].name}, the first voice channel"
+            )
+        return Where(None, "Online", "no `where` given and the server has no voice channel, so it is an online event")
     raw = text.strip()
     match = re.fullmatch(r"<#(\d+)>|(\d{15,20})", raw)
     wanted = raw.lstrip("#").casefold()
@@ -78,6 +88,18 @@ def resolve_where(guild: discord.Guild, text: str | None) -> Where:
             return Where(channel.id, None)
         if channel.name.casefold() == wanted:
             return Where(channel.id, None)
+    names = [c.name for c in channels]
+    folded = [n.casefold() for n in names]
+    found = process.extract(wanted, folded, scorer=fuzz.ratio, limit=3)
+    near = [names[i] for _choice, score, i in found if score >= 60]
+    close = any(score >= 85 for _choice, score, _i in found)
+    if match or raw.startswith("#") or close:
+        hint = f" Did you mean {', '.join(f'🔊 {n}' for n in near)}?" if near else ""
+        listed = ", ".join(names[:10]) or "none"
+        raise InvalidInput(
+            f"`where`: {quote(raw, 60)} is not a voice or stage channel of this server.{hint} "
+            f"(Voice channels: {listed}.) For a place outside Discord, write it without `#`."
+        )
     location = clean(raw, 100)
     if not location:
         return Where(channels[0].id, None) if channels else Where(None, "Online")
@@ -189,7 +211,7 @@ class WatchParties(CoreService):
             note=(request.note or "").strip(),
             created_by=request.created_by,
         )
-        return Checked(party, drama, when.note)
+        return Checked(party, drama, "\n".join(n for n in (when.note, place.note) if n))
 
     async def check_edit(
         self, guild: discord.Guild, party_id: int, changes: PartyChanges, *, host: int | None = None

@@ -12,6 +12,7 @@ from bot import timezones
 from bot.checks import MODERATOR_DEFAULT_PERMISSIONS, moderator_only
 from bot.client import Dramawatch, Interaction
 from bot.errors import InvalidInput
+from bot.text import duration
 from bot.timeparse import format_offsets, parse_reminders
 from bot.ui.help import HelpSection
 from bot.ui.settings import settings_embed
@@ -134,10 +135,10 @@ class Settings(commands.GroupCog, group_name="settings", group_description="Serv
         settings = await self.bot.guild_setup.change(
             interaction.guild, interaction.user, "episode thread options", **changes
         )
-        hours = settings.thread_archive_minutes // 60
+        after = duration(settings.thread_archive_minutes)
         who = "members and moderators" if settings.members_open_threads else "moderators only"
         await interaction.response.send_message(
-            f"Episode threads archive after {hours} h without messages; aired episodes' threads can be opened "
+            f"Episode threads archive after {after} without messages; aired episodes' threads can be opened "
             f"with `/discuss` by {who}.",
             ephemeral=True,
         )
@@ -154,9 +155,9 @@ class Settings(commands.GroupCog, group_name="settings", group_description="Serv
             f"default reminders are now {format_offsets(offsets)}",
             reminders=format_offsets(offsets),
         )
+        when = f"{format_offsets(offsets)} before the start" if offsets else "never (no reminders)"
         await interaction.response.send_message(
-            f"New watch parties remind those going {format_offsets(offsets)} before the start "
-            "(a party can set its own).",
+            f"New watch parties remind those going: {when}. A party can set its own.",
             ephemeral=True,
         )
 

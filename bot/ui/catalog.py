@@ -140,11 +140,16 @@ def character_embed(
             embed.add_field(name="What you've seen" if i == 0 else "\u200b", value=chunk, inline=False)
     if locked:
         count = len(locked)
-        more = "more fact unlocks" if count == 1 else "more facts unlock"
-        progress = f"you're at episode {watched}" if watched else "set `/progress` to unlock them"
+        hidden = "1 more fact is hidden" if count == 1 else f"{count} more facts are hidden"
+        if not watched:
+            progress = ". Set `/progress` to unlock them."
+        elif plain:  # only the asker sees this reply: their progress may be named
+            progress = f" (you're at episode {watched})."
+        else:
+            progress = "."
         embed.add_field(
             name="Spoiler shield",
-            value=f"{count} {more} after episode {min(locked)} ({progress}).",
+            value=f"{hidden} until you've watched further: the next with episode {min(locked)}{progress}",
             inline=False,
         )
     embed.set_footer(text=f"/recap {drama.slug} EPISODE for episode synopses")

@@ -9,7 +9,7 @@ import discord
 
 from bot.catalog.tvmaze import Candidate
 from bot.errors import InvalidInput
-from bot.text import quote
+from bot.text import plural, quote
 from bot.ui import limits
 from bot.ui.views import ReportingItem
 
@@ -35,7 +35,7 @@ def pick_text(query: str, candidates: list[Candidate]) -> str:
     if not candidates:
         return f"TVmaze has no show matching {quote(query, 80)}. Try the drama's English or romanised title."
     return (
-        f"{len(candidates)} show(s) on TVmaze match {quote(query, 80)}. Pick the one to add "
+        f"{plural(len(candidates), 'show')} on TVmaze match {quote(query, 80)}. Pick the one to add "
         "(data from TVmaze, CC BY-SA 4.0):"
     )
 
@@ -51,7 +51,8 @@ def pick_view(candidates: list[Candidate]) -> discord.ui.View | None:
 def changed_text(changed: Changed) -> str:
     drama = changed.drama
     if changed.created:
-        head = f"Added **{limits.md(drama.title)}** (`{drama.slug}`) to the catalog: {len(drama.episodes)} episode(s)"
+        episodes = plural(len(drama.episodes), "episode")
+        head = f"Added **{limits.md(drama.title)}** (`{drama.slug}`) to the catalog: {episodes}"
     else:
         head = f"Refreshed **{limits.md(drama.title)}** (`{drama.slug}`)"
     lines = [head + "."]
@@ -75,7 +76,7 @@ def entries_text(entries: list[Entry]) -> str:
         return "The catalog is empty."
     imported = [e for e in entries if e.origin == "tvmaze"]
     shipped = [e for e in entries if e.origin != "tvmaze"]
-    lines = [f"**{len(entries)} drama(s) in the catalog**"]
+    lines = [f"**{plural(len(entries), 'drama')} in the catalog**"]
     if imported:
         lines.append("Added from TVmaze (refreshed while airing):")
         lines += [

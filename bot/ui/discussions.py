@@ -11,6 +11,7 @@ import discord
 from bot.catalog import Drama, Episode
 from bot.spoilers import spoiler
 from bot.storage.discussions import RatingSummary
+from bot.text import plural
 from bot.ui import limits
 from bot.ui.catalog import release_day, when
 from bot.ui.help import COLOUR
@@ -142,7 +143,7 @@ def follow_text(drama: Drama, result: FollowResult) -> str:
     lines = [f"Following **{title}**." if result.added else f"This server already follows **{title}**."]
     if result.upcoming is not None:
         lines.append(
-            f"{result.jobs} episode thread(s) will open at air time; next: episode {result.upcoming.number}, "
+            f"{plural(result.jobs, 'episode thread')} will open at air time; next: episode {result.upcoming.number}, "
             f"{when(result.upcoming, drama.timezone)}."
         )
     else:
@@ -170,7 +171,7 @@ def airing_text(rows: list[Airing], days: int, follows_any: bool) -> str:
     """The reply to `/airing`."""
     if not rows:
         hint = "" if follows_any else " This server follows no drama yet (moderators: `/follow add`)."
-        return f"Nothing airs in the next {days} day(s).{hint}"
+        return f"Nothing airs in the next {plural(days, 'day')}.{hint}"
     lines = [f"{when(r.episode, r.drama.timezone)} · **{md(r.drama.title)}** episode {r.episode.number}" for r in rows]
-    head = f"**Airing in the next {days} day(s)**"
+    head = f"**Airing in the next {plural(days, 'day')}**"
     return limits.content(f"{head}\n" + limits.join(lines, limits.CONTENT - len(head) - 1))

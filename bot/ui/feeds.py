@@ -119,7 +119,7 @@ def added_text(feed: Feed, url: str, reenabled: bool) -> str:
 
 def preview_text(title: str, previews: list[Preview]) -> str:
     """The reply to `/feeds test`: what would be matched, posting nothing."""
-    lines = [f"**{quote(title, 100)}**: {len(previews)} item(s)."]
+    lines = [f"**{quote(title, 100)}**: {plural(len(previews), 'item')}."]
     for preview in previews[:15]:
         name = quote(preview.title or "(no title)", 90)
         if preview.match:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import discord
 
 from bot.storage.guild_settings import CHANNEL_KINDS, GuildSettings
-from bot.text import quote
+from bot.text import duration, quote
 from bot.ui import limits
 from bot.ui.help import COLOUR
 
@@ -33,7 +33,7 @@ def settings_embed(settings: GuildSettings, guild_name: str) -> discord.Embed:
     who = "members and moderators" if settings.members_open_threads else "moderators only"
     embed.add_field(
         name="Episode threads",
-        value=f"archive after {settings.thread_archive_minutes // 60} h; opened with /discuss by {who}",
+        value=f"archive after {duration(settings.thread_archive_minutes)}; opened with /discuss by {who}",
         inline=False,
     )
     embed.add_field(name="Watch party reminders", value=limits.md(settings.reminders) or "none", inline=True)

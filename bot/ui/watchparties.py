@@ -12,7 +12,7 @@ from icalendar import Calendar, Event
 
 from bot.catalog import Drama
 from bot.storage.watchparties import Party
-from bot.text import quote
+from bot.text import plural, quote
 from bot.timeparse import format_offsets
 from bot.ui import limits
 from bot.ui.help import COLOUR
@@ -125,8 +125,10 @@ def rsvp_view(party: Party) -> discord.ui.View | None:
 
 def reminder_texts(drama: Drama | None, party: Party, going: list[int]) -> list[str]:
     """The reminder, split so no message passes Discord's 2,000 characters. Mentions only `going`."""
+    # "<t:…:t>" reads right whether the reminder is early or (after downtime) a few minutes late.
     head = (
-        f"⏰ The watch party for **{party_title(drama, party)}** starts {discord.utils.format_dt(party.start_at, 'R')}"
+        f"⏰ Watch party: **{party_title(drama, party)}**, {discord.utils.format_dt(party.start_at, 't')} "
+        f"({discord.utils.format_dt(party.start_at, 'R')})"
     )
     link = event_link(party)
     head += f" ({link})." if link else f", in {where_text(party)}."
@@ -244,7 +246,7 @@ def listing_embed(listing: list[Listing]) -> discord.Embed:
 
 def cancel_prompt(drama: Drama | None, party: Party, going: int) -> tuple[str, discord.ui.View]:
     """`/watchparty cancel` asks first: what will be cancelled and who will be told."""
-    told = f" The {going} member(s) going will be told." if going else ""
+    told = f" The {plural(going, 'member')} going will be told." if going else ""
     text = limits.content(
         f"Cancel watch party #{party.id}, **{party_title(drama, party)}** on "
         f"{discord.utils.format_dt(party.start_at, 'F')}? The Discord event and the reminders go.{told}"

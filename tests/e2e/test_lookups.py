@@ -90,7 +90,9 @@ async def test_spoiler_facts_unlock_with_progress(drive: Driver, sandbox: Sandbo
     character = sandbox.bot.catalog.dramas["queen-of-tears"].characters["hong-hae-in"]
     hidden = len(character.facts) + sum(1 for r in character.relations if r.episode)  # later-revealed relations too
     first = min([f.episode for f in character.facts] + [r.episode for r in character.relations if r.episode])
-    assert f"{hidden} more facts unlock after episode {first}" in shield["value"]
+    assert (
+        f"{hidden} more facts are hidden until you've watched further: the next with episode {first}" in shield["value"]
+    )
     assert "What you've seen" not in text_of(locked)
 
     saved = await drive.reply("/progress set drama:queen-of-tears episode:16")

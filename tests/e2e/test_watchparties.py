@@ -642,3 +642,17 @@ async def test_the_discord_event_is_started_at_the_start_and_completed_at_the_en
     assert event["status"] == 2  # active
     await drive.ok(":advance 4h")  # past the end
     assert event["status"] == 3  # completed
+
+
+async def test_where_that_looks_like_a_channel_but_is_none_is_refused_with_suggestions(sandbox: Sandbox) -> None:
+    drive = await setup(sandbox)
+    for where in ('"#Watch Pary"', '"Watch Pary"', "<#1100000000000001001>"):  # a typo, a near-spelling, #general
+        refused = await drive.reply(f"{SCHEDULE} where:{where}")
+        assert refused["ephemeral"] and refused["content"].startswith("`where`"), refused["content"]
+        assert "not a voice or stage channel" in refused["content"]
+    assert "Did you mean 🔊 Watch Party?" in (await drive.reply(f'{SCHEDULE} where:"#Watch Pary"'))["content"]
+    assert await parties(sandbox) == []
+    outside = await drive.reply(f'{SCHEDULE} where:"Rooftop, Seoul"')
+    assert "scheduled" in outside["content"]
+    default = await drive.reply(SCHEDULE)
+    assert "first voice channel" in default["content"] and "Watch Party" in default["content"]

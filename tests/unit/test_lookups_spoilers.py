@@ -319,7 +319,9 @@ def test_character_embed_before_watching_shows_no_facts() -> None:
     assert shown["Relations"] == "childhood friend of Seo Jun-hyeok"  # known from the start; not the episode-3 one
     assert "What you've seen" not in shown
     # Three facts (episodes 1, 2, 4) and one relation revealed in episode 3.
-    assert shown["Spoiler shield"] == "4 more facts unlock after episode 1 (set `/progress` to unlock them)."
+    assert shown["Spoiler shield"] == (
+        "4 more facts are hidden until you've watched further: the next with episode 1. Set `/progress` to unlock them."
+    )
     text = str(embed.to_dict())
     for fact in ("She keeps a diary.", "She lost the deed.", "She sells the orchard.", "secret daughter"):
         assert fact not in text
@@ -329,7 +331,10 @@ def test_character_embed_part_way() -> None:
     character = MOONLIT.characters["kang-hae-rim"]
     shown = fields(character_embed(CATALOG, MOONLIT, character, watched=2, plain=False))
     assert shown["What you've seen"] == "Ep 1: ||She keeps a diary.||\nEp 2: ||She lost the deed.||"
-    assert shown["Spoiler shield"] == "2 more facts unlock after episode 3 (you're at episode 2)."
+    # A public reply doesn't tell everyone how far the asker has watched; a private one does.
+    assert shown["Spoiler shield"] == "2 more facts are hidden until you've watched further: the next with episode 3."
+    private = fields(character_embed(CATALOG, MOONLIT, character, watched=2, plain=True))
+    assert private["Spoiler shield"].endswith("the next with episode 3 (you're at episode 2).")
 
 
 @pytest.mark.parametrize("plain", [False, True])
@@ -350,7 +355,7 @@ def test_character_embed_after_the_last_episode_shows_every_fact(plain: bool) ->
 def test_character_embed_one_locked_fact_is_singular() -> None:
     character = MOONLIT.characters["seo-jun-hyeok"]
     shown = fields(character_embed(CATALOG, MOONLIT, character, watched=1, plain=False))
-    assert shown["Spoiler shield"] == "1 more fact unlocks after episode 3 (you're at episode 1)."
+    assert shown["Spoiler shield"] == "1 more fact is hidden until you've watched further: the next with episode 3."
     assert shown["Played by"] == "Choi Do-yun"
 
 
