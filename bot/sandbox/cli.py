@@ -7,6 +7,7 @@ import asyncio
 import json
 import logging
 import sys
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -50,9 +51,20 @@ def tvmaze_base(settings: Settings) -> str | None:
     return settings.tvmaze_api_base if settings.tvmaze_api_base != Settings.tvmaze_api_base else None
 
 
+LOG_FILE = Path(tempfile.gettempdir()) / "dramawatch-sandbox.log"
+
+
 def run_sandbox_cli(args: argparse.Namespace, settings: Settings) -> int:
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    prompt = not args.json
+    log_format = "%(asctime)s %(levelname)s %(name)s: %(message)s" if prompt else "%(levelname)s %(name)s: %(message)s"
+    if prompt:  # the prompt stays readable: the bot's log lines go to a file (`:logs` shows them)
+        logging.basicConfig(level=logging.INFO, format=log_format, filename=LOG_FILE, filemode="w", encoding="utf-8")
+    else:
+        logging.basicConfig(level=logging.WARNING, format=log_format, stream=sys.stderr)
     logging.getLogger("discord").setLevel(logging.WARNING)
+    # The sandbox's manual clock jumps hours at once: discord.py's "Can't keep up" then measures the
+    # sandbox, not the bot.
+    logging.getLogger("discord.gateway").addFilter(lambda record: "Can't keep up" not in record.getMessage())
     try:
         now = parse_now(args.now)
     except SandboxUsageError as exc:
@@ -71,7 +83,13 @@ def run_sandbox_cli(args: argparse.Namespace, settings: Settings) -> int:
     try:
         return asyncio.run(
             run_prompt(
-                args.lines, args.db, now, as_json=args.json, catalog=settings.catalog_path, tvmaze=tvmaze_base(settings)
+                args.lines,
+                args.db,
+                now,
+                as_json=args.json,
+                catalog=settings.catalog_path,
+                tvmaze=tvmaze_base(settings),
+                log_path=LOG_FILE if prompt else None,
             )
         )
     except KeyboardInterrupt:

@@ -27,7 +27,7 @@ from bot.client import Dramawatch, apply_endpoints
 from bot.sandbox.lines import CommandParser, LineError, parse_duration, split
 from bot.sandbox.server import FailRule, RateLimits, SandboxServer
 from bot.sandbox.tvmaze import TVmazeFixture
-from bot.sandbox.world import FORUM, REQUIRE_TAG_FLAG, InteractionRecord, World
+from bot.sandbox.world import FORUM, REQUIRE_TAG_FLAG, VOICE, InteractionRecord, World
 from bot.scheduling import ManualClock
 from bot.settings import Settings
 
@@ -85,7 +85,22 @@ class _ErrorLogHandler(logging.Handler):
         self.sink.append(f"{record.name}: {text}")
 
 
-def message_view(message: dict[str, Any] | None) -> dict[str, Any] | None:
+TEXT_FILES = (".ics", ".txt", ".csv", ".json", ".md", ".toml")
+TEXT_SHOWN = 64 * 1024  # characters of a text attachment put in the JSON (and shown by the prompt)
+
+
+def attachment_view(attachment: dict[str, Any], files: dict[int, bytes]) -> dict[str, Any]:
+    """An attachment as the sandbox shows it: name, type, size, and the text of a text file."""
+    name = str(attachment.get("filename") or "")
+    kind = str(attachment.get("content_type") or "")
+    data = files.get(int(attachment["id"])) if str(attachment.get("id", "")).isdigit() else None
+    text = None
+    if data is not None and (kind.startswith("text/") or name.lower().endswith(TEXT_FILES)):
+        text = data.decode("utf-8", errors="replace")[:TEXT_SHOWN]
+    return {"filename": name, "content_type": kind, "size": attachment.get("size"), "text": text}
+
+
+def message_view(message: dict[str, Any] | None, files: dict[int, bytes] | None = None) -> dict[str, Any] | None:
     if message is None:
         return None
     return {
@@ -94,6 +109,7 @@ def message_view(message: dict[str, Any] | None) -> dict[str, Any] | None:
         "embeds": message.get("embeds") or [],
         "components": message.get("components") or [],
         "ephemeral": bool(int(message.get("flags") or 0) & 64),
+        "attachments": [attachment_view(a, files or {}) for a in message.get("attachments") or []],
     }
 
 
@@ -385,8 +401,10 @@ class Sandbox:
                 result = await self._command(line)
             elif line.startswith(":"):
                 result = await self._meta(line)
+            elif line:
+                result = await self._chat(line)
             else:
-                raise LineError("start a command with / (e.g. /help) or a meta line with : (e.g. :help)")
+                raise LineError("type a command (/help), a meta line (:help) or a chat message")
         except LineError as exc:
             if line.startswith("/"):
                 return {"input": line, "response": None, "followups": [], "requests": [], "error": str(exc)}
@@ -399,6 +417,29 @@ class Sandbox:
         if warnings:
             result["warnings"] = warnings
         return {"input": line, **{k: v for k, v in result.items() if k != "input"}}
+
+    async def _chat(self, text: str) -> dict[str, Any]:
+        """A plain line: a chat message from the current user where they are (`:in`), so members can
+        be seen talking in a thread (which also keeps it from archiving, and reopens an archived one)."""
+        world = self.world
+        channel = world.channels.get(self.channel_id)
+        if channel is None:
+            raise LineError("the current channel is gone; move with :in #channel")
+        if channel["type"] in (FORUM, VOICE):
+            raise LineError(f"#{channel['name']} takes no chat messages; move with :in #channel or :in thread NAME")
+        if world.is_thread(channel):
+            meta = channel["thread_metadata"]
+            if meta["locked"]:
+                raise LineError(f"the thread {channel['name']!r} is locked")
+            if meta["archived"]:
+                world.set_archived(channel, False)
+                await self.server.dispatch("THREAD_UPDATE", channel)
+        author = world.users[self.user_id]
+        message = world.new_message(self.channel_id, author, {"content": text[:2000]})
+        world.store_message(message)
+        await self.server.dispatch("MESSAGE_CREATE", message)
+        self.seen.append(message)
+        return {"result": {"said": {"channel": channel["name"], "author": author["username"], "content": text[:2000]}}}
 
     def _note_new_messages(self, start_counts: dict[int, int]) -> None:
         for channel_id, messages in self.world.messages.items():
@@ -426,6 +467,7 @@ class Sandbox:
                     "embeds": [],
                     "components": data.get("components", []),
                     "ephemeral": True,
+                    "attachments": [],
                     "title": data.get("title"),
                     "custom_id": data.get("custom_id"),
                 }
@@ -437,14 +479,16 @@ class Sandbox:
                     "embeds": [],
                     "components": [],
                     "ephemeral": True,
+                    "attachments": [],
                     "choices": data.get("choices", []),
                 }
             else:
-                shown = message_view(record.original) or {
+                shown = message_view(record.original, self.world.files) or {
                     "content": "",
                     "embeds": [],
                     "components": [],
                     "ephemeral": False,
+                    "attachments": [],
                 }
                 shown.pop("id", None)
                 response = {"type": kind, **shown}
@@ -455,7 +499,7 @@ class Sandbox:
         for message in record.followups:
             if message is record.original:
                 continue
-            view = message_view(message)
+            view = message_view(message, self.world.files)
             assert view is not None
             view.pop("id", None)
             followups.append(view)

@@ -466,6 +466,12 @@ def _message_body(message: Mapping[str, Any], ctx: _Context, empty: str = "(empt
     for embed in message.get("embeds") or []:
         parts.append(_embed(embed, ctx))
     parts.extend(_components(list(message.get("components") or []), ctx))
+    for attachment in message.get("attachments") or []:
+        size = attachment.get("size")
+        about = f" ({int(size):,} bytes)" if isinstance(size, int) else ""
+        parts.append(Text(f"📎 {attachment.get('filename') or 'attachment'}{about}", style="bold"))
+        if attachment.get("text"):  # a text file (an .ics calendar): shown as it is
+            parts.append(Text(str(attachment["text"]).rstrip(), style="dim"))
     if not parts:
         parts.append(Text(empty, style="dim italic"))
     return Group(*parts)
@@ -699,6 +705,8 @@ def _meta(result: Any, ctx: _Context) -> RenderableType | None:
         return _events_table(result, ctx)
     if "choices" in keys:
         return _choices(list(result["choices"] or []))
+    if keys == {"said"}:
+        return None  # a chat line: the message itself is shown below, as posted
     if keys == {"user"}:
         return Text.assemble(("you are now ", "dim"), (str(result["user"]), "bold cyan"))
     if keys == {"channel", "id"}:
@@ -928,6 +936,17 @@ class _Session:
         self.line_task: asyncio.Future[dict[str, Any]] | None = None
         self.cancelled_by_us = False
         self.reader: _LineReader | None = None
+        self.log_path: Path | None = None  # where the bot's log lines go (shown by :logs)
+
+    def show_logs(self, line: str) -> None:
+        """`:logs [N]`: the last N (default 20) lines of the bot's log, which stays out of the prompt."""
+        _word, _, count = line.partition(" ")
+        wanted = int(count) if count.strip().isdigit() else 20
+        if self.log_path is None or not self.log_path.exists():
+            self.console.print(Text("no log yet", style="dim"))
+            return
+        lines = self.log_path.read_text(encoding="utf-8", errors="replace").splitlines()[-wanted:]
+        self.console.print(Text("\n".join(lines) or "the log is empty", style="dim"))
 
     # -- display --------------------------------------------------------------------------------
     def where(self) -> tuple[str, str]:
@@ -966,6 +985,10 @@ class _Session:
         text.append(", …). Ctrl+D or ")
         text.append(":quit", style="bold")
         text.append(" leaves.")
+        if self.log_path is not None:
+            text.append(f"\nThe bot's log goes to {self.log_path}; ")
+            text.append(":logs", style="bold")
+            text.append(" shows its latest lines.")
         self.console.print(Panel(text, border_style="magenta", expand=False))
 
     def echo(self, line: str) -> None:
@@ -1042,6 +1065,9 @@ class _Session:
                 else:
                     self.show(*self.last, reveal=True)
                 return True
+            if line.lower().split(" ")[0] == ":logs":
+                self.show_logs(line)
+                return True
             if line.lower() == ":requests":
                 self.show_requests = not self.show_requests
                 state = "shown after each line" if self.show_requests else "hidden"
@@ -1094,6 +1120,7 @@ async def run_prompt(
     tvmaze: str | None = None,
     console: Console | None = None,
     history: Path | None = HISTORY_FILE,
+    log_path: Path | None = None,
 ) -> int:
     """The interactive sandbox: run `lines` first, then read lines until Ctrl+D or :quit.
 
@@ -1119,6 +1146,7 @@ async def run_prompt(
                 console.print(Text(f"  {problem}", style="red"))
         return 1
     session = _Session(sandbox, console, as_json)
+    session.log_path = log_path
     restore_sigint = _install_sigint(session)
     reader: _LineReader | None = None
     try:

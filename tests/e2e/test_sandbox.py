@@ -192,7 +192,6 @@ async def test_bad_lines_are_refused_before_anything_is_sent(drive: Driver, sand
         ("/settings channel kind:everything channel:#general", "choose one of"),
         (":advance soon", "not a duration"),
         (":as nobody", "no user"),
-        ("hello", "start a command with /"),
     ]:
         result = await drive.line(line)
         assert result["error"] and expected in result["error"], (line, result)
@@ -210,3 +209,18 @@ async def test_every_message_the_bot_sends_disables_mentions(drive: Driver, sand
     for payload in payloads:
         if "content" in payload or "embeds" in payload:
             assert payload.get("allowed_mentions") == {"parse": []}, payload
+
+
+async def test_a_plain_line_is_a_chat_message_in_the_current_channel_or_thread(drive: Driver, sandbox: Sandbox) -> None:
+    said = await drive.ok("hello everyone")
+    assert said["result"]["said"] == {"channel": "general", "author": "alice", "content": "hello everyone"}
+    general = sandbox.world.messages[int(sandbox.world.channel_by_name("general")["id"])]
+    assert general[-1]["content"] == "hello everyone" and general[-1]["author"]["username"] == "alice"
+    await drive.ok("/probe-thread")
+    await drive.ok(":in thread probe")
+    await drive.ok("so good")
+    (thread,) = [t for t in sandbox.world.threads() if t["name"] == "probe"]
+    assert [m["content"] for m in sandbox.world.messages[int(thread["id"])]][-1] == "so good"
+    await drive.ok(":in #episode-forum")
+    refused = await drive.line("in a forum?")
+    assert refused["error"] and "takes no chat messages" in refused["error"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -322,3 +323,22 @@ async def test_run_prompt_end_to_end(monkeypatch: pytest.MonkeyPatch, capsys: py
     assert "you are now mina" in out
     assert "Time zone" in out  # /settings show, as a moderator
     assert "error:" not in out
+
+
+async def test_the_log_stays_out_of_the_prompt_and_logs_shows_its_end(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    log = tmp_path / "sandbox.log"
+    log.write_text("first line\nsecond line\nthird line\n", encoding="utf-8")
+    typed = [":logs 2", "hello from alice"]
+
+    def fake_input(prompt: str = "") -> str:
+        if not typed:
+            raise EOFError
+        return typed.pop(0)
+
+    monkeypatch.setattr(builtins, "input", fake_input)
+    assert await run_prompt([], None, None, history=None, log_path=log) == 0
+    out = capsys.readouterr().out
+    assert str(log) in out and "second line" in out and "third line" in out and "first line" not in out
+    assert "error:" not in out  # a plain line is a chat message, not an error
