@@ -627,11 +627,13 @@ def _table(title: str, *columns: str) -> Table:
 
 
 def _messages_table(result: Mapping[str, Any], ctx: _Context) -> RenderableType:
-    channel = str(result.get("channel") or "?")
+    # `:messages` names a channel; `:dm` names the user whose DMs with the bot these are.
+    place = f"#{result['channel']}" if result.get("channel") else f"DMs with {result.get('user') or '?'}"
     messages = list(result.get("messages") or [])
     if not messages:
-        return Text(f"#{channel} has no messages", style="dim")
-    table = _table(f"#{channel} — {len(messages)} message{'s' if len(messages) != 1 else ''}", "when", "who", "message")
+        return Text(f"{place}: no messages", style="dim")
+    count = f"{len(messages)} message{'s' if len(messages) != 1 else ''}"
+    table = _table(f"{place} — {count}", "when", "who", "message")
     for message in messages:
         when = str(message.get("timestamp") or "")
         try:
@@ -823,7 +825,8 @@ def render_post(
     author = str(
         (message.get("author") or {}).get("global_name") or (message.get("author") or {}).get("username") or "?"
     )
-    console.print(_message_panel(message, ctx, f"posted in {where}", author=author))
+    verb = "sent as" if where.startswith("a DM") else "posted in"
+    console.print(_message_panel(message, ctx, f"{verb} {where}", author=author))
 
 
 # -- the prompt ---------------------------------------------------------------------------------
@@ -1022,6 +1025,11 @@ class _Session:
         for channel_id, messages in world.messages.items():
             for message in messages[counts.get(channel_id, 0) :]:
                 if message.get("interaction_metadata") or str(message.get("webhook_id") or "") == app_id:
+                    continue
+                dm = world.dms.get(channel_id)
+                if dm is not None:  # a direct message: name its recipient, not a channel id
+                    recipient = (dm.get("recipients") or [{}])[0]
+                    posts.append((f"a DM to {recipient.get('username', '?')}", message))
                     continue
                 channel = world.channels.get(channel_id, {})
                 prefix = "thread " if "thread_metadata" in channel else "#"
