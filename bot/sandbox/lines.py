@@ -163,6 +163,10 @@ class CommandParser:
         kind = option["type"]
         name = option["name"]
         value: Any
+        # A choice picked by the name Discord's client shows (`archive:"1 week"`): its value is sent.
+        for choice in option.get("choices") or []:
+            if str(choice.get("name", "")).casefold() == raw.strip().casefold() and str(choice["value"]) != raw:
+                return choice["value"]
         if kind == STRING:
             value = raw
             if len(value) > 6000:
@@ -175,6 +179,9 @@ class CommandParser:
             try:
                 value = int(raw) if kind == INTEGER else float(raw)
             except ValueError:
+                if option.get("choices"):
+                    listed = ", ".join(str(c["name"]) for c in option["choices"])
+                    raise LineError(f"{name}: choose one of {listed}") from None
                 raise LineError(f"{name}: {raw!r} is not {TYPE_NAMES[kind]}") from None
             if "min_value" in option and value < option["min_value"]:
                 raise LineError(f"{name}: at least {option['min_value']}")
@@ -200,7 +207,9 @@ class CommandParser:
             raise LineError(f"{name}: {TYPE_NAMES.get(kind, 'this kind of option')} cannot be typed in the sandbox")
         choices = option.get("choices")
         if choices and kind in (STRING, INTEGER, NUMBER) and value not in [c["value"] for c in choices]:
-            allowed = ", ".join(str(c["value"]) for c in choices)
+            allowed = ", ".join(
+                str(c["value"]) if str(c["name"]) == str(c["value"]) else f"{c['name']} ({c['value']})" for c in choices
+            )
             raise LineError(f"{name}: choose one of {allowed}")
         return value
 

@@ -224,3 +224,12 @@ async def test_a_plain_line_is_a_chat_message_in_the_current_channel_or_thread(d
     await drive.ok(":in #episode-forum")
     refused = await drive.line("in a forum?")
     assert refused["error"] and "takes no chat messages" in refused["error"]
+
+
+async def test_a_choice_is_typed_by_the_name_discord_shows(drive: Driver, sandbox: Sandbox) -> None:
+    await drive.as_("mod")
+    week = await drive.reply('/settings threads archive:"1 week"')
+    assert "1 week" in week["content"]
+    assert (await sandbox.bot.server_settings.get(sandbox.world.guild_id)).thread_archive_minutes == 10080
+    wrong = await drive.line('/settings threads archive:"2 weeks"')
+    assert wrong["error"] and "choose one of 1 hour, 24 hours, 3 days, 1 week" in wrong["error"]
