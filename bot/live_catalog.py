@@ -200,11 +200,10 @@ class LiveCatalog(CoreService):
     async def start(self) -> None:
         if self._layered:
             self._rebuild_task = asyncio.create_task(self._rebuild(), name="catalog-index-rebuild")
-        for row in await self._repo.all():
-            if row.origin == "tvmaze" and row.status in AIRING:
-                drama = self._lookups.catalog.dramas.get(row.slug)
-                if drama is not None:
-                    await self._schedule_refresh(drama, soon=False)
+        for slug, status in await self._repo.statuses():  # the compiled packs are not read again
+            drama = self._lookups.catalog.dramas.get(slug)
+            if status in AIRING and drama is not None:
+                await self._schedule_refresh(drama, soon=False)
 
     async def close(self) -> None:
         if self._rebuild_task is not None:

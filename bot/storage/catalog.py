@@ -52,6 +52,11 @@ class CatalogRepo:
         rows = await self._db.fetchall(f"SELECT {_COLUMNS} FROM catalog_packs ORDER BY slug")  # noqa: S608
         return [_row(r) for r in rows]
 
+    async def statuses(self) -> list[tuple[str, str]]:
+        """(slug, TVmaze status) of every imported drama, without reading the compiled packs."""
+        rows = await self._db.fetchall("SELECT slug, status FROM catalog_packs WHERE origin = 'tvmaze' ORDER BY slug")
+        return [(r["slug"], r["status"]) for r in rows]
+
     async def get(self, slug: str) -> PackRow | None:
         row = await self._db.fetchone(f"SELECT {_COLUMNS} FROM catalog_packs WHERE slug = ?", (slug,))  # noqa: S608
         return _row(row) if row else None
