@@ -260,12 +260,11 @@ class LiveCatalog(CoreService):
             raise UserError(f"TVmaze didn't answer the search: {error}. Try again in a minute.") from None
 
     async def entries(self) -> list[Entry]:
-        rows = {r.slug: r for r in await self._repo.all()}
-        result = []
-        for drama in self._lookups.catalog.dramas.values():
-            row = rows.get(drama.slug)
-            result.append(Entry(drama, row.origin if row else "file", row.status if row else ""))
-        return result
+        imported = dict(await self._repo.statuses())
+        return [
+            Entry(drama, "tvmaze" if drama.slug in imported else "file", imported.get(drama.slug, ""))
+            for drama in self._lookups.catalog.dramas.values()
+        ]
 
     # -- changing -----------------------------------------------------------------------------------
     async def add(self, guild_id: int | None, user_id: int, show_id: int, progress: Progress = _quiet) -> Changed:
