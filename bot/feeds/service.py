@@ -100,13 +100,15 @@ class Feeds(CoreService):
         now = self._clock.now()
         await self._scheduler.schedule(RECOVER, {}, now, dedupe_key="feeds:recover")
         # Each feed polls when it is next due (at once if that has passed): a restart does not poll
-        # every feed of every server at the same moment. One transaction for all of them.
+        # every feed of every server at the same moment. One transaction for all of them; a feed
+        # whose poll job is already there keeps it (its time is the feed's own: nothing to move).
         await self._scheduler.ensure_many(
             POLL,
             [
                 ({"feed_id": feed.id}, max(feed.next_poll or now, now), f"feed:{feed.id}")
                 for feed in await self._repo.active()
             ],
+            move=False,
         )
 
     async def close(self) -> None:

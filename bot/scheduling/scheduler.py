@@ -121,13 +121,15 @@ class Scheduler:
             self._wake.set()
         return job.id
 
-    async def ensure_many(self, kind: str, wanted: list[tuple[dict[str, Any], datetime, str]]) -> int:
+    async def ensure_many(
+        self, kind: str, wanted: list[tuple[dict[str, Any], datetime, str]], *, move: bool = True
+    ) -> int:
         """`ensure` for many jobs of one kind at once — (payload, due, dedupe key) each — in one
         transaction (e.g. every feed's poll at start). Returns how many were added or moved."""
         if not wanted:
             return 0
         await self.flush()
-        changed = await self._jobs.ensure_many(kind, wanted, self._clock.now())
+        changed = await self._jobs.ensure_many(kind, wanted, self._clock.now(), move=move)
         if changed:
             self._wake.set()
         return changed

@@ -111,25 +111,30 @@ class JobsRepo:
         return _job(row) if row else None
 
     async def ensure_many(
-        self, kind: str, wanted: Sequence[tuple[dict[str, Any], datetime, str]], now: datetime
+        self, kind: str, wanted: Sequence[tuple[dict[str, Any], datetime, str]], now: datetime, *, move: bool = True
     ) -> int:
         """For each (payload, due, dedupe key): add a pending job unless one is live with the key, or
-        move a live pending one whose due time differs. One transaction; returns how many changed."""
+        (with `move`) move a live pending one whose due time differs. One transaction; returns how
+        many changed."""
         changed = 0
         async with self._db.transaction():
             for start in range(0, len(wanted), 500):
                 chunk = wanted[start : start + 500]
                 marks = ", ".join("?" for _ in chunk)
                 rows = await self._db.fetchall(
-                    f"SELECT id, dedupe_key, due_at, state FROM jobs WHERE dedupe_key IN ({marks}) "  # noqa: S608
-                    "AND state IN ('pending', 'running')",
+                    # INDEXED BY: with 100k pending jobs SQLite's planner picks the state index and
+                    # scans every pending job per chunk (80 ms each, 1.7 s for 10k feeds at start);
+                    # the live-dedupe index answers in 1 ms. (SQLite syntax: a PostgreSQL variant
+                    # needs no hint.)
+                    f"SELECT id, dedupe_key, due_at, state FROM jobs INDEXED BY jobs_live_dedupe "  # noqa: S608
+                    f"WHERE dedupe_key IN ({marks}) AND dedupe_key IS NOT NULL AND state IN ('pending', 'running')",
                     [key for _, _, key in chunk],
                 )
                 live = {r["dedupe_key"]: r for r in rows}
                 moves = [
                     (to_ms(due), to_ms(now), live[key]["id"])
                     for _, due, key in chunk
-                    if key in live and live[key]["state"] == "pending" and live[key]["due_at"] != to_ms(due)
+                    if move and key in live and live[key]["state"] == "pending" and live[key]["due_at"] != to_ms(due)
                 ]
                 new = [
                     (kind, json.dumps(payload, sort_keys=True), to_ms(due), key, to_ms(now), to_ms(now))
