@@ -265,10 +265,15 @@ class Discussions(CoreService):
 
     async def reconcile(self) -> None:
         """At start: keep every follow's jobs in step with the packs (dates may have been corrected)."""
+        now = self._clock.now()
+        airing: dict[str, Drama | None] = {}  # slug → the drama, if it still has an episode to air
         for guild_id, slug in await self._follows.all():
-            drama = self._lookups.catalog.dramas.get(slug)
-            if drama is not None:
-                await self.schedule(guild_id, drama)
+            if slug not in airing:
+                drama = self._lookups.catalog.dramas.get(slug)
+                airing[slug] = drama if drama is not None and drama.next_episode(now) is not None else None
+            found = airing[slug]
+            if found is not None:  # a finished drama has no opening to schedule: skip its follows at once
+                await self.schedule(guild_id, found)
 
     async def run_job(self, job: Job) -> None:
         guild = self._client.get_guild(job.payload["guild_id"])
