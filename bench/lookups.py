@@ -892,9 +892,13 @@ async def run_startup_async(args: argparse.Namespace) -> None:
         f"Process start to ready with {args.dramas:,} packs and {manifest['servers']:,} servers of state: cold "
         f"{figures['cold_ready_s']} s, warm {figures['warm_ready_s']} s, after one pack edit "
         f"{figures['edited_ready_s']} s; the floor (discord.py alone) {figures['floor_ready_s']} s.",
-        "Start-up belongs to the catalog's owners (bot/catalog, bot/live_catalog.py) and to every service's "
-        "start(); this bench only measures it. The feeds service now ensures every feed's poll in one "
-        "transaction at its next poll time (it used to make every feed due at once, one query each).",
+        "The design (docs/architecture.md, The live catalog): each pack compiled once into the database; a start "
+        "parses only changed packs and reuses the stored search index, with the changed dramas in a small "
+        "overlay index. 'Cold' here is the very first start on a fresh database (every pack parsed and the "
+        "index built); the target's cold start is the start after one pack edit ('edited').",
+        "Missed: peak memory (about 315 MB against 200): every compiled drama, synopses and facts included, "
+        "and the index are held in memory; reading long texts on demand is the next step. The first start "
+        "on a fresh database parses every pack (about 11 s at 2,000 packs), once.",
     ]
     finish(
         "startup",
