@@ -1,4 +1,4 @@
-"""/feeds add|remove|list|test — recap feeds (moderators)."""
+"""/feeds add|remove|list|test|edit|unmatched — recap feeds (moderators)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,17 @@ from bot.feeds.fetch import FetchError
 from bot.feeds.parse import ParseError
 from bot.text import quote
 from bot.ui import limits
-from bot.ui.feeds import added_text, feed_pick_view, feed_status, pick_text, preview_text
+from bot.ui.feeds import (
+    TEMPLATE_FIELDS,
+    added_text,
+    edited_text,
+    feed_pick_view,
+    feed_status,
+    pick_text,
+    preview_text,
+    unmatched_text,
+    unmatched_view,
+)
 from bot.ui.help import HelpSection
 from cogs._autocomplete import drama_choices
 
@@ -99,7 +109,40 @@ class FeedsCog(commands.GroupCog, group_name="feeds", group_description="Recap f
             return
         await interaction.followup.send(preview_text(title or url, previews), ephemeral=True)
 
+    @app_commands.command(name="edit", description="Set a feed's post template and title filters.")
+    @app_commands.describe(
+        feed="The feed (start typing its address or number)",
+        template="The post's text: " + " ".join(f"{{{name}}}" for name in TEMPLATE_FIELDS) + " (none: clear)",
+        include="Post only titles with one of these comma-separated words (none: clear)",
+        exclude="Never post titles with any of these comma-separated words (none: clear)",
+    )
+    @moderator_only()
+    async def edit(
+        self,
+        interaction: Interaction,
+        feed: app_commands.Range[str, 1, 500],
+        template: app_commands.Range[str, 1, 500] | None = None,
+        include: app_commands.Range[str, 1, 500] | None = None,
+        exclude: app_commands.Range[str, 1, 500] | None = None,
+    ) -> None:
+        assert interaction.guild_id is not None
+        edited = await self.bot.feeds.edit(interaction.guild_id, feed, template, include, exclude)
+        await interaction.response.send_message(edited_text(edited.feed, edited.preview), ephemeral=True)
+
+    @app_commands.command(name="unmatched", description="Recent feed items no episode matched: assign or dismiss.")
+    @moderator_only()
+    async def unmatched(self, interaction: Interaction) -> None:
+        assert interaction.guild_id is not None
+        items = await self.bot.feeds.unmatched(interaction.guild_id)
+        view = unmatched_view(items)
+        text = unmatched_text(len(items))
+        if view is None:
+            await interaction.response.send_message(text, ephemeral=True)
+        else:
+            await interaction.response.send_message(text, view=view, ephemeral=True)
+
     @remove.autocomplete("feed")
+    @edit.autocomplete("feed")
     async def feed_autocomplete(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
         choices = await self.bot.feeds.choices(interaction.guild_id or 0, current)
         return [app_commands.Choice(name=label, value=value) for label, value in choices]

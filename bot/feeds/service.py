@@ -15,13 +15,14 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import discord
 
 from bot.catalog import Drama
 from bot.core import Core, CoreService
 from bot.discussions import Discussions
-from bot.errors import InvalidInput, permission_for_forbidden
+from bot.errors import InvalidInput, NotModerator, permission_for_forbidden
 from bot.feeds.discover import Linked, linked_feeds
 from bot.feeds.fetch import Fetcher, FetchError, check_url
 from bot.feeds.match import match_title
@@ -35,7 +36,8 @@ from bot.settings import Settings
 from bot.storage.feeds import Feed, FeedsRepo, Item, RecapLinksRepo, RecapSources, RecapSourcesRepo
 from bot.storage.jobs import Job
 from bot.text import quote
-from bot.ui.feeds import feed_item_embed, source_name
+from bot.timeparse import parse_episodes
+from bot.ui.feeds import SAMPLE_ITEM, check_template, feed_item_embed, render_template, source_name
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +76,36 @@ class Checked:
 class Added:
     feed: Feed  # after its first poll
     reenabled: bool  # a disabled feed with this address was turned back on
+
+
+@dataclass(frozen=True)
+class Edited:
+    feed: Feed
+    preview: str | None  # the template rendered from the feed's latest item (or a sample)
+
+
+CLEAR = ("none", "off", "-")
+
+
+def parse_words(text: str, option: str) -> str | None:
+    """`a, b ,c` → `a,b,c` (lower case); `none` clears."""
+    if text.strip().lower() in CLEAR:
+        return None
+    words = [" ".join(w.split()).lower() for w in text.split(",")]
+    words = [w for w in words if w]
+    if not words:
+        raise InvalidInput(f"`{option}`: give comma-separated words, like `recap, review`, or `none` to clear.")
+    if any(len(w) > 50 for w in words) or len(words) > 20:
+        raise InvalidInput(f"`{option}`: at most 20 words of at most 50 characters each.")
+    return ",".join(dict.fromkeys(words))
+
+
+def passes_filters(feed: Feed, title: str) -> bool:
+    """Posted only if the title has one of the include words (when set) and none of the exclude words."""
+    folded = title.casefold()
+    if feed.include_words and not any(w in folded for w in feed.include_words.split(",")):
+        return False
+    return not (feed.exclude_words and any(w in folded for w in feed.exclude_words.split(",")))
 
 
 class Feeds(CoreService):
@@ -222,6 +254,90 @@ class Feeds(CoreService):
         await self._scheduler.cancel_key(f"feed:{feed.id}")
         await self._repo.remove(feed.id)
 
+    async def edit(
+        self, guild_id: int, text: str, template: str | None, include: str | None, exclude: str | None
+    ) -> Edited:
+        """`/feeds edit`: set (or with `none` clear) a feed's post template and title filters."""
+        feed = await self.find(guild_id, text)
+        if template is not None:
+            template = None if template.strip().lower() in CLEAR else check_template(template)
+        else:
+            template = feed.template
+        include_words = parse_words(include, "include") if include is not None else feed.include_words
+        exclude_words = parse_words(exclude, "exclude") if exclude is not None else feed.exclude_words
+        await self._repo.set_format(feed.id, template, include_words, exclude_words)
+        edited = await self._repo.get(feed.id)
+        assert edited is not None
+        preview = None
+        if template:
+            item = await self._repo.latest_item(feed.id) or SAMPLE_ITEM
+            drama = self._lookups.catalog.dramas.get(item.drama or "")
+            preview = render_template(template, item, drama, feed.title or source_name(feed.url))
+        return Edited(edited, preview)
+
+    # -- /feeds unmatched -----------------------------------------------------------------------
+    async def unmatched(self, guild_id: int) -> list[tuple[Item, str]]:
+        """The server's recent unmatched items (newest first, at most 25) with their feed's name."""
+        feeds = {f.id: f for f in await self._repo.for_guild(guild_id)}
+        out = []
+        for item in await self._repo.unmatched(guild_id):
+            feed = feeds.get(item.feed_id)
+            if feed is not None:
+                out.append((item, feed.title or source_name(feed.url)))
+        return out
+
+    async def unmatched_item(self, interaction: discord.Interaction[Any], item_id: int) -> Item:
+        """The unmatched item picked, after checking (again) that the user is a moderator."""
+        if not await self._settings.is_moderator(interaction):
+            raise NotModerator()
+        item = await self._repo.item(item_id)
+        feed = await self._repo.get(item.feed_id) if item else None
+        if item is None or feed is None or feed.guild_id != interaction.guild_id:
+            raise InvalidInput("That item is gone; run `/feeds unmatched` again.")
+        if item.state != "skipped":
+            raise InvalidInput("That item was already assigned or dismissed; run `/feeds unmatched` again.")
+        return item
+
+    async def check_assign(
+        self, interaction: discord.Interaction[Any], item_id: int, drama: Drama, episodes: str
+    ) -> tuple[int, int]:
+        """The form's episode (range), checked against the drama; the moderator checked again."""
+        await self.unmatched_item(interaction, item_id)
+        return parse_episodes(episodes, drama.episode_count, drama.title, option="episode")
+
+    async def assign(
+        self, interaction: discord.Interaction[Any], item_id: int, drama: Drama, first: int, last: int
+    ) -> bool:
+        """Claim an unmatched item for an episode (range), index its link for `/recap`, and post it
+        once, as a matched item is (claim → send → mark sent). True when it went out now."""
+        item = await self.unmatched_item(interaction, item_id)
+        feed = await self._repo.get(item.feed_id)
+        assert feed is not None
+        lock = self._locks.setdefault(feed.id, asyncio.Lock())
+        async with lock:
+            if not await self._repo.assign(item_id, drama.slug, first, last):
+                raise InvalidInput("That item was already assigned or dismissed; run `/feeds unmatched` again.")
+            if item.link:
+                for episode in range(first, last + 1):
+                    await self._links.add(
+                        feed.guild_id,
+                        drama.slug,
+                        episode,
+                        item.link,
+                        item.title or drama.title,
+                        feed.title or source_name(feed.url),
+                    )
+            claimed = await self._repo.item(item_id)
+            assert claimed is not None
+            return await self._send(feed, claimed, look_first=False)
+
+    async def dismiss(self, interaction: discord.Interaction[Any], item_id: int) -> Item:
+        """Dismiss an unmatched item (a moderator, checked again): it is not listed again."""
+        item = await self.unmatched_item(interaction, item_id)
+        if not await self._repo.dismiss(item_id):
+            raise InvalidInput("That item was already assigned or dismissed; run `/feeds unmatched` again.")
+        return item
+
     # -- polling --------------------------------------------------------------------------------
     async def run_job(self, job: Job) -> None:
         feed = await self._repo.get(job.payload["feed_id"])
@@ -268,9 +384,10 @@ class Feeds(CoreService):
             if entry.key in known:
                 continue
             new += 1
-            matched = match_title(entry.title, self._lookups, only) if feed.primed else None
-            state = "claimed" if matched else ("skipped" if feed.primed else "seen")
-            unmatched += state == "skipped"
+            kept = passes_filters(feed, entry.title)
+            matched = match_title(entry.title, self._lookups, only) if feed.primed and kept else None
+            state = "claimed" if matched else ("seen" if not feed.primed else "skipped" if kept else "filtered")
+            unmatched += state in ("skipped", "filtered")
             drama, first, last = matched if matched else (None, None, None)
             item = Item(
                 feed_id=feed.id,
@@ -280,7 +397,7 @@ class Feeds(CoreService):
                 link=entry.link,
                 author=entry.author,
                 published=entry.published,
-                excerpt=excerpt(entry.summary) if matched else "",
+                excerpt=excerpt(entry.summary) if state in ("claimed", "skipped") else "",
                 drama=drama.slug if drama else None,
                 first_ep=first,
                 last_ep=last,
@@ -376,7 +493,9 @@ class Feeds(CoreService):
                     "or give the feed a channel.",
                 )
             return False
-        embed = feed_item_embed(item, drama, feed.title or source_name(feed.url))
+        source = feed.title or source_name(feed.url)
+        embed = feed_item_embed(item, drama, source)
+        text = render_template(feed.template, item, drama, source) if feed.template else None
         channel = self._client.get_partial_messageable(target)
         try:
             # A claimed item may already be out (a stop between the post and `mark_sent`), and
@@ -385,11 +504,11 @@ class Feeds(CoreService):
             if message is not None:
                 await self._repo.mark_sent(feed.id, item.key, message.id)
                 return True
-            message = await channel.send(embed=embed, nonce=nonce("feed", feed.id, item.key))
+            message = await channel.send(content=text, embed=embed, nonce=nonce("feed", feed.id, item.key))
         except discord.NotFound:
             if target != feed.channel_id and feed.channel_id:  # the thread is gone: post in the channel
                 message = await self._client.get_partial_messageable(feed.channel_id).send(
-                    embed=embed, nonce=nonce("feed", feed.id, item.key, "channel")
+                    content=text, embed=embed, nonce=nonce("feed", feed.id, item.key, "channel")
                 )
             else:
                 log.warning("feed %d: channel %s is gone; item kept for later", feed.id, target)

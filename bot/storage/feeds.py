@@ -30,6 +30,10 @@ class Feed:
     next_poll: datetime | None
     items_posted: int
     items_unmatched: int
+    template: str | None = None
+    include_words: str | None = None  # comma-separated, lower case
+    exclude_words: str | None = None
+    items_filtered: int = 0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -45,6 +49,15 @@ class Item:
     drama: str | None
     first_ep: int | None
     last_ep: int | None
+    id: int | None = None  # the row's id, once stored
+
+
+_FEED_COLUMNS = (
+    "id, guild_id, url, drama, channel_id, title, etag, last_modified, state, disabled_reason, failures, primed, "
+    "last_success, last_error, next_poll, items_posted, items_unmatched, template, include_words, exclude_words, "
+    "items_filtered"
+)
+_ITEM_COLUMNS = "id, feed_id, item_key, state, title, link, author, published, excerpt, drama, first_ep, last_ep"
 
 
 def _feed(row: Any) -> Feed:
@@ -66,6 +79,10 @@ def _feed(row: Any) -> Feed:
         next_poll=from_ms(row["next_poll"]) if row["next_poll"] else None,
         items_posted=row["items_posted"],
         items_unmatched=row["items_unmatched"],
+        template=row["template"],
+        include_words=row["include_words"],
+        exclude_words=row["exclude_words"],
+        items_filtered=row["items_filtered"],
     )
 
 
@@ -82,6 +99,7 @@ def _item(row: Any) -> Item:
         drama=row["drama"],
         first_ep=row["first_ep"],
         last_ep=row["last_ep"],
+        id=row["id"],
     )
 
 
@@ -100,9 +118,7 @@ class FeedsRepo:
 
     async def get(self, feed_id: int) -> Feed | None:
         row = await self._db.fetchone(
-            "SELECT id, guild_id, url, drama, channel_id, title, etag, last_modified, state, disabled_reason, "
-            "failures, primed, last_success, last_error, next_poll, items_posted, items_unmatched "
-            "FROM feeds WHERE id = ?",
+            f"SELECT {_FEED_COLUMNS} FROM feeds WHERE id = ?",  # noqa: S608 - a constant column list
             (feed_id,),
         )
         return _feed(row) if row else None
@@ -113,18 +129,14 @@ class FeedsRepo:
 
     async def for_guild(self, guild_id: int) -> list[Feed]:
         rows = await self._db.fetchall(
-            "SELECT id, guild_id, url, drama, channel_id, title, etag, last_modified, state, disabled_reason, "
-            "failures, primed, last_success, last_error, next_poll, items_posted, items_unmatched "
-            "FROM feeds WHERE guild_id = ? ORDER BY id",
+            f"SELECT {_FEED_COLUMNS} FROM feeds WHERE guild_id = ? ORDER BY id",  # noqa: S608 - a constant column list
             (guild_id,),
         )
         return [_feed(r) for r in rows]
 
     async def active(self) -> list[Feed]:
         rows = await self._db.fetchall(
-            "SELECT id, guild_id, url, drama, channel_id, title, etag, last_modified, state, disabled_reason, "
-            "failures, primed, last_success, last_error, next_poll, items_posted, items_unmatched "
-            "FROM feeds WHERE state = 'active' ORDER BY id"
+            f"SELECT {_FEED_COLUMNS} FROM feeds WHERE state = 'active' ORDER BY id"  # noqa: S608 - constant columns
         )
         return [_feed(r) for r in rows]
 
@@ -210,13 +222,66 @@ class FeedsRepo:
             await self._db.execute(
                 "UPDATE feeds SET items_unmatched = items_unmatched + 1 WHERE id = ?", (item.feed_id,)
             )
+        if changed and item.state == "filtered":
+            await self._db.execute("UPDATE feeds SET items_filtered = items_filtered + 1 WHERE id = ?", (item.feed_id,))
         return changed > 0
+
+    async def unmatched(self, guild_id: int, limit: int = 25) -> list[Item]:
+        """The server's items no episode matched (state 'skipped'), newest first."""
+        rows = await self._db.fetchall(
+            f"SELECT {_ITEM_COLUMNS} FROM feed_items WHERE state = 'skipped' "  # noqa: S608
+            "AND feed_id IN (SELECT id FROM feeds WHERE guild_id = ?) "
+            "ORDER BY COALESCE(published, 0) DESC, id DESC LIMIT ?",
+            (guild_id, limit),
+        )
+        return [_item(r) for r in rows]
+
+    async def item(self, item_id: int) -> Item | None:
+        row = await self._db.fetchone(f"SELECT {_ITEM_COLUMNS} FROM feed_items WHERE id = ?", (item_id,))  # noqa: S608
+        return _item(row) if row else None
+
+    async def latest_item(self, feed_id: int) -> Item | None:
+        row = await self._db.fetchone(
+            f"SELECT {_ITEM_COLUMNS} FROM feed_items WHERE feed_id = ? "  # noqa: S608
+            "ORDER BY COALESCE(published, 0) DESC, id DESC LIMIT 1",
+            (feed_id,),
+        )
+        return _item(row) if row else None
+
+    async def assign(self, item_id: int, drama: str, first: int, last: int) -> bool:
+        """Claim an unmatched item for an episode (range) by hand; False when it is no longer unmatched."""
+        async with self._db.transaction():
+            changed = await self._db.execute(
+                "UPDATE feed_items SET state = 'claimed', drama = ?, first_ep = ?, last_ep = ?, claimed_at = ? "
+                "WHERE id = ? AND state = 'skipped'",
+                (drama, first, last, self._db.now_ms(), item_id),
+            )
+            if changed:
+                await self._db.execute(
+                    "UPDATE feeds SET items_unmatched = MAX(items_unmatched - 1, 0) "
+                    "WHERE id = (SELECT feed_id FROM feed_items WHERE id = ?)",
+                    (item_id,),
+                )
+        return changed > 0
+
+    async def dismiss(self, item_id: int) -> bool:
+        changed = await self._db.execute(
+            "UPDATE feed_items SET state = 'dismissed' WHERE id = ? AND state = 'skipped'", (item_id,)
+        )
+        return changed > 0
+
+    async def set_format(
+        self, feed_id: int, template: str | None, include_words: str | None, exclude_words: str | None
+    ) -> None:
+        await self._db.execute(
+            "UPDATE feeds SET template = ?, include_words = ?, exclude_words = ? WHERE id = ?",
+            (template, include_words, exclude_words, feed_id),
+        )
 
     async def claimed(self, feed_id: int | None = None) -> list[Item]:
         """Items claimed but not yet sent (all feeds, or one), oldest first."""
         rows = await self._db.fetchall(
-            "SELECT feed_id, item_key, state, title, link, author, published, excerpt, drama, first_ep, last_ep "
-            "FROM feed_items WHERE state = 'claimed' AND (? IS NULL OR feed_id = ?) "
+            f"SELECT {_ITEM_COLUMNS} FROM feed_items WHERE state = 'claimed' AND (? IS NULL OR feed_id = ?) "  # noqa: S608 - a constant column list
             "ORDER BY claimed_at, published, item_key",
             (feed_id, feed_id),
         )

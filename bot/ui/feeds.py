@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import re
 import secrets
+import string
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import discord
 
 from bot.catalog import Drama
-from bot.errors import InvalidInput, NotModerator
+from bot.errors import InvalidInput, NotModerator, UserError
 from bot.spoilers import spoiler
 from bot.storage.feeds import Feed, Item
-from bot.text import plural, quote
+from bot.text import escape, plural, quote
 from bot.ui import limits
 from bot.ui.help import COLOUR
 from bot.ui.limits import md
-from bot.ui.views import ReportingItem
+from bot.ui.views import BaseModal, ReportingItem
 
 if TYPE_CHECKING:
     from bot.client import Interaction
@@ -69,6 +70,72 @@ def feed_item_embed(item: Item, drama: Drama | None, source: str) -> discord.Emb
     return limits.finish(embed)
 
 
+TEMPLATE_FIELDS = ("title", "link", "author", "episode", "drama", "source")
+TEMPLATE_LIMIT = 500
+_ALLOWED = ", ".join(f"`{{{name}}}`" for name in TEMPLATE_FIELDS)
+
+
+def check_template(text: str) -> str:
+    """A post template as typed, checked: only the known placeholders, braces balanced (`{{`/`}}` for one)."""
+    try:
+        parts = list(string.Formatter().parse(text))
+    except ValueError:
+        raise InvalidInput(
+            f"`template`: unbalanced braces (write `{{{{` or `}}}}` for a brace). Allowed placeholders: {_ALLOWED}."
+        ) from None
+    for _literal, name, spec, conversion in parts:
+        if name is None:
+            continue
+        if name not in TEMPLATE_FIELDS or spec or conversion:
+            shown = quote(
+                "{" + name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}", 60
+            )
+            raise InvalidInput(f"`template`: {shown} is not a placeholder I know. Allowed placeholders: {_ALLOWED}.")
+    if len(text) > TEMPLATE_LIMIT:
+        raise InvalidInput(f"`template`: at most {TEMPLATE_LIMIT} characters.")
+    return text
+
+
+def episode_numbers(item: Item) -> str:
+    if item.first_ep is None:
+        return ""
+    return str(item.first_ep) if item.first_ep == item.last_ep else f"{item.first_ep}–{item.last_ep}"
+
+
+def render_template(template: str, item: Item, drama: Drama | None, source: str) -> str:
+    """A post's message text: the moderator's template with the item's values, everything escaped
+    (no markdown, no mentions from feed text); links stay clickable without a second preview."""
+    values = {
+        "title": item.title,
+        "link": item.link,
+        "author": author_name(item.author),
+        "episode": episode_numbers(item),
+        "drama": drama.title if drama else (item.drama or ""),
+        "source": source,
+    }
+    out: list[str] = []
+    for literal, name, _spec, _conversion in string.Formatter().parse(template):
+        out.append(escape(literal))
+        if name is not None:
+            out.append(escape(" ".join(values.get(name, "").split())))
+    return limits.content("".join(out))
+
+
+SAMPLE_ITEM = Item(
+    feed_id=0,
+    key="sample",
+    state="sample",
+    title="Queen of Tears: Episode 12",
+    link="https://example.com/queen-of-tears-episode-12",
+    author="A. Recapper",
+    published=None,
+    excerpt="",
+    drama=None,
+    first_ep=12,
+    last_ep=12,
+)
+
+
 def health(feed: Feed) -> str:
     if feed.state == "disabled":
         return "⛔ disabled"
@@ -100,8 +167,28 @@ def feed_status(feed: Feed) -> str:
             status.append(f"next check {discord.utils.format_dt(feed.next_poll, 'R')}")
         if status:
             lines.append(" · ".join(status))
-    lines.append(f"posted {feed.items_posted} · unmatched {feed.items_unmatched}")
+    if feed.template:
+        lines.append(f"template: {quote(feed.template, 300)}")
+    if feed.include_words or feed.exclude_words:
+        filters = []
+        if feed.include_words:
+            filters.append(f"titles with {quote(feed.include_words.replace(',', ', '), 200)}")
+        if feed.exclude_words:
+            filters.append(f"not {quote(feed.exclude_words.replace(',', ', '), 200)}")
+        lines.append("filters: " + " · ".join(filters))
+    counts = f"posted {feed.items_posted} · unmatched {feed.items_unmatched}"
+    if feed.items_filtered:
+        counts += f" · filtered {feed.items_filtered}"
+    lines.append(counts)
     return limits.content("\n".join(lines))
+
+
+def edited_text(feed: Feed, preview: str | None) -> str:
+    """The reply to `/feeds edit`: the feed's status and, with a template, a post's text rendered now."""
+    text = f"Saved feed #{feed.id}.\n{feed_status(feed)}"
+    if preview is not None:
+        text += f"\n\n**Preview** of a post's text:\n{preview}"
+    return limits.content(text)
 
 
 def added_text(feed: Feed, url: str, reenabled: bool) -> str:
@@ -199,3 +286,105 @@ class FeedPick(
         )
         _PENDING.pop(self.token, None)
         await interaction.followup.send(added_text(added.feed, checked.url, added.reenabled), ephemeral=True)
+
+
+# -- /feeds unmatched ---------------------------------------------------------------------------
+
+
+def unmatched_text(count: int) -> str:
+    if not count:
+        return "No unmatched feed items: everything new was matched to an episode (or dismissed)."
+    return limits.content(
+        f"{plural(count, 'recent unmatched item')} (newest first). Pick one to assign it to an episode "
+        "(it is posted then), or dismiss it."
+    )
+
+
+def unmatched_view(items: list[tuple[Item, str]]) -> discord.ui.View | None:
+    """Two selects over the same items: assign (opens a form) and dismiss."""
+    options: list[discord.SelectOption] = []
+    for item, source in items[: limits.OPTIONS]:
+        when = f" · {item.published:%Y-%m-%d}" if item.published else ""
+        made = limits.option(item.title or "(no title)", str(item.id), f"{source}{when}")
+        if made is not None:
+            options.append(made)
+    if not options:
+        return None
+    view = discord.ui.View(timeout=None)
+    view.add_item(UnmatchedPick("assign", options))
+    dismiss = [
+        discord.SelectOption(label=limits.plain(f"Dismiss: {o.label}", limits.OPTION_LABEL), value=o.value)
+        for o in options
+    ]
+    view.add_item(UnmatchedPick("dismiss", dismiss))
+    return view
+
+
+class UnmatchedPick(
+    ReportingItem,
+    discord.ui.DynamicItem[discord.ui.Select[Any]],
+    template=r"dw:feeds:unmatched:(?P<action>assign|dismiss)",
+):
+    def __init__(self, action: str, options: list[discord.SelectOption] | None = None) -> None:
+        placeholder = "Assign an item to an episode…" if action == "assign" else "Dismiss an item…"
+        super().__init__(
+            discord.ui.Select(
+                placeholder=placeholder,
+                options=options or [discord.SelectOption(label="?", value="0")],
+                custom_id=f"dw:feeds:unmatched:{action}",
+            )
+        )
+        self.action = action
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> UnmatchedPick:
+        return cls(match["action"])
+
+    async def run(self, interaction: Interaction) -> None:
+        data: Any = interaction.data or {}
+        values = data.get("values") or []
+        if not values or not str(values[0]).isdigit():
+            raise InvalidInput("Pick an item from the list.")
+        item_id = int(values[0])
+        feeds = interaction.client.feeds
+        if self.action == "dismiss":
+            item = await feeds.dismiss(interaction, item_id)  # checks the moderator again
+            await interaction.response.send_message(
+                f"Dismissed {quote(item.title or '(no title)', 100)}: it is not listed again.", ephemeral=True
+            )
+            return
+        item = await feeds.unmatched_item(interaction, item_id)  # moderator and still unmatched, or raises
+        await interaction.response.send_modal(AssignModal(item_id, item.title, owner_id=interaction.user.id))
+
+
+class AssignModal(BaseModal, title="Assign to an episode"):
+    drama: discord.ui.TextInput[AssignModal] = discord.ui.TextInput(
+        label="Drama", max_length=100, placeholder="Its title, e.g. Queen of Tears"
+    )
+    episodes: discord.ui.TextInput[AssignModal] = discord.ui.TextInput(
+        label="Episode or range", max_length=9, placeholder="5 or 5-6"
+    )
+
+    def __init__(self, item_id: int, item_title: str, *, owner_id: int) -> None:
+        # A new custom_id for every opening (BaseModal); only its opener may submit it, and the
+        # service checks they are still a moderator.
+        super().__init__("feed-assign", owner_id=owner_id, timeout=3600.0)
+        self.item_id = item_id
+        self.title = limits.plain(f"Assign: {item_title or 'item'}", limits.MODAL_TITLE)
+
+    async def on_submit(self, interaction: Interaction) -> None:  # type: ignore[override]
+        try:
+            drama = interaction.client.lookups.drama(self.drama.value).drama
+        except UserError as error:
+            raise InvalidInput(f"`drama`: {error.message}") from None
+        feeds = interaction.client.feeds
+        first, last = await feeds.check_assign(interaction, self.item_id, drama, self.episodes.value)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        posted = await feeds.assign(interaction, self.item_id, drama, first, last)
+        eps = f"episode {first}" if first == last else f"episodes {first}–{last}"
+        said = "posted" if posted else "claimed; it goes out as soon as I can post there"
+        await interaction.followup.send(
+            limits.content(f"Assigned to {md(drama.title)} {eps} and {said}."), ephemeral=True
+        )

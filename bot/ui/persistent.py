@@ -13,7 +13,7 @@ import discord
 from bot.ui.catalog_admin import CatalogPick
 from bot.ui.community import ReviewButton, ReviewQueueButton
 from bot.ui.discussions import RatingButton
-from bot.ui.feeds import FeedPick
+from bot.ui.feeds import FeedPick, UnmatchedPick
 from bot.ui.help import HelpPageButton
 from bot.ui.lookups import DramaPage, WhoPick
 from bot.ui.setup import SetupChannel, SetupPage, SetupRole, SetupZone
@@ -33,5 +33,6 @@ PERSISTENT_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
     SetupPage,
     SetupRole,
     SetupZone,
+    UnmatchedPick,
     WhoPick,
 )
