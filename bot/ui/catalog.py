@@ -89,7 +89,8 @@ def recap_embed(
 def recap_link_line(title: str, url: str, source: str) -> str:
     """A recap link for /recap: the title (no plot beyond what the headline says) and its source."""
     text = quote(title.replace("[", "(").replace("]", ")"), 150)
-    return f"{limits.link(text, url)} — {quote(source, 60)}"
+    # "· " first: a line never starts with feed text, which could read as a list ("1. …") or heading.
+    return f"· {limits.link(text, url)} — {quote(source, 60)}"
 
 
 def not_aired_text(drama: Drama, episode: Episode) -> str:

@@ -279,6 +279,7 @@ def test_review_card(title: str, body: str, author: str, waiting: int) -> None:
     st.lists(st.tuples(long_hostile(300), long_hostile(300), long_hostile(80)), max_size=10),
     st.one_of(st.none(), long_hostile(100)),
 )
+@example([], [("", "", ""), ("1. ", " a", "")], None)  # a link line must not read as a numbered list
 def test_recap_reply(
     community: list[tuple[str, str, str]], links: list[tuple[str, str, str]], typed: str | None
 ) -> None:
