@@ -44,6 +44,8 @@ class Community(CoreService):
                 await self._post(recap, resume=True)
             except discord.HTTPException as exc:
                 log.warning("recap %d: could not post it yet (%s)", recap.id, exc)
+        for recap_id in await self._repo.unnotified_dms():
+            await self.notify_author(recap_id)
 
     async def require_moderator(self, interaction: discord.Interaction[Any]) -> None:
         if not await self._settings.is_moderator(interaction):
@@ -128,7 +130,7 @@ class Community(CoreService):
     async def _post(self, recap: CommunityRecap, *, resume: bool = False) -> None:
         """Post an approved recap exactly once: claimed before, recorded after; a resumed post is
         looked for in the channel first (Discord's nonce dedupe lasts only minutes)."""
-        if not resume and not await self._repo.claim_post(recap.id):
+        if not await self._repo.claim_post(recap.id) and not resume:
             return
         target = await self._target(recap)
         if target is None:
@@ -148,18 +150,27 @@ class Community(CoreService):
         await self._repo.posted(recap.id, target, found.id)
 
     async def notify_author(self, recap_id: int) -> None:
-        """By DM where the author allows it; otherwise on their next use of the bot."""
+        """By DM where the author allows it; otherwise on their next use of the bot. Exactly once: the
+        DM is claimed before it is sent, and a retry (after a stop) looks for it in the DM channel."""
         recap = await self._repo.get(recap_id)
         if recap is None:
             return
         text = outcome_text(recap, self._lookups.catalog.dramas.get(recap.drama))
         try:
             user = self._client.get_user(recap.author_id) or await self._client.fetch_user(recap.author_id)
-            await user.send(text)
+            channel = user.dm_channel or await user.create_dm()
+            if await self._repo.notice_claimed(recap_id) and await self._dm_sent(channel.id, text):
+                await self._repo.notified(recap_id)
+                return
+            await self._repo.claim_notice(recap_id)
+            await channel.send(text, nonce=nonce("recap-dm", recap_id))
         except discord.HTTPException as exc:
             log.info("recap %d: no DM to the author (%s); they'll hear on their next command", recap_id, exc)
             return
         await self._repo.notified(recap_id)
+
+    async def _dm_sent(self, channel_id: int, text: str) -> bool:
+        return await find_sent(self._client, channel_id, lambda m: m.content == text) is not None
 
     async def pending_notices(self, interaction: discord.Interaction[Any]) -> None:
         """After any command: tell the member about reviews they haven't heard of (ephemeral)."""
@@ -167,6 +178,15 @@ class Community(CoreService):
             return
         recaps = await self._repo.unnotified(interaction.guild_id, interaction.user.id)
         for recap in recaps:
+            if await self._repo.notice_claimed(recap.id):  # a DM may have gone out before a stop
+                text = outcome_text(recap, self._lookups.catalog.dramas.get(recap.drama))
+                try:
+                    channel = interaction.user.dm_channel or await interaction.user.create_dm()
+                    if await self._dm_sent(channel.id, text):
+                        await self._repo.notified(recap.id)
+                        continue
+                except discord.HTTPException:
+                    pass
             try:
                 await interaction.followup.send(
                     outcome_text(recap, self._lookups.catalog.dramas.get(recap.drama)), ephemeral=True

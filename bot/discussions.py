@@ -287,7 +287,7 @@ class Discussions(CoreService):
         if episode is None:
             return
         try:
-            await self.open(guild, drama, episode)
+            await self.open(guild, drama, episode, retry=True)  # a job may resume an opening a stop cut short
         except TagRequired as error:
             await self._notices.notify(guild, f"tag-required:{error.forum_id}", error.message)
             raise RetryLater(RETRY_PERMISSION, "the forum requires a tag") from None
@@ -328,13 +328,13 @@ class Discussions(CoreService):
         }
 
     async def open(
-        self, guild: discord.Guild, drama: Drama, episode: Episode, *, quiet: bool = False
+        self, guild: discord.Guild, drama: Drama, episode: Episode, *, quiet: bool = False, retry: bool = False
     ) -> tuple[int, bool]:
         """Make sure the episode's thread exists and is complete (`quiet`: without an announcement,
         for an old episode). Returns (thread id, created now)."""
         async with self._lock(guild.id, drama.slug, episode.number):
             try:
-                return await self._open(guild, drama, episode, quiet)
+                return await self._open(guild, drama, episode, quiet, retry)
             except discord.Forbidden as error:
                 missing = permission_for_forbidden(error, guild)
                 where = f" in <#{missing.channel_id}>" if missing.channel_id else ""
@@ -347,13 +347,19 @@ class Discussions(CoreService):
                 raise
 
     async def _open(
-        self, guild: discord.Guild, drama: Drama, episode: Episode, quiet: bool = False
+        self, guild: discord.Guild, drama: Drama, episode: Episode, quiet: bool = False, retry: bool = False
     ) -> tuple[int, bool]:
         row = await self._threads.get(guild.id, drama.slug, episode.number)
         thread_id = await self.existing(guild, drama, episode)
         if thread_id is None and row is not None and row.thread_id is not None:
             row = None  # it was deleted on Discord and has just been forgotten: start afresh
         if thread_id is not None and row is not None and row.starter_message_id and row.announcement_id is not None:
+            # Every step is recorded but the last two, the neighbours' links and the index, are not:
+            # a stop between them and here loses them, so a retry (the job after a crash) makes them
+            # again. Both are edits in place of what is there: idempotent.
+            if retry:
+                await self._relink(guild, drama, (episode.number - 1, episode.number + 1))
+                await self.refresh_index(guild, drama)
             return thread_id, False
         settings = await self._settings.get(guild.id)
         parent = guild.get_channel(settings.discussions_channel_id) if settings.discussions_channel_id else None

@@ -115,12 +115,28 @@ class CommunityRepo:
         )
 
     async def claimed_posts(self) -> list[CommunityRecap]:
-        """Approved recaps whose post a stop left claimed but unrecorded (resent at start)."""
+        """Approved recaps a stop left unposted — claimed but unrecorded, or approved and not yet
+        claimed (a stop between the review and the claim): sent at start."""
         rows = await self._db.fetchall(
             "SELECT id, guild_id, drama, episode, author_id, author_name, title, body, state, reason "
-            "FROM community_recaps WHERE state = 'approved' AND post_state = 'claimed' ORDER BY id"
+            "FROM community_recaps WHERE state = 'approved' AND post_state IN ('', 'claimed') ORDER BY id"
         )
         return [_recap(r) for r in rows]
+
+    async def claim_notice(self, recap_id: int) -> None:
+        """Before the author's DM is sent: a retry after a stop looks for it first."""
+        await self._db.execute("UPDATE community_recaps SET notice_state = 'dm' WHERE id = ?", (recap_id,))
+
+    async def notice_claimed(self, recap_id: int) -> bool:
+        row = await self._db.fetchone("SELECT notice_state FROM community_recaps WHERE id = ?", (recap_id,))
+        return bool(row and row["notice_state"] == "dm")
+
+    async def unnotified_dms(self) -> list[int]:
+        """Reviews whose DM a stop may have cut short (claimed, not recorded): checked again at start."""
+        rows = await self._db.fetchall(
+            "SELECT id FROM community_recaps WHERE state != 'pending' AND author_notified = 0 AND notice_state = 'dm'"
+        )
+        return [int(r["id"]) for r in rows]
 
     async def notified(self, recap_id: int) -> None:
         await self._db.execute("UPDATE community_recaps SET author_notified = 1 WHERE id = ?", (recap_id,))
