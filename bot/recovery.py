@@ -49,5 +49,26 @@ async def find_sent(
     return None
 
 
+async def sent_since(
+    client: discord.Client, channel_id: int, since: datetime, *, limit: int = HISTORY_LIMIT
+) -> list[discord.Message]:
+    """Our messages in the channel from `since` on (within the newest `limit`), oldest first; none
+    when history can't be read."""
+    me = client.user.id if client.user else None
+    floor = since - CLOCK_SLACK
+    found: list[discord.Message] = []
+    channel = client.get_partial_messageable(channel_id)
+    try:
+        async for message in channel.history(limit=limit):
+            if message.created_at < floor:
+                break
+            if message.author.id == me:
+                found.append(message)
+    except (discord.Forbidden, discord.NotFound) as error:
+        log.warning("could not read the history of %s to look for a post left unrecorded: %s", channel_id, error)
+    found.reverse()
+    return found
+
+
 def first_line(text: str | None) -> str:
     return (text or "").split("\n", 1)[0]

@@ -27,7 +27,7 @@ from bot.core import Core, CoreService
 from bot.discussions import Discussions
 from bot.errors import InvalidInput, UserError, permission_for_forbidden
 from bot.nonce import nonce
-from bot.recovery import find_sent, first_line
+from bot.recovery import find_sent, first_line, sent_since
 from bot.service import JobKind
 from bot.storage.jobs import Job
 from bot.storage.watchparties import PartiesRepo, Party, PostsRepo, RsvpRepo
@@ -279,12 +279,33 @@ class WatchParties(CoreService):
         """Store the party, then make the event, the announcement and the jobs. Returns notes for
         the moderator (e.g. a missing permission)."""
         party = await self._parties.create(party)
+        return await self._complete(guild, party, drama, fallback_channel)
+
+    async def _complete(
+        self, guild: discord.Guild, party: Party, drama: Drama, fallback_channel: int | None, resume: bool = False
+    ) -> tuple[Party, list[str]]:
+        """Make the stored party's event, announcement and jobs. On `resume` (an earlier attempt was
+        stopped part-way, e.g. by a crash) what that attempt made is found and kept, not made again."""
         notes: list[str] = []
-        party = await self._create_event(guild, drama, party, notes)
+        if party.event_id is None and resume:
+            party = await self._find_event(guild, drama, party)
+        if party.event_id is None:
+            party = await self._create_event(guild, drama, party, notes)
         settings = await self._settings.get(guild.id)
         channel_id = settings.announcements_channel_id or party.announce_channel or fallback_channel
         channel = guild.get_channel(channel_id) if channel_id else None
-        if isinstance(channel, discord.TextChannel):
+        if resume and party.announcement_id is None and isinstance(channel, discord.TextChannel):
+            footer = f"Watch party #{party.id} "
+            found = await find_sent(
+                self._client,
+                channel.id,
+                lambda m: bool(m.embeds) and (m.embeds[0].footer.text or "").startswith(footer),
+            )
+            if found is not None:
+                party = party.with_(announce_channel=channel.id, announcement_id=found.id)
+        if party.announcement_id is not None:
+            pass  # found: an earlier attempt posted it
+        elif isinstance(channel, discord.TextChannel):
             try:
                 message = await channel.send(
                     embed=announcement_embed(drama, party, await self._rsvps.counts(party.id)),
@@ -303,6 +324,20 @@ class WatchParties(CoreService):
         await self._parties.update(party)
         await self._schedule_jobs(party)
         return party, notes
+
+    async def _find_event(self, guild: discord.Guild, drama: Drama, party: Party) -> Party:
+        """The party's Discord event made by an earlier attempt that never recorded it, if any."""
+        name = f"Watch party: {party_title(drama, party)}"[:100]
+        try:
+            events = await guild.fetch_scheduled_events(with_counts=False)
+        except discord.HTTPException as exc:
+            log.warning("party %d: could not list the server's events: %s", party.id, exc)
+            return party
+        me = self._client.user.id if self._client.user else None
+        for event in events:
+            if event.name == name and event.start_time == party.start_at and event.creator_id in (me, None):
+                return party.with_(event_id=event.id)
+        return party
 
     async def _create_event(self, guild: discord.Guild, drama: Drama, party: Party, notes: list[str]) -> Party:
         channel = guild.get_channel(party.channel_id) if party.channel_id else None
@@ -553,26 +588,53 @@ class WatchParties(CoreService):
             return
         await self._post(party, f"remind:{job.payload['minutes']}", self._reminder)
 
-    async def _reminder(self, party: Party, channel: discord.abc.Messageable, kind: str) -> int:
+    async def _reminder(self, party: Party, channel: discord.abc.Messageable, kind: str, resume: bool = False) -> int:
+        """Send the reminder's messages; on `resume` (a claim an earlier attempt never recorded),
+        only those not already in the channel. Returns the id of its first message."""
         drama = self._lookups.catalog.dramas.get(party.drama)
         going = await self._rsvps.going(party.id)
-        first_id = 0
-        for i, text in enumerate(reminder_texts(drama, party, going)):
+        minutes = int(kind.split(":", 1)[1])
+        texts = reminder_texts(drama, party, going, minutes)
+        out: dict[int, int] = {}
+        if resume and isinstance(channel, discord.PartialMessageable):
+            out = await self._reminder_parts(channel.id, texts, party.start_at - timedelta(minutes=minutes))
+            if out:
+                log.info("party %d: %d of %d %s messages were already out", party.id, len(out), len(texts), kind)
+        for i, text in enumerate(texts):
+            if i in out:
+                continue
             mentioned = [discord.Object(id=user_id) for user_id in going if f"<@{user_id}>" in text]
             message = await channel.send(
                 text,
                 allowed_mentions=discord.AllowedMentions(everyone=False, roles=False, users=mentioned),
                 nonce=nonce("party", party.id, kind, i),
             )
-            first_id = first_id or message.id
-        return first_id
+            out[i] = message.id
+        return out[0]
+
+    async def _reminder_parts(self, channel_id: int, texts: list[str], due: datetime) -> dict[int, int]:
+        """Which of a reminder's messages an earlier attempt sent: the first found by its exact text
+        (a reminder's offset and party are in it), the rest by exact text after it."""
+        history = await sent_since(self._client, channel_id, due)
+        start = next((n for n, m in enumerate(history) if m.content == texts[0]), None)
+        if start is None:
+            return {}
+        out = {0: history[start].id}
+        later = history[start + 1 :]
+        for i, text in enumerate(texts[1:], 1):
+            match = next((m for m in later if m.content == text), None)
+            if match is not None:
+                out[i] = match.id
+        return out
 
     async def run_start(self, job: Job) -> None:
         party = await self._parties.get(job.payload["party_id"])
-        if party is None or party.state != "scheduled":
+        if party is None or party.state not in ("scheduled", "started"):
             return
-        await self._post(party, "start", self._starting)
-        await self._parties.update(party.with_(state="started"))
+        if party.state == "scheduled":
+            await self._post(party, "start", self._starting)
+            await self._parties.update(party.with_(state="started"))
+        # Retried after a crash once started: the event and the weekly repeat are made idempotently.
         await self._event_status(party, discord.EventStatus.active)
         if party.repeat == "weekly":
             await self._repeat(party)
@@ -626,6 +688,9 @@ class WatchParties(CoreService):
         if channel is None:
             log.warning("party %d: no channel to post %s in", party.id, kind)
             return
+        if not claimed_now and kind.startswith("remind:"):  # an earlier attempt may have sent some
+            await self._posts.sent(party.id, kind, await self._reminder(party, channel, kind, resume=True))
+            return
         if not claimed_now:  # claimed by an earlier attempt that never recorded a message: a crash?
             found = await self._find_post(party, channel.id, kind)
             if found is not None:
@@ -636,18 +701,14 @@ class WatchParties(CoreService):
         await self._posts.sent(party.id, kind, message_id)
 
     async def _find_post(self, party: Party, channel_id: int, kind: str) -> int | None:
-        """The message of an earlier attempt at this post, if it went out: found by its first line
-        (the party's title and time, or its "starting now" line), no sooner than the post was due."""
+        """The "starting now" message of an earlier attempt, if it went out: found by its first line,
+        no sooner than the post was due. (Reminders resume message by message: `_reminder_parts`.)"""
         drama = self._lookups.catalog.dramas.get(party.drama)
         if kind == "start":
             head = first_line(starting_text(drama, party, None)).rsplit("!", 1)[0]
             due = party.start_at
-        elif kind.startswith("remind:"):
-            head = first_line(reminder_texts(drama, party, [])[0])
-            due = party.start_at - timedelta(minutes=int(kind.split(":", 1)[1]))
         else:
             return None
-        # A reminder split over several messages is found by its first; the rest only add mentions.
         found = await find_sent(self._client, channel_id, lambda m: first_line(m.content).startswith(head), since=due)
         return found.id if found is not None else None
 
@@ -679,7 +740,11 @@ class WatchParties(CoreService):
             announce_channel=party.announce_channel,
             created_by=party.created_by,
         )
-        created, notes = await self.schedule(guild, following, drama, party.announce_channel)
+        made = await self._parties.find(party.guild_id, party.drama, first, start)
+        if made is not None:  # an earlier attempt (stopped by a crash?) stored it: finish, don't repeat
+            created, notes = await self._complete(guild, made, drama, party.announce_channel, resume=True)
+        else:
+            created, notes = await self.schedule(guild, following, drama, party.announce_channel)
         for note in notes:
             log.warning("party %d (weekly repeat of %d): %s", created.id, party.id, note)
         log.info("party %d repeats as %d: %s", party.id, created.id, episodes_text(created))

@@ -150,6 +150,17 @@ class PartiesRepo:
         )
         return [_party(r) for r in rows]
 
+    async def find(self, guild_id: int, drama: str, first_episode: int, start_at: datetime) -> Party | None:
+        """The server's live party for these episodes of the drama starting then (a weekly successor)."""
+        row = await self._db.fetchone(
+            "SELECT id, guild_id, drama, first_episode, last_episode, start_at, end_at, timezone, channel_id, "
+            "location, repeat, reminders, note, event_id, announce_channel, announcement_id, state, created_by "
+            "FROM watch_parties WHERE guild_id = ? AND drama = ? AND first_episode = ? AND start_at = ? "
+            "AND state != 'cancelled' ORDER BY id LIMIT 1",
+            (guild_id, drama, first_episode, to_ms(start_at)),
+        )
+        return self._remember(_party(row)) if row is not None else None
+
     async def update(self, party: Party) -> None:
         await self._db.execute(
             "UPDATE watch_parties SET first_episode = ?, last_episode = ?, start_at = ?, end_at = ?, timezone = ?, "

@@ -12,7 +12,7 @@ from icalendar import Calendar, Event
 
 from bot.catalog import Drama
 from bot.storage.watchparties import Party
-from bot.text import plural, quote
+from bot.text import duration, plural, quote
 from bot.timeparse import format_offsets
 from bot.ui import limits
 from bot.ui.help import COLOUR
@@ -123,16 +123,18 @@ def rsvp_view(party: Party) -> discord.ui.View | None:
     return view
 
 
-def reminder_texts(drama: Drama | None, party: Party, going: list[int]) -> list[str]:
-    """The reminder, split so no message passes Discord's 2,000 characters. Mentions only `going`."""
+def reminder_texts(drama: Drama | None, party: Party, going: list[int], minutes: int) -> list[str]:
+    """The reminder `minutes` before the start, split so no message passes Discord's 2,000
+    characters. Mentions only `going`. Each of a party's reminders reads differently (its offset is
+    in every message), so a retry after a crash can tell which of them went out."""
     # "<t:…:t>" reads right whether the reminder is early or (after downtime) a few minutes late.
     head = (
-        f"⏰ Watch party: **{party_title(drama, party)}**, {discord.utils.format_dt(party.start_at, 't')} "
-        f"({discord.utils.format_dt(party.start_at, 'R')})"
+        f"⏰ Watch party ({duration(minutes)} reminder): **{party_title(drama, party)}**, "
+        f"{discord.utils.format_dt(party.start_at, 't')} ({discord.utils.format_dt(party.start_at, 'R')})"
     )
     link = event_link(party)
     head += f" ({link})." if link else f", in {where_text(party)}."
-    return mention_texts(head, going)
+    return mention_texts(head, going, more=f"(continued: {duration(minutes)} reminder)")
 
 
 def changed_texts(drama: Drama | None, before: Party, after: Party, going: list[int]) -> list[str]:
@@ -148,8 +150,9 @@ def changed_texts(drama: Drama | None, before: Party, after: Party, going: list[
     return mention_texts(head, going)
 
 
-def mention_texts(head: str, going: list[int]) -> list[str]:
-    """`head` and a mention of each member, split so no message passes Discord's 2,000 characters."""
+def mention_texts(head: str, going: list[int], more: str = "(continued)") -> list[str]:
+    """`head` and a mention of each member, split so no message passes Discord's 2,000 characters;
+    the messages after the first start with `more`."""
     head = limits.fit(head, 1500)
     mentions = [f"<@{user_id}>" for user_id in going]
     messages: list[str] = []
@@ -157,7 +160,7 @@ def mention_texts(head: str, going: list[int]) -> list[str]:
     for mention in mentions:
         if len(current) + len(mention) + 1 > 1900:
             messages.append(current)
-            current = "(continued)"
+            current = more
         current += (" " if current != head else "\n") + mention
     messages.append(current)
     return messages

@@ -394,8 +394,11 @@ def test_watch_party_texts(note: str, location: str | None, count: int, going: l
     listing = [Listing(party(note, location, i), MOONLIT, {"going": 1, "maybe": 0, "cant": 0}) for i in range(count)]
     check_embeds([listing_embed(listing)])
     mentions = tuple(f"<@{user}>" for user in going)
-    for text in reminder_texts(MOONLIT, p, going):
+    for text in reminder_texts(MOONLIT, p, going, 60):
         check_content(text, templates=mentions)
+    # Each reminder of a party reads differently, in every message (a retry after a crash tells them apart).
+    hour, day = reminder_texts(MOONLIT, p, going, 60), reminder_texts(MOONLIT, p, going, 1440)
+    assert len(hour) == len(day) and all(a != b for a, b in zip(hour, day, strict=True))
     check_content(starting_text(MOONLIT, p, 9), templates=("<#9>",))
     check_text(where_text(p))
     assert 0 < len(party_choice(MOONLIT, p)) <= limits.CHOICE_NAME
