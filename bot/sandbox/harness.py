@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-import secrets
 import shlex
 import tempfile
 import time
@@ -315,59 +314,20 @@ class Sandbox:
         return self.server.violations
 
     # -- interactions ---------------------------------------------------------------------------
-    def _member_payload(self, user_id: int) -> dict[str, Any]:
-        world = self.world
-        member = dict(world.members[user_id])
-        member["permissions"] = str(world.permissions(user_id, self.channel_id).value)  # in the channel
-        return member
-
     async def interact(
         self, type_: int, data: dict[str, Any], *, message: dict[str, Any] | None = None
     ) -> InteractionRecord:
         """Send one INTERACTION_CREATE as the current user in the current channel; wait for the bot."""
         world = self.world
         await self.server.tick()  # the clock may have moved: archive what is due first
-        channel = dict(world.channels[self.channel_id])
-        channel["permissions"] = str(world.permissions(self.user_id, self.channel_id).value)
-        interaction_id = world.snowflake()
-        token = f"aW50ZXJhY3Rpb246{interaction_id}:{secrets.token_hex(16)}"
-        payload: dict[str, Any] = {
-            "id": str(interaction_id),
-            "application_id": str(world.app_id),
-            "type": type_,
-            "token": token,
-            "version": 1,
-            "data": data,
-            "guild_id": str(world.guild_id),
-            "guild": {"id": str(world.guild_id), "locale": "en-US", "features": []},
-            "channel_id": str(self.channel_id),
-            "channel": channel,
-            "member": self._member_payload(self.user_id),
-            "app_permissions": str(world.bot_permissions(self.channel_id).value),
-            "locale": "en-US",
-            "guild_locale": "en-US",
-            "entitlements": [],
-            "authorizing_integration_owners": {"0": str(world.guild_id)},
-            "context": 0,
-            "attachment_size_limit": 26214400,
-        }
-        if message is not None:
-            payload["message"] = message
-        record = InteractionRecord(
-            id=interaction_id,
-            token=token,
-            type=type_,
-            user_id=self.user_id,
-            channel_id=self.channel_id,
-            payload=payload,
-            message_id=int(message["id"]) if message else None,
+        record = world.new_interaction(
+            user_id=self.user_id, channel_id=self.channel_id, type_=type_, data=data, message=message
         )
-        world.interactions[interaction_id] = record
+        interaction_id = record.id
         answered = asyncio.Event()
         self.server.interaction_events[interaction_id] = answered
-        record.created = self.clock.now()
         record.sent_at = time.perf_counter()
-        await self.server.dispatch("INTERACTION_CREATE", payload)
+        await self.server.dispatch("INTERACTION_CREATE", record.payload)
         try:
             await asyncio.wait_for(answered.wait(), ANSWER_TIMEOUT)
         except TimeoutError:

@@ -6,6 +6,7 @@ Payloads are kept in Discord's own JSON shapes so the server can hand them out a
 from __future__ import annotations
 
 import itertools
+import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -101,6 +102,52 @@ class World:
     def snowflake(self) -> int:
         ms = int(self.clock.now().timestamp() * 1000) - DISCORD_EPOCH_MS
         return (ms << 22) | (next(self._counter) & 0x3FFFFF)
+
+    def new_interaction(
+        self, *, user_id: int, channel_id: int, type_: int, data: dict[str, Any], message: dict[str, Any] | None = None
+    ) -> InteractionRecord:
+        """A new interaction by `user_id` in `channel_id`, recorded, with the INTERACTION_CREATE payload
+        Discord would send (discord-api-docs, interactions/receiving-and-responding.mdx, Interaction
+        Object): the member and channel carry the user's permissions there."""
+        permissions = str(self.permissions(user_id, channel_id).value)
+        channel = dict(self.channels[channel_id], permissions=permissions)
+        member = dict(self.members[user_id], permissions=permissions)
+        interaction_id = self.snowflake()
+        token = f"aW50ZXJhY3Rpb246{interaction_id}:{secrets.token_hex(16)}"
+        payload: dict[str, Any] = {
+            "id": str(interaction_id),
+            "application_id": str(self.app_id),
+            "type": type_,
+            "token": token,
+            "version": 1,
+            "data": data,
+            "guild_id": str(self.guild_id),
+            "guild": {"id": str(self.guild_id), "locale": "en-US", "features": []},
+            "channel_id": str(channel_id),
+            "channel": channel,
+            "member": member,
+            "app_permissions": str(self.bot_permissions(channel_id).value),
+            "locale": "en-US",
+            "guild_locale": "en-US",
+            "entitlements": [],
+            "authorizing_integration_owners": {"0": str(self.guild_id)},
+            "context": 0,
+            "attachment_size_limit": 26214400,
+        }
+        if message is not None:
+            payload["message"] = message
+        record = InteractionRecord(
+            id=interaction_id,
+            token=token,
+            type=type_,
+            user_id=user_id,
+            channel_id=channel_id,
+            payload=payload,
+            message_id=int(message["id"]) if message else None,
+        )
+        self.interactions[interaction_id] = record
+        record.created = self.clock.now()
+        return record
 
     @staticmethod
     def _user(user_id: int, name: str, bot: bool = False) -> dict[str, Any]:

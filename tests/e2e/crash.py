@@ -44,7 +44,6 @@ import contextlib
 import json
 import os
 import random
-import secrets
 import signal
 import sqlite3
 import sys
@@ -444,48 +443,11 @@ async def interact(
     """Send one INTERACTION_CREATE (as `user_id`, in `channel_id`) to whichever child holds the
     gateway, and return at once: `record.callback` is set once Discord acknowledged it. Sent while
     no child is connected, it is simply never answered (a member sees "This interaction failed")."""
-    world = server.world
-    channel = dict(world.channels[channel_id])
-    channel["permissions"] = str(world.permissions(user_id, channel_id).value)
-    member = dict(world.members[user_id])
-    member["permissions"] = str(world.permissions(user_id, channel_id).value)
-    interaction_id = world.snowflake()
-    token = f"aW50ZXJhY3Rpb246{interaction_id}:{secrets.token_hex(16)}"
-    payload: dict[str, Any] = {
-        "id": str(interaction_id),
-        "application_id": str(world.app_id),
-        "type": type_,
-        "token": token,
-        "version": 1,
-        "data": data,
-        "guild_id": str(world.guild_id),
-        "guild": {"id": str(world.guild_id), "locale": "en-US", "features": []},
-        "channel_id": str(channel_id),
-        "channel": channel,
-        "member": member,
-        "app_permissions": str(world.bot_permissions(channel_id).value),
-        "locale": "en-US",
-        "guild_locale": "en-US",
-        "entitlements": [],
-        "authorizing_integration_owners": {"0": str(world.guild_id)},
-        "context": 0,
-        "attachment_size_limit": 26214400,
-    }
-    if message is not None:
-        payload["message"] = message
-    record = InteractionRecord(
-        id=interaction_id,
-        token=token,
-        type=type_,
-        user_id=user_id,
-        channel_id=channel_id,
-        payload=payload,
-        message_id=int(message["id"]) if message else None,
+    record = server.world.new_interaction(
+        user_id=user_id, channel_id=channel_id, type_=type_, data=data, message=message
     )
-    world.interactions[interaction_id] = record
-    record.created = world.clock.now()
     record.sent_at = time.perf_counter()
-    await server.dispatch("INTERACTION_CREATE", payload)
+    await server.dispatch("INTERACTION_CREATE", record.payload)
     return record
 
 
