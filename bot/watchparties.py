@@ -613,10 +613,12 @@ class WatchParties(CoreService):
         return out[0]
 
     async def _reminder_parts(self, channel_id: int, texts: list[str], due: datetime) -> dict[int, int]:
-        """Which of a reminder's messages an earlier attempt sent: the first found by its exact text
-        (a reminder's offset and party are in it), the rest by exact text after it."""
+        """Which of a reminder's messages an earlier attempt sent: the first found by its first line
+        (the party, its time and the reminder's offset: one reminder's only), the rest by exact text
+        after it. A member who RSVPed since may make a later part differ: it is sent, mentioning them."""
         history = await sent_since(self._client, channel_id, due)
-        start = next((n for n, m in enumerate(history) if m.content == texts[0]), None)
+        head = first_line(texts[0])
+        start = next((n for n, m in enumerate(history) if first_line(m.content) == head), None)
         if start is None:
             return {}
         out = {0: history[start].id}
