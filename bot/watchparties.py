@@ -167,7 +167,6 @@ class AnnouncementEdits:
     busy: asyncio.Future[None] | None = None
     waiting: bool = False
     last: float = float("-inf")  # event-loop time the last edit ended
-    count: int = 0
 
 
 class WatchParties(CoreService):
@@ -565,7 +564,6 @@ class WatchParties(CoreService):
             counts, going = await self._rsvps.counts(party_id), await self._rsvps.going(party_id)
             drama = self._lookups.catalog.dramas.get(party.drama)
             await interaction.edit_original_response(embed=announcement_embed(drama, party, counts, going))
-            edits.count += 1
         except discord.HTTPException as exc:
             log.warning("could not update the announcement of party %d: %s", party_id, exc)
         finally:

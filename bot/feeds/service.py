@@ -217,10 +217,6 @@ class Feeds(CoreService):
         labels = [(f"#{f.id} {f.url}", str(f.id)) for f in feeds]
         return [(label[:100], value) for label, value in labels if typed.lower() in label.lower()][:25]
 
-    async def links_for(self, guild_id: int, drama: str, episode: int) -> list[tuple[str, str, str]]:
-        """(title, url, source) of the recap links matched from feeds for an episode, oldest first."""
-        return await self._links.for_episode(guild_id, drama, episode)
-
     async def recap_sources(self, guild_id: int, user_id: int, drama: str, episode: int) -> RecapSources:
         """Everything `/recap` shows from the server's state — the recap links matched from feeds, and
         with them the episode threads, the approved community recaps and the asker's progress — read
@@ -318,15 +314,15 @@ class Feeds(CoreService):
             if not await self._repo.assign(item_id, drama.slug, first, last):
                 raise InvalidInput("That item was already assigned or dismissed; run `/feeds unmatched` again.")
             if item.link:
-                for episode in range(first, last + 1):
-                    await self._links.add(
-                        feed.guild_id,
-                        drama.slug,
-                        episode,
-                        item.link,
-                        item.title or drama.title,
-                        feed.title or source_name(feed.url),
-                    )
+                await self._links.add_range(
+                    feed.guild_id,
+                    drama.slug,
+                    first,
+                    last,
+                    item.link,
+                    item.title or drama.title,
+                    feed.title or source_name(feed.url),
+                )
             claimed = await self._repo.item(item_id)
             assert claimed is not None
             return await self._send(feed, claimed, look_first=False)
@@ -407,15 +403,15 @@ class Feeds(CoreService):
                 fresh.add(item.key)
             if recorded and matched and entry.link:
                 drama, first, last = matched
-                for episode in range(first, last + 1):
-                    await self._links.add(
-                        feed.guild_id,
-                        drama.slug,
-                        episode,
-                        entry.link,
-                        entry.title or drama.title,
-                        title or source_name(feed.url),
-                    )
+                await self._links.add_range(
+                    feed.guild_id,
+                    drama.slug,
+                    first,
+                    last,
+                    entry.link,
+                    entry.title or drama.title,
+                    title or source_name(feed.url),
+                )
         await self._repo.succeeded(
             feed.id,
             title=title,

@@ -303,10 +303,17 @@ class RecapLinksRepo:
         self._db = db
 
     async def add(self, guild_id: int, drama: str, episode: int, url: str, title: str, source: str) -> None:
-        await self._db.execute(
+        await self.add_range(guild_id, drama, episode, episode, url, title, source)
+
+    async def add_range(
+        self, guild_id: int, drama: str, first: int, last: int, url: str, title: str, source: str
+    ) -> None:
+        """One link for each episode `first`..`last` (a recap of a range), in one statement."""
+        now = self._db.now_ms()
+        await self._db.executemany(
             "INSERT INTO recap_links (guild_id, drama, episode, url, title, source, added_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            (guild_id, drama, episode, url, title, source, self._db.now_ms()),
+            [(guild_id, drama, episode, url, title, source, now) for episode in range(first, last + 1)],
         )
 
     async def for_episode(self, guild_id: int, drama: str, episode: int, limit: int = 10) -> list[tuple[str, str, str]]:

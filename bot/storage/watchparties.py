@@ -205,9 +205,6 @@ class RsvpRepo:
         self._db = db
         self._queues: dict[int, _Queue] = {}
 
-    async def set(self, party_id: int, user_id: int, status: str) -> None:
-        await self._db.execute(self._UPSERT, (party_id, user_id, status, self._db.now_ms()))
-
     async def set_many(self, party_id: int, rsvps: list[tuple[int, str]]) -> None:
         """Several members' RSVPs in one transaction, in order (a member's last one wins)."""
         now = self._db.now_ms()
