@@ -51,6 +51,17 @@ async def test_first_poll_posts_nothing_then_new_item_once_and_recap_lists_it(
     assert "posted 1" in listed["content"]
 
 
+async def test_a_korean_title_is_posted_to_its_episode(drive: Driver, sandbox: Sandbox, feeds: FeedServer) -> None:
+    await add_feed(drive, feeds.url("kr"))
+    feeds.add("kr", "눈물의 여왕 13회 리뷰")
+    await drive.ok(":advance 15m")
+    (post,) = recaps_channel(sandbox)
+    assert post["embeds"][0]["title"] == "눈물의 여왕 13회 리뷰"
+    assert "Queen of Tears · Episode 13" in post["embeds"][0]["footer"]["text"]
+    assert "눈물의 여왕 13회 리뷰" in text_of(await drive.reply("/recap queen-of-tears 13"))
+    assert "No recap links yet" in text_of(await drive.reply("/recap queen-of-tears 12"))
+
+
 async def test_ranges_and_finale_titles_match_and_unmatched_are_counted(
     drive: Driver, sandbox: Sandbox, feeds: FeedServer
 ) -> None:
