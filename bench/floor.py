@@ -6,8 +6,8 @@ discord.py. One bot serves every floor:
   /floor                a fixed embed (what `/recap`, `/who`, `/help` are compared with)
   /floorac choice:…     autocomplete answered with 25 fixed choices (the autocomplete floor)
   a `floor:…` button    a persistent (dynamic) button like the RSVP ones, dispatched the same way by
-                        discord.py: acknowledged with a deferred update, then one ephemeral follow-up
-                        (the RSVP floor: the same two requests per press as the real bot's RSVP)
+                        discord.py: answered with one ephemeral message (the RSVP floor: the
+                        same request per press as the real bot's RSVP answer)
 """
 
 from __future__ import annotations
@@ -33,8 +33,7 @@ class FloorButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"flo
         return cls(match["name"])
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        await interaction.response.defer()
-        await interaction.followup.send("Recorded.", ephemeral=True)
+        await interaction.response.send_message("Recorded.", ephemeral=True)
 
 
 class FloorBot(commands.Bot):

@@ -158,6 +158,7 @@ class Listing:
 
 
 RSVP_EDIT_INTERVAL = 1.0  # seconds: at most one RSVP-count edit of an announcement per interval
+ACK_WAIT = 1.5  # seconds a press waits for its RSVP to commit before it is acknowledged regardless
 
 
 @dataclass
@@ -177,6 +178,7 @@ class WatchParties(CoreService):
         self._rsvps = RsvpRepo(core.db)
         self._edits: dict[int, AnnouncementEdits] = {}  # party id → its announcement's RSVP edits
         self._posts = PostsRepo(core.db)
+        self._catch_up: asyncio.Task[None] | None = None
 
     def jobs(self) -> Sequence[JobKind]:
         return [
@@ -510,34 +512,66 @@ class WatchParties(CoreService):
             party.announcement_id
         )
         try:
+            written = await self._rsvps.written(party.id)
             counts, going = await self._rsvps.counts(party.id), await self._rsvps.going(party.id)
             await message.edit(embed=announcement_embed(drama, party, counts, going), view=rsvp_view(party))
+            await self._rsvps.shown(party.id, written)
         except discord.HTTPException as exc:
             log.warning("could not update the announcement of party %d: %s", party.id, exc)
 
     async def rsvp(self, interaction: discord.Interaction[Any], party_id: int, status: str) -> None:
-        """A press of Going / Maybe / Can't: acknowledged before any database work, recorded with the
-        other presses of a burst (group commit), confirmed to the member once committed, and shown on
-        the announcement by at most one edit per coalescing window (RSVP_EDIT_INTERVAL)."""
+        """A press of Going / Maybe / Can't: recorded with the other presses of a burst (group
+        commit), then answered with the member's ephemeral confirmation — one request, and a press
+        Discord shows as answered is never lost to a crash — and shown on the announcement by at
+        most one edit per coalescing window (RSVP_EDIT_INTERVAL)."""
         party = await self._parties.cached(party_id)  # memory, except the first press after a start
         if party is None or party.guild_id != interaction.guild_id:
             raise UserError("This watch party no longer exists.")
         if party.state == "cancelled":
             raise UserError("This watch party was cancelled.")
-        # Acknowledge first: in a burst of presses, Discord's 3 s limit must not depend on the database.
-        await interaction.response.defer()
-        await self._rsvps.record(party.id, interaction.user.id, status)
+        record = asyncio.ensure_future(self._rsvps.record(party.id, interaction.user.id, status))
+        try:
+            # Discord's 3 s must not depend on the database: a write slower than ACK_WAIT is
+            # acknowledged ("thinking…") before it commits, and confirmed once it has.
+            await asyncio.wait_for(asyncio.shield(record), ACK_WAIT)
+        except TimeoutError:
+            log.warning("party %d: an RSVP took over %.1f s to commit; acknowledged before it", party.id, ACK_WAIT)
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            await record
+        except BaseException:
+            record.cancel()
+            raise
         drama = self._lookups.catalog.dramas.get(party.drama)
         answer = {"going": "You're going", "maybe": "You might come", "cant": "You can't make it"}[status]
         extra = " I'll remind you before it starts." if status == "going" and party.reminders else ""
-        await interaction.followup.send(
+        text = (
             f"{answer} to the watch party for {party_title(drama, party)}.{extra} "
-            f"(Change it any time: {', '.join(RSVP_LABELS.values())}.)",
-            ephemeral=True,
+            f"(Change it any time: {', '.join(RSVP_LABELS.values())}.)"
         )
-        await self._show_rsvps(party.id, interaction)
+        if interaction.response.is_done():
+            await interaction.followup.send(text, ephemeral=True)
+        else:
+            await interaction.response.send_message(text, ephemeral=True)
+        await self._show_rsvps(party.id)
 
-    async def _show_rsvps(self, party_id: int, interaction: discord.Interaction[Any]) -> None:
+    async def start(self) -> None:
+        self._catch_up = asyncio.create_task(self._show_stale_rsvps(), name="watch party announcements")
+
+    async def close(self) -> None:
+        if self._catch_up is not None:
+            self._catch_up.cancel()
+            await asyncio.gather(self._catch_up, return_exceptions=True)
+
+    async def _show_stale_rsvps(self) -> None:
+        """At start: announcements a crash left showing counts older than the recorded RSVPs (killed
+        between a write and its edit) are edited to show them, one at a time."""
+        try:
+            for party_id in await self._rsvps.stale():
+                await self._show_rsvps(party_id)
+        except Exception:
+            log.exception("could not bring the watch-party announcements up to date at start")
+
+    async def _show_rsvps(self, party_id: int) -> None:
         """Make sure an announcement edit reads the counts after this press was committed: join the
         edit already waiting for its turn, or become the next one (after the edit in flight, and no
         sooner than RSVP_EDIT_INTERVAL after it)."""
@@ -559,11 +593,16 @@ class WatchParties(CoreService):
         edits.waiting = False  # presses committed from now on need the next edit
         try:
             party = await self._parties.cached(party_id)
-            if party is None or party.state == "cancelled":
+            if party is None or party.state == "cancelled" or not party.announce_channel or not party.announcement_id:
                 return
+            written = await self._rsvps.written(party_id)  # before the counts: never claims a later write
             counts, going = await self._rsvps.counts(party_id), await self._rsvps.going(party_id)
             drama = self._lookups.catalog.dramas.get(party.drama)
-            await interaction.edit_original_response(embed=announcement_embed(drama, party, counts, going))
+            message = self._client.get_partial_messageable(party.announce_channel).get_partial_message(
+                party.announcement_id
+            )
+            await message.edit(embed=announcement_embed(drama, party, counts, going))
+            await self._rsvps.shown(party_id, written)
         except discord.HTTPException as exc:
             log.warning("could not update the announcement of party %d: %s", party_id, exc)
         finally:

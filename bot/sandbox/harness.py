@@ -141,6 +141,7 @@ class Sandbox:
         self.bot: Any = None  # Dramawatch, or what bot_factory made
         self._bot_task: asyncio.Task[None] | None = None
         self.user_id = self.world.alice
+        self._settling: asyncio.Future[None] | None = None
         self.channel_id = next(int(c["id"]) for c in self.world.channels.values() if c["name"] == "general")
         self.errors: list[str] = []  # unexpected errors reported by the bot, never cleared
         self._log_handler = _ErrorLogHandler(self.errors)
@@ -336,7 +337,15 @@ class Sandbox:
         return record
 
     async def _settle(self) -> None:
-        """Wait until the bot has finished every interaction task it started."""
+        """Wait until the bot has finished every interaction task it started. Interactions sent at
+        once share one wait (it ends at a moment no such task is busy, which is what each of them
+        waits for): a waiter per interaction, each watching every busy task, would cost the loop
+        time quadratic in a burst's size, and the bot's answers would wait behind it."""
+        if self._settling is None or self._settling.done():
+            self._settling = asyncio.ensure_future(self._settle_once())
+        await asyncio.shield(self._settling)
+
+    async def _settle_once(self) -> None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + SETTLE_TIMEOUT
         while loop.time() < deadline:

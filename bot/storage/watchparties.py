@@ -196,20 +196,48 @@ class _Queue:
 
 
 class RsvpRepo:
-    _UPSERT = (
-        "INSERT INTO rsvps (party_id, user_id, status, updated_at) VALUES (?, ?, ?, ?) "
-        "ON CONFLICT (party_id, user_id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at"
-    )
+    _UPSERT_ROW = "(?, ?, ?, ?)"
+    _UPSERT_ROWS = 1000  # rows per statement (4 parameters each: far below SQLite's 32,766)
 
     def __init__(self, db: Database) -> None:
         self._db = db
         self._queues: dict[int, _Queue] = {}
 
     async def set_many(self, party_id: int, rsvps: list[tuple[int, str]]) -> None:
-        """Several members' RSVPs in one transaction, in order (a member's last one wins)."""
+        """Several members' RSVPs (a member's last one wins), in one statement per 1,000 members: one
+        trip to the database thread, which counts in a burst that keeps the event loop busy."""
         now = self._db.now_ms()
-        async with self._db.transaction():
-            await self._db.executemany(self._UPSERT, [(party_id, user_id, status, now) for user_id, status in rsvps])
+        latest = list(dict(rsvps).items())  # one row per member: an upsert may not touch a row twice
+        for start in range(0, len(latest), self._UPSERT_ROWS):
+            chunk = latest[start : start + self._UPSERT_ROWS]
+            marks = ", ".join(self._UPSERT_ROW for _ in chunk)
+            await self._db.execute(
+                f"INSERT INTO rsvps (party_id, user_id, status, updated_at) VALUES {marks} "  # noqa: S608 - only "?" marks
+                "ON CONFLICT (party_id, user_id) DO UPDATE SET status = excluded.status, "
+                "updated_at = excluded.updated_at",
+                [value for user_id, status in chunk for value in (party_id, user_id, status, now)],
+            )
+
+    async def written(self, party_id: int) -> int:
+        """How many RSVP writes of the party are committed (read before the counts an edit shows)."""
+        row = await self._db.fetchone("SELECT written FROM rsvp_versions WHERE party_id = ?", (party_id,))
+        return int(row["written"]) if row is not None else 0
+
+    async def shown(self, party_id: int, written: int) -> None:
+        """The announcement now shows the counts read after `written` writes."""
+        await self._db.execute(
+            "UPDATE rsvp_versions SET shown = ? WHERE party_id = ? AND shown < ?", (written, party_id, written)
+        )
+
+    async def stale(self) -> list[int]:
+        """Live parties whose announcement may show counts older than the committed RSVPs (a crash
+        between a write and its announcement edit)."""
+        rows = await self._db.fetchall(
+            "SELECT v.party_id FROM rsvp_versions v JOIN watch_parties p ON p.id = v.party_id "
+            "WHERE v.written > v.shown AND p.state != 'cancelled' AND p.announcement_id IS NOT NULL "
+            "ORDER BY v.party_id"
+        )
+        return [r["party_id"] for r in rows]
 
     async def record(self, party_id: int, user_id: int, status: str) -> None:
         """Store one RSVP; returns once it is committed. A burst of presses on one party is written
@@ -250,12 +278,7 @@ class RsvpRepo:
         await done
 
     async def counts(self, party_id: int) -> dict[str, int]:
-        rows = await self._db.fetchall(
-            "SELECT status, COUNT(*) AS n FROM rsvps WHERE party_id = ? GROUP BY status", (party_id,)
-        )
-        counts = dict.fromkeys(RSVP_STATUSES, 0)
-        counts.update({r["status"]: r["n"] for r in rows})
-        return counts
+        return (await self.counts_for([party_id]))[party_id]
 
     async def counts_for(self, party_ids: list[int]) -> dict[int, dict[str, int]]:
         """RSVP counts of several parties in one query (parties without RSVPs count zeros)."""

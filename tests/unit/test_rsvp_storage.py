@@ -82,3 +82,37 @@ async def test_a_failed_write_fails_every_press_in_it(db: Database) -> None:
     assert all(isinstance(r, RuntimeError) for r in results)
     with pytest.raises(RuntimeError):
         await repo.record(created.id, 9, "going")
+
+
+async def test_one_statement_per_batch_and_a_members_last_answer_wins(db: Database) -> None:
+    created = await PartiesRepo(db).create(party())
+    repo = RsvpRepo(db)
+    await repo.set_many(created.id, [(1, "going"), (2, "maybe"), (1, "cant"), (3, "going"), (2, "going")])
+    rows = await db.fetchall("SELECT user_id, status FROM rsvps WHERE party_id = ? ORDER BY user_id", (created.id,))
+    assert [(r["user_id"], r["status"]) for r in rows] == [(1, "cant"), (2, "going"), (3, "going")]
+    many = [(10_000 + i, "maybe") for i in range(2_500)]  # more than one statement's worth
+    await repo.set_many(created.id, many)
+    assert (await repo.counts(created.id)) == {"going": 2, "maybe": 2_500, "cant": 1}
+
+
+async def test_announcements_left_behind_by_a_write_are_found_stale_until_shown(db: Database) -> None:
+    parties = PartiesRepo(db)
+    live = await parties.create(party())
+    await parties.update(live.with_(announce_channel=5, announcement_id=6))
+    unannounced = await parties.create(party())  # no announcement: nothing to bring up to date
+    cancelled = await parties.create(party())
+    await parties.update(cancelled.with_(announce_channel=5, announcement_id=7, state="cancelled"))
+    repo = RsvpRepo(db)
+    assert await repo.stale() == [] and await repo.written(live.id) == 0
+    for party_id in (live.id, unannounced.id, cancelled.id):
+        await repo.set_many(party_id, [(1, "going"), (2, "maybe")])
+    assert await repo.stale() == [live.id]
+    written = await repo.written(live.id)
+    assert written == 2  # every row written counts, inserts and updates alike
+    await repo.record(live.id, 1, "cant")  # a press after the edit read `written`
+    await repo.shown(live.id, written)
+    assert await repo.stale() == [live.id]  # the edit did not show the last press
+    await repo.shown(live.id, await repo.written(live.id))
+    assert await repo.stale() == []
+    await repo.shown(live.id, written)  # a slower, older edit never moves `shown` back
+    assert await repo.stale() == []
