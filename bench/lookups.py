@@ -494,13 +494,12 @@ async def run_lookups(args: argparse.Namespace) -> None:
         "building and sending a bigger reply than the floor's, and the database trips; the floor's own p99 "
         f"({figures['floor_p99_ms']} ms) shows how much the machine's load moved the tails in this run."
     )
-    if (figures["recap_db_trips"] or 0) > 1.5:
-        notes.append(
-            f"`/recap` makes {figures['recap_db_trips']} database trips per line: one is its own read "
-            "(`Feeds.recap_sources`, one statement for progress, threads, feed links and community recaps); "
-            "the other is not /recap's: every command ends with the community service's check for "
-            "decisions to tell the member about (cogs/community.py, `on_app_command_completion`)."
-        )
+    notes.append(
+        f"Database trips per line: `/recap` {figures['recap_db_trips']} (its one statement, `Feeds.recap_sources`: "
+        f"progress, threads, feed links and community recaps), `/who` {figures['who_db_trips']} (the member's "
+        "progress, which decides the facts shown); the check after every command for review outcomes a member "
+        "has not heard is a lookup in memory (bot/community.py), not a trip."
+    )
     finish(
         "lookups",
         figures=figures,

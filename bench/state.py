@@ -41,7 +41,7 @@ BASE_MS = int(BASE.timestamp() * 1000)
 SANDBOX_GUILD = 1100000000000000002  # bot/sandbox/world.py
 SANDBOX_FOLLOWS = 100
 FIRST_GUILD = 1200000000000000000
-VERSION = 4  # bump when the layout changes (the cache key)
+VERSION = 5  # bump when the layout changes (the cache key)
 MINUTE = 60_000
 DAY = 86_400_000
 
@@ -227,6 +227,8 @@ async def build(path: Path, servers: int, dramas: list[tuple[str, int]]) -> dict
             await db.executemany(
                 "INSERT INTO rsvps (party_id, user_id, status, updated_at) VALUES (?, ?, ?, ?)", rows["rsvps"]
             )
+            # The announcements show these counts (as after the bot's own edits): nothing stale at start.
+            await db.execute("UPDATE rsvp_versions SET shown = written")
             await db.executemany(
                 "INSERT INTO jobs (kind, payload, due_at, state, dedupe_key, created_at, updated_at) "
                 "VALUES (?, ?, ?, 'pending', ?, 0, 0)",

@@ -36,9 +36,13 @@ class Community(CoreService):
         super().__init__(core)
         self._repo = CommunityRepo(core.db)
         self._discussions = discussions
+        # (server, member) who may have a review outcome to hear: read at start, added to by every
+        # review, so the check after each command costs no database trip for everyone else.
+        self._unheard: set[tuple[int, int]] = set()
 
     async def start(self) -> None:
         """Posts a stop left claimed but unrecorded go out now (found in the channel if already sent)."""
+        self._unheard = await self._repo.unheard_authors()
         for recap in await self._repo.claimed_posts():
             try:
                 await self._post(recap, resume=True)
@@ -110,6 +114,7 @@ class Community(CoreService):
         done = await self._repo.review(recap_id, state, interaction.user.id, clean(reason, 300) if reason else None)
         if not done:
             raise UserError("Another moderator already reviewed that recap.")
+        self._unheard.add((recap.guild_id, recap.author_id))
         await self.show_queue(interaction, edit=interaction.message is not None)
         if state == "approved":
             fresh = await self._repo.get(recap_id)
@@ -176,21 +181,30 @@ class Community(CoreService):
         """After any command: tell the member about reviews they haven't heard of (ephemeral)."""
         if interaction.guild_id is None:
             return
-        recaps = await self._repo.unnotified(interaction.guild_id, interaction.user.id)
-        for recap in recaps:
-            if await self._repo.notice_claimed(recap.id):  # a DM may have gone out before a stop
-                text = outcome_text(recap, self._lookups.catalog.dramas.get(recap.drama))
+        who = (interaction.guild_id, interaction.user.id)
+        if who not in self._unheard:
+            return
+        self._unheard.discard(who)  # before the read: a review decided meanwhile adds it back
+        heard = False
+        try:
+            for recap in await self._repo.unnotified(interaction.guild_id, interaction.user.id):
+                if await self._repo.notice_claimed(recap.id):  # a DM may have gone out before a stop
+                    text = outcome_text(recap, self._lookups.catalog.dramas.get(recap.drama))
+                    try:
+                        channel = interaction.user.dm_channel or await interaction.user.create_dm()
+                        if await self._dm_sent(channel.id, text):
+                            await self._repo.notified(recap.id)
+                            continue
+                    except discord.HTTPException:
+                        pass
                 try:
-                    channel = interaction.user.dm_channel or await interaction.user.create_dm()
-                    if await self._dm_sent(channel.id, text):
-                        await self._repo.notified(recap.id)
-                        continue
+                    await interaction.followup.send(
+                        outcome_text(recap, self._lookups.catalog.dramas.get(recap.drama)), ephemeral=True
+                    )
                 except discord.HTTPException:
-                    pass
-            try:
-                await interaction.followup.send(
-                    outcome_text(recap, self._lookups.catalog.dramas.get(recap.drama)), ephemeral=True
-                )
-            except discord.HTTPException:
-                return
-            await self._repo.notified(recap.id)
+                    return
+                await self._repo.notified(recap.id)
+            heard = True
+        finally:
+            if not heard:
+                self._unheard.add(who)  # the next command tries again

@@ -97,6 +97,13 @@ class CommunityRepo:
         )
         return [_recap(r) for r in rows]
 
+    async def unheard_authors(self) -> set[tuple[int, int]]:
+        """(server, author) of every reviewed recap whose author has not heard the outcome yet."""
+        rows = await self._db.fetchall(
+            "SELECT DISTINCT guild_id, author_id FROM community_recaps WHERE state != 'pending' AND author_notified = 0"
+        )
+        return {(int(r["guild_id"]), int(r["author_id"])) for r in rows}
+
     async def claim_post(self, recap_id: int) -> bool:
         """Claim an approved recap's post (before sending it); False if it was claimed or sent already."""
         changed = await self._db.execute(

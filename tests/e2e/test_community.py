@@ -68,3 +68,21 @@ async def test_review_buttons_refuse_members_and_survive_restart(drive: Driver, 
     approved = await drive.ok(":click Approve")
     assert "No recaps waiting" in text_of(approved["response"])
     assert "Hunt" in text_of(await drive.reply("/recap queen-of-tears 2"))
+
+
+async def test_an_outcome_decided_before_a_restart_is_told_on_the_next_use_after_it(
+    drive: Driver, sandbox: Sandbox
+) -> None:
+    """Who still has an outcome to hear is kept in memory (no database trip after every command for
+    everyone else) and read back at start."""
+    await drive.ok(":dms off")
+    await submit(drive, 3, "Too long", "Everything happens.")
+    await drive.as_("mod")
+    await drive.reply("/recaps review")
+    await drive.ok(":click Reject")
+    assert (await drive.ok("/help"))["followups"] == []  # not the moderator's outcome
+    await sandbox.restart_bot()
+    await drive.as_("member")
+    result = await drive.ok("/help")
+    assert [f["content"] for f in result["followups"] if "was not approved" in f["content"]]
+    assert (await drive.ok("/help"))["followups"] == []  # told once
