@@ -532,7 +532,15 @@ def to_models(pack: dict[str, Any], file: str = "") -> tuple[Drama, list[Person]
         clock = dtime.fromisoformat(at) if at else dtime(0, 0)
         air_at = datetime.combine(date.fromisoformat(e["air_date"]), clock, tzinfo=zone).astimezone(_UTC)
         episodes.append(
-            Episode(e["number"], air_at, not at, e.get("title", ""), e.get("synopsis", ""), e.get("source", ""))
+            Episode(
+                number=e["number"],
+                air_at=air_at,
+                is_release=not at,
+                time_known=bool(at),
+                title=e.get("title", ""),
+                synopsis=e.get("synopsis", ""),
+                source=e.get("source", ""),
+            )
         )
     characters = {}
     for c in pack["characters"]:
