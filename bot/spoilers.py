@@ -7,6 +7,19 @@ only in an ephemeral reply (seen by them alone).
 
 from __future__ import annotations
 
+import re
+
+# An escape (a backslash and the character after it) is kept as it is; a lone trailing backslash
+# and a bare "|" are escaped.
+_BARS = re.compile(r"\\[\s\S]|\\\Z|\|")
+
+
+def _escape_bar(match: re.Match[str]) -> str:
+    found = match.group()
+    if found == "|":
+        return "\\|"
+    return "\\\\" if found == "\\" else found
+
 
 def spoiler(text: str) -> str:
     """Wrap markdown text in Discord spoiler bars, once.
@@ -20,20 +33,7 @@ def spoiler(text: str) -> str:
     text = text.strip()
     if not text:
         return text
-    out: list[str] = []
-    i = 0
-    while i < len(text):
-        ch = text[i]
-        if ch == "\\":
-            if i + 1 < len(text):
-                out.append(text[i : i + 2])
-                i += 2
-                continue
-            out.append("\\\\")
-        else:
-            out.append("\\|" if ch == "|" else ch)
-        i += 1
-    inner = "".join(out)
+    inner = _BARS.sub(_escape_bar, text) if ("|" in text or "\\" in text) else text
     if inner.endswith("|"):
         inner += " "
     return "||" + inner + "||"

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import discord
 
@@ -88,8 +89,7 @@ _SPLITTABLE = ("word", "space")
 _SHORT_TAIL = 20  # a word cut shorter than this is dropped, so the cut falls between words
 
 
-@dataclass(frozen=True)
-class _Token:
+class _Token(NamedTuple):  # a tuple: a long text is thousands of them, made on every cut
     kind: str
     text: str
 
@@ -141,26 +141,23 @@ def fit(text: str, limit: int) -> str:
     pairs = _pairs(tokens)
     closers = {close: open_ for open_, close in pairs.items()}
     stack: list[int] = []  # indices of the open markers, innermost last
+    closing = 0  # the length of the closing markers of `stack`
     used = 0
     kept = 0
     partial = ""
-
-    def closing(open_markers: list[int]) -> int:
-        return sum(len(tokens[j].text) for j in open_markers)
-
     for i, token in enumerate(tokens):
-        after = stack
+        after, closing_after = stack, closing
         if i in pairs:
-            after = [*stack, i]
+            after, closing_after = [*stack, i], closing + len(token.text)
         elif i in closers:
-            after = [j for j in stack if j != closers[i]]
-        if used + len(token.text) + len(ELLIPSIS) + closing(after) <= limit:
+            after, closing_after = [j for j in stack if j != closers[i]], closing - len(token.text)
+        if used + len(token.text) + len(ELLIPSIS) + closing_after <= limit:
             used += len(token.text)
-            stack = after
+            stack, closing = after, closing_after
             kept = i + 1
             continue
         if token.kind in _SPLITTABLE:
-            room = limit - used - len(ELLIPSIS) - closing(stack)
+            room = limit - used - len(ELLIPSIS) - closing
             partial = token.text[: max(room, 0)]
             if token.kind == "word" and len(partial) < _SHORT_TAIL and kept > 0:
                 partial = ""
