@@ -89,3 +89,31 @@ async def test_progress_survives_a_reopen(db: Database, db_path: Path) -> None:
         assert await ProgressRepo(reopened).get(GUILD, MEMBER, "moonlit-orchard") == 2
     finally:
         await reopened.close()
+
+
+async def test_repeated_reads_come_from_memory_and_writes_keep_it_right(db: Database) -> None:
+    repo = ProgressRepo(db)
+    await repo.set(GUILD, MEMBER, "paper-lanterns", 2)
+    reads = 0
+    fetchall = db.fetchall
+
+    async def counting(sql: str, params: object = ()) -> object:
+        nonlocal reads
+        reads += 1
+        return await fetchall(sql, params)  # type: ignore[arg-type]
+
+    db.fetchall = counting  # type: ignore[method-assign]
+    assert await repo.get(GUILD, MEMBER, "moonlit-orchard") == 0
+    assert await repo.get(GUILD, MEMBER, "paper-lanterns") == 2 and reads == 1  # the member read whole, once
+    await repo.set(GUILD, MEMBER, "moonlit-orchard", 5)
+    assert await repo.get(GUILD, MEMBER, "moonlit-orchard") == 5 and reads == 1
+    assert await repo.clear(GUILD, MEMBER, "paper-lanterns")
+    assert await repo.get(GUILD, MEMBER, "paper-lanterns") == 0 and reads == 1
+    assert await ProgressRepo(db).all(GUILD, MEMBER) == {"moonlit-orchard": 5}  # what is stored agrees
+    repo.REMEMBERED = 2  # the least recently used member is dropped: read again when asked
+    for member in (1, 2, 3):
+        await repo.get(GUILD, member, "moonlit-orchard")
+    before = reads
+    await repo.get(GUILD, 3, "moonlit-orchard")
+    await repo.get(GUILD, 1, "moonlit-orchard")
+    assert reads == before + 1
