@@ -3,8 +3,13 @@
 Imports discord.py only (not the sandbox, not the bot), so a start-up floor pays only for
 discord.py. One bot serves every floor:
 
-  /floor                a fixed embed (what `/recap`, `/who`, `/help` are compared with)
-  /floorac choice:…     autocomplete answered with 25 fixed choices (the autocomplete floor)
+  /floor                a fixed embed (what everyday replies are compared with: bench/interactions.py)
+  /floorac choice:…     autocomplete answered with 25 fixed choices
+  /floorreply i:N       answers with reply N of REPLIES: the content and embeds the real bot answered
+                        a measured line with, replayed (the /recap and /who floor: the same payload)
+  /floorchoices i:N choice:…
+                        autocomplete answered with the choices of REPLY_CHOICES[N], those the real
+                        bot answered (the autocomplete floor)
   a `floor:…` button    a persistent (dynamic) button like the RSVP ones, dispatched the same way by
                         discord.py: answered with one ephemeral message (the RSVP floor: the
                         same request per press as the real bot's RSVP answer)
@@ -20,6 +25,10 @@ from discord.ext import commands
 
 FIXED_EMBED = discord.Embed(title="Dramawatch", description="A fixed embed.", colour=0xE0457B)
 FIXED_CHOICES = [app_commands.Choice(name=f"Fixed choice {i:02d}", value=f"fixed-{i:02d}") for i in range(25)]
+# Set by a bench before it starts the floor: what the real bot answered, built into discord.py objects
+# beforehand (outside any timing).
+REPLIES: list[tuple[str | None, list[discord.Embed], bool]] = []  # (content, embeds, ephemeral)
+REPLY_CHOICES: list[list[app_commands.Choice[str]]] = []
 
 
 class FloorButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"floor:(?P<name>\w+)"):
@@ -63,5 +72,18 @@ def bare_bot(settings: Any = None, clock: Any = None) -> commands.Bot:
     @floorac.autocomplete("choice")
     async def fixed(interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:
         return FIXED_CHOICES
+
+    @bot.tree.command(name="floorreply", description="Answer a reply the real bot answered.")
+    async def floorreply(interaction: discord.Interaction[Any], i: int) -> None:
+        content, embeds, ephemeral = REPLIES[i]
+        await interaction.response.send_message(content, embeds=embeds, ephemeral=ephemeral)
+
+    @bot.tree.command(name="floorchoices", description="Autocomplete with the choices the real bot answered.")
+    async def floorchoices(interaction: discord.Interaction[Any], i: int, choice: str) -> None:
+        await interaction.response.send_message(embed=FIXED_EMBED, ephemeral=True)
+
+    @floorchoices.autocomplete("choice")
+    async def replayed(interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:
+        return REPLY_CHOICES[interaction.namespace.i]
 
     return bot
