@@ -41,7 +41,7 @@ BASE_MS = int(BASE.timestamp() * 1000)
 SANDBOX_GUILD = 1100000000000000002  # bot/sandbox/world.py
 SANDBOX_FOLLOWS = 100
 FIRST_GUILD = 1200000000000000000
-VERSION = 5  # bump when the layout changes (the cache key)
+VERSION = 6  # bump when the layout changes (the cache key)
 MINUTE = 60_000
 DAY = 86_400_000
 
@@ -206,6 +206,11 @@ async def build(path: Path, servers: int, dramas: list[tuple[str, int]]) -> dict
                 "state, reason, reviewer_id, created_at, reviewed_at, author_notified) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 rows["community"],
+            )
+            # Posted, as the bot leaves every approved recap (a start posts only those a crash left unposted).
+            await db.execute(
+                "UPDATE community_recaps SET post_state = 'sent', post_channel_id = guild_id, "
+                "post_message_id = 1700000000000000000 + id, posted_at = reviewed_at WHERE state = 'approved'"
             )
             await db.executemany(
                 "INSERT INTO feeds (id, guild_id, url, channel_id, title, etag, state, primed, last_success, "
