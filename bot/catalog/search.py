@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import bisect
 import functools
+import heapq
 import re
 import unicodedata
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -68,6 +70,30 @@ class Hit:
     how: str  # exact | folded | given-name | prefix | fuzzy
 
 
+class Answers:
+    """The last answers of an index to queries without a filter (what many members type alike: "ha",
+    "kim"), dropped oldest first. An index never changes once built (a catalog change builds a new
+    one), so an answer kept is the answer."""
+
+    SIZE = 4096
+
+    def __init__(self) -> None:
+        self._kept: OrderedDict[tuple[str, int], list[Hit]] = OrderedDict()
+
+    def get(self, key: str, limit: int) -> list[Hit] | None:
+        found = self._kept.get((key, limit))
+        if found is not None:
+            self._kept.move_to_end((key, limit))
+            return list(found)
+        return None
+
+    def keep(self, key: str, limit: int, hits: list[Hit]) -> list[Hit]:
+        self._kept[(key, limit)] = list(hits)
+        if len(self._kept) > self.SIZE:
+            self._kept.popitem(last=False)
+        return hits
+
+
 FULL_SCAN_LIMIT = 50_000  # above this many keys, fuzzy matching only looks at keys sharing two first letters
 
 
@@ -105,6 +131,8 @@ class NameIndex:
         self._fuzzy_by_start: dict[str, list[str]] = {}
         for key in self._fuzzy_keys:
             self._fuzzy_by_start.setdefault(key[:2], []).append(key)
+        self._lengths: dict[str, tuple[list[int], list[str], list[int]]] = {}  # see _by_length
+        self._answers = Answers()
         # Best first, once: what an empty autocomplete query shows.
         self._ranked = sorted(self.labels, key=lambda t: (-self.weights[t], self.labels[t]))
 
@@ -136,26 +164,82 @@ class NameIndex:
         if not key:
             return []
         if narrow or len(self._fuzzy_keys) > FULL_SCAN_LIMIT:
-            choices = self._fuzzy_by_start.get(key[:2], [])
+            bucket = key[:2]
+            choices = self._fuzzy_by_start.get(bucket, [])
         else:
-            choices = self._fuzzy_keys
-        found = process.extract(key, choices, scorer=fuzz.WRatio, limit=limit * 3, score_cutoff=cutoff)
+            bucket, choices = "", self._fuzzy_keys
         best: dict[Target, float] = {}
-        for choice, score, _ in found:
+        for choice, score in self._close(key, bucket, choices, limit * 3, cutoff):
             for target in self.exact[choice]:
                 best[target] = max(best.get(target, 0), score)
         ranked = sorted(best.items(), key=lambda kv: (-kv[1], -self.weights[kv[0]], self.labels[kv[0]]))
         return [Hit(target=t, label=self.labels[t], score=s, how="fuzzy") for t, s in ranked[:limit]]
 
+    def _close(self, key: str, bucket: str, choices: list[str], limit: int, cutoff: float) -> list[tuple[str, float]]:
+        """What `process.extract(key, choices, scorer=fuzz.WRatio, limit=limit, score_cutoff=cutoff)`
+        answers, at a third of the cost. Keys and the query are one token each (normalised: no
+        spaces), and for one token WRatio is the plain ratio, or — where one string is 1.5 to 8 times
+        as long as the other — the larger of it and 0.9 × the partial ratio (its token-based terms
+        never exceed these). So: the ratio over every key, then the partial ratio only over the keys
+        of those lengths (the bucket kept sorted by length). Same scores, same order (ties in `choices`
+        order); tests/unit/test_search_close.py compares the two."""
+        # rapidfuzz turns a score cutoff into a distance bound with some rounding: ask a little below
+        # it and keep what truly reaches it.
+        slack = 0.01
+        found: dict[int, float] = {
+            i: score
+            for _c, score, i in process.extract(
+                key, choices, scorer=fuzz.ratio, limit=None, score_cutoff=cutoff - slack
+            )
+            if score >= cutoff
+        }
+        if cutoff <= 90:
+            lengths, by_length, position = self._by_length(bucket, choices)
+            n = len(key)
+            # Lengths L with 1.5 <= L/n <= 8 (longer keys), then with 1.5 <= n/L <= 8 (shorter ones).
+            for low, high in (((3 * n + 1) // 2, 8 * n + 1), ((n + 7) // 8, (2 * n) // 3 + 1)):
+                start, end = bisect.bisect_left(lengths, low), bisect.bisect_left(lengths, high)
+                if start >= end:
+                    continue
+                for _c, partial, j in process.extract(
+                    key, by_length[start:end], scorer=fuzz.partial_ratio, limit=None, score_cutoff=cutoff / 0.9 - slack
+                ):
+                    score = partial * 0.9
+                    i = position[start + j]
+                    if score >= cutoff and score > found.get(i, 0.0):
+                        found[i] = score
+        ranked = sorted(found.items(), key=lambda item: (-item[1], item[0]))[:limit]
+        return [(choices[i], score) for i, score in ranked]
+
+    def _by_length(self, bucket: str, choices: list[str]) -> tuple[list[int], list[str], list[int]]:
+        """The bucket's keys sorted by length: (lengths, keys, each key's index in `choices`); made
+        on a bucket's first use and kept."""
+        found = self._lengths.get(bucket)
+        if found is None:
+            order = sorted(range(len(choices)), key=lambda i: len(choices[i]))
+            found = self._lengths[bucket] = ([len(choices[i]) for i in order], [choices[i] for i in order], order)
+        return found
+
+    def __getstate__(self) -> dict[str, Any]:
+        derived = ("_lengths", "_answers")  # made again on use
+        return {k: v for k, v in self.__dict__.items() if k not in derived}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lengths = {}
+        self._answers = Answers()
+
     def complete(self, query: str, limit: int = 25, allow: set[Target] | None = None) -> list[Hit]:
         """Autocomplete: names starting with what was typed; close spellings only when none does."""
         key = normalise(query)
+        if allow is None and (kept := self._answers.get(key, limit)) is not None:
+            return kept
         hits = [hit for _order, hit in self.ranked_completions(key, limit, allow)]
         if not hits and len(key) >= 3:
             for hit in self.fuzzy(key, limit, cutoff=75, narrow=True):
                 if allow is None or hit.target in allow:
                     hits.append(hit)
-        return hits[:limit]
+        return self._answers.keep(key, limit, hits[:limit]) if allow is None else hits[:limit]
 
     def ranked_completions(
         self, key: str, limit: int, allow: set[Target] | None = None, hidden: Callable[[Target], bool] | None = None
@@ -171,20 +255,22 @@ class NameIndex:
                     if len(chosen) >= limit:
                         break
             return chosen
-        start = bisect.bisect_left(self._prefix_keys, key)
-        seen: dict[Target, tuple[int, float]] = {}
-        for i in range(start, min(start + 400, len(self._prefix_keys))):
-            candidate = self._prefix_keys[i]
-            if not candidate.startswith(key):
-                break
-            target = self._prefix_targets[i]
+        keys, targets = self._prefix_keys, self._prefix_targets
+        start = bisect.bisect_left(keys, key)
+        end = bisect.bisect_left(keys, key + "\U0010ffff", start, min(start + 400, len(keys)))
+        size = len(key)
+        seen: dict[Target, int] = {}  # target → its shortest completion's extra length
+        for i in range(start, end):
+            target = targets[i]
             if (allow is not None and target not in allow) or (hidden and hidden(target)):
                 continue
-            rank = len(candidate) - len(key)
-            if target not in seen or rank < seen[target][0]:
-                seen[target] = (rank, self.weights[target])
-        orders = {t: (seen[t][0] > 0, -seen[t][1], seen[t][0], self.labels[t]) for t in seen}
-        ranked = sorted(seen, key=lambda t: orders[t])[:limit]
+            rank = len(keys[i]) - size
+            known = seen.get(target)
+            if known is None or rank < known:
+                seen[target] = rank
+        weights, labels = self.weights, self.labels
+        orders = {t: (rank > 0, -weights[t], rank, labels[t]) for t, rank in seen.items()}
+        ranked = heapq.nsmallest(limit, seen, key=orders.__getitem__)
         return [(orders[t], Hit(target=t, label=self.labels[t], score=100, how="prefix")) for t in ranked]
 
 
@@ -263,6 +349,7 @@ class LayeredNames:
         self.base = base
         self.overlay = overlay
         self.hidden = hidden
+        self._answers = Answers()
 
     def _hidden(self, target: Target) -> bool:
         return (target[0] != "person" and target[1] in self.hidden) or target in self.overlay.labels
@@ -293,6 +380,8 @@ class LayeredNames:
 
     def complete(self, query: str, limit: int = 25, allow: set[Target] | None = None) -> list[Hit]:
         key = normalise(query)
+        if allow is None and (kept := self._answers.get(key, limit)) is not None:
+            return kept
         ranked = self.overlay.ranked_completions(key, limit, allow) + self.base.ranked_completions(
             key, limit, allow, self._hidden
         )
@@ -300,7 +389,7 @@ class LayeredNames:
         hits = [hit for _order, hit in ranked[:limit]]
         if not hits and len(key) >= 3:
             hits = [h for h in self.fuzzy(key, limit, cutoff=75, narrow=True) if allow is None or h.target in allow]
-        return hits[:limit]
+        return self._answers.keep(key, limit, hits[:limit]) if allow is None else hits[:limit]
 
 
 class LayeredIndex:
