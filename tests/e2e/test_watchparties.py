@@ -15,8 +15,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
+import pytest
 from icalendar import Calendar
 
+from bot import watchparties
 from bot.sandbox.harness import Sandbox
 from bot.sandbox.world import InteractionRecord
 from bot.storage.watchparties import RsvpRepo
@@ -241,6 +243,32 @@ async def test_a_start_shows_the_rsvps_a_crash_kept_off_the_announcement(sandbox
     await asyncio.sleep(0.5)
     assert not [r for r in sandbox.server.requests[before:] if r.method == "PATCH" and "/messages/" in r.path]
     assert not sandbox.errors
+
+
+async def test_a_slow_write_is_acknowledged_in_time_and_confirmed_once_stored(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Discord's 3 s never depend on the database: a write slower than ACK_WAIT gets a "thinking…"
+    acknowledgement first, then the confirmation once it is stored."""
+    drive = await setup(sandbox)
+    await schedule_default(drive)
+    (announcement,) = announcements(sandbox)
+    set_many = RsvpRepo.set_many
+
+    async def slow(self: RsvpRepo, party_id: int, rsvps: list[tuple[int, str]]) -> None:
+        await asyncio.sleep(0.3)
+        await set_many(self, party_id, rsvps)
+
+    monkeypatch.setattr(RsvpRepo, "set_many", slow)
+    monkeypatch.setattr(watchparties, "ACK_WAIT", 0.05)
+    await drive.as_("member")
+    clicked = await drive.ok(":click Going")
+    # Acknowledged first ("thinking…", only for them); the confirmation, sent once stored, takes its place
+    # (Discord: the first follow-up to a deferred response edits it).
+    answer = clicked["response"]
+    assert answer["type"] == 5 and answer["ephemeral"] and answer["content"].startswith("You're going")
+    assert clicked["followups"] == []
+    assert rsvp_line(announcement) == "Going: 1 · Maybe: 0 · Can't: 0"
 
 
 async def test_concurrent_rsvps_are_all_recorded(sandbox: Sandbox) -> None:
