@@ -98,14 +98,14 @@ async def open_catalog(db: Database, root: Path) -> Opened:
     Raises CatalogError (every problem named) when a pack is invalid."""
     repo = CatalogRepo(db)
     rows = await repo.all()
-    stored = [Stored(r.slug, r.origin, r.source, r.digest, r.text, r.compiled) for r in rows]
+    stored = [Stored(r.slug, r.origin, r.source, r.digest, r.text, r.compiled, r.file_stat) for r in rows]
     compiled = await asyncio.to_thread(compile_catalog, root, stored)
     if compiled.problems:
         raise CatalogError(compiled.problems)
     by_slug = {r.slug: r for r in rows}
     fresh = await asyncio.to_thread(lambda: [(unit, pack_unit(unit)) for unit, *_ in compiled.save])
     saved = []
-    for (unit, origin, source, key), (_unit, blob) in zip(compiled.save, fresh, strict=True):
+    for (unit, origin, source, key, stamp), (_unit, blob) in zip(compiled.save, fresh, strict=True):
         assert unit.drama is not None
         old = by_slug.get(unit.drama.slug)
         saved.append(
@@ -119,6 +119,7 @@ async def open_catalog(db: Database, root: Path) -> Opened:
                 tvmaze_id=old.tvmaze_id if old is not None else _tvmaze_id(unit.drama),
                 status=old.status if old is not None else "",
                 tvmaze_updated=old.tvmaze_updated if old is not None else 0,
+                file_stat=stamp,
             )
         )
     stale = [slug for slug in compiled.drop if slug not in compiled.units]
@@ -433,7 +434,9 @@ class LiveCatalog(CoreService):
 
     async def _rebuild(self) -> None:
         """After a start on a layered index: build the whole index in the background, store it and
-        swap it in (the dramas changed meanwhile stay in a fresh overlay)."""
+        swap it in (the dramas changed meanwhile stay in a fresh overlay). It waits for the bot to be
+        ready: a build of seconds in a thread would otherwise hold the start back (the GIL is shared)."""
+        await self._client.wait_until_ready()
         self._dirty = set()
         units = dict(self._units)
         catalog, _problems = await asyncio.to_thread(assemble, [u for u, _ in units.values()])

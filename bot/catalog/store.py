@@ -14,6 +14,7 @@ import gc
 import hashlib
 import json
 import pickle
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -71,6 +72,20 @@ class Stored:
     digest: str
     text: str | None
     compiled: bytes
+    file_stat: str = ""  # see file_stat()
+
+
+RACY_NS = 2_000_000_000  # a file modified this recently may change again within its mtime's granularity
+
+
+def file_stat(path: Path) -> tuple[str, bool]:
+    """A pack file's stamp — the compiler's version, its modification time (ns) and its size — and
+    whether it may be stored. A file whose stamp is the one stored is not read again at a start. As
+    in git's "racily clean" rule, a stamp is stored only once the file is two seconds old: an edit
+    in the same clock tick that keeps the size would otherwise go unseen."""
+    stat = path.stat()
+    settled = time.time_ns() - stat.st_mtime_ns > RACY_NS  # the wall clock, as the file system's times
+    return f"{COMPILER_VERSION}:{stat.st_mtime_ns}:{stat.st_size}", settled
 
 
 @dataclass
@@ -79,7 +94,7 @@ class Compiled:
 
     catalog: Catalog
     problems: list[str]
-    save: list[tuple[Unit, str, str, str]]  # (unit, origin, source, digest) to store
+    save: list[tuple[Unit, str, str, str, str]]  # (unit, origin, source, digest, file stamp) to store
     drop: list[str]  # slugs of file packs that are gone
     units: dict[str, tuple[Unit, str]]  # slug → (unit, digest), every usable pack
     parsed: int  # packs parsed now (the rest came compiled)
@@ -97,19 +112,26 @@ def _compile_catalog(root: Path, stored: Iterable[Stored]) -> Compiled:
     units: list[Unit] = []
     digests: dict[str, str] = {}
     problems: list[str] = []
-    save: list[tuple[Unit, str, str, str]] = []
+    save: list[tuple[Unit, str, str, str, str]] = []
     parsed = 0
     seen_sources: set[str] = set()
     for file in pack_files(root) if root.exists() else []:
         source = str(file)
         seen_sources.add(source)
+        row = by_source.get(source)
         try:
+            stamp, settled = file_stat(file)
+            unit = unpack_unit(row.compiled) if row is not None and row.file_stat == stamp else None
+            stamp = stamp if settled else ""
+            if unit is not None and unit.drama is not None and row is not None:
+                units.append(unit)  # unchanged since it was compiled: not read again
+                digests[unit.drama.slug] = row.digest
+                continue
             text = file.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             problems.append(f"{file}: cannot read: {getattr(exc, 'strerror', None) or exc}")
             continue
         key = digest(text)
-        row = by_source.get(source)
         unit = unpack_unit(row.compiled) if row is not None and row.digest == key else None
         if unit is None:
             unit, pack_problems = parse_text(text, source)
@@ -117,7 +139,9 @@ def _compile_catalog(root: Path, stored: Iterable[Stored]) -> Compiled:
             problems += pack_problems
             if pack_problems or unit.drama is None:
                 continue
-            save.append((unit, "file", source, key))
+            save.append((unit, "file", source, key, stamp))
+        elif row is not None and row.file_stat != stamp:
+            save.append((unit, "file", source, key, stamp))  # the same text, touched: store the new stamp
         units.append(unit)
         if unit.drama is not None:
             digests[unit.drama.slug] = key
@@ -129,7 +153,7 @@ def _compile_catalog(root: Path, stored: Iterable[Stored]) -> Compiled:
             if pack_problems or unit.drama is None:
                 problems += [f"(imported) {p}" for p in pack_problems]
                 continue
-            save.append((unit, row.origin, row.source, digest(row.text)))
+            save.append((unit, row.origin, row.source, digest(row.text), ""))
         if unit is not None and unit.drama is not None:
             units.append(unit)
             digests[unit.drama.slug] = row.digest if row.digest == digest(row.text or "") else digest(row.text or "")

@@ -21,10 +21,12 @@ class PackRow:
     tvmaze_updated: int = 0
     added_by_guild: int | None = None
     added_by_user: int | None = None
+    file_stat: str = ""  # a file pack's "compiler version:mtime ns:size" when it was compiled
 
 
 _COLUMNS = (
-    "slug, origin, source, digest, text, compiled, tvmaze_id, status, tvmaze_updated, added_by_guild, added_by_user"
+    "slug, origin, source, digest, text, compiled, tvmaze_id, status, tvmaze_updated, added_by_guild, added_by_user, "
+    "file_stat"
 )
 
 
@@ -41,6 +43,7 @@ def _row(row: Any) -> PackRow:
         tvmaze_updated=row["tvmaze_updated"],
         added_by_guild=row["added_by_guild"],
         added_by_user=row["added_by_user"],
+        file_stat=row["file_stat"],
     )
 
 
@@ -75,12 +78,13 @@ class CatalogRepo:
             for r in rows:
                 await self._db.execute(
                     "INSERT INTO catalog_packs (slug, origin, source, digest, text, compiled, tvmaze_id, status, "
-                    "tvmaze_updated, added_by_guild, added_by_user, added_at, updated_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                    "tvmaze_updated, added_by_guild, added_by_user, file_stat, added_at, updated_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                     "ON CONFLICT (slug) DO UPDATE SET origin = excluded.origin, source = excluded.source, "
                     "digest = excluded.digest, text = excluded.text, compiled = excluded.compiled, "
                     "tvmaze_id = excluded.tvmaze_id, status = excluded.status, "
-                    "tvmaze_updated = excluded.tvmaze_updated, updated_at = excluded.updated_at",
+                    "tvmaze_updated = excluded.tvmaze_updated, file_stat = excluded.file_stat, "
+                    "updated_at = excluded.updated_at",
                     (
                         r.slug,
                         r.origin,
@@ -93,6 +97,7 @@ class CatalogRepo:
                         r.tvmaze_updated,
                         r.added_by_guild,
                         r.added_by_user,
+                        r.file_stat,
                         now,
                         now,
                     ),

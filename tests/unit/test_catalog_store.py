@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -82,3 +83,41 @@ async def test_an_invalid_pack_stops_the_start_and_names_the_problem(db: Databas
     with pytest.raises(CatalogError) as raised:
         await open_catalog(db, packs)
     assert any("moonlit-orchard.toml" in p and "year" in p for p in raised.value.problems)
+
+
+def age(folder: Path, when: int) -> None:
+    for file in folder.glob("*.toml"):
+        os.utime(file, (when, when))
+
+
+async def test_an_unchanged_pack_file_is_not_read_again_and_a_recent_one_always_is(
+    db: Database, packs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file whose modification time and size are those stored when it was compiled is not read at
+    a start; a file modified in the last two seconds (its clock tick may not be over) always is."""
+    old = 1_700_000_000
+    age(packs, old)
+    await open_catalog(db, packs)  # compiles both, stores their stamps
+    moonlit = packs / MOONLIT.name
+    moonlit.write_text(
+        edited(MOONLIT, 'title = "Moonlit Orchard"', 'title = "Moonlit Orchard Redux"'), encoding="utf-8"
+    )
+    reads: list[str] = []
+    read_text = Path.read_text
+
+    def counting(self: Path, *args: object, **kwargs: object) -> str:
+        reads.append(self.name)
+        return read_text(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Path, "read_text", counting)
+    opened = await open_catalog(db, packs)
+    assert reads == [MOONLIT.name]  # the edited pack only; paper-lanterns came from its stamp
+    assert opened.parsed == 1 and opened.catalog.dramas["moonlit-orchard"].title == "Moonlit Orchard Redux"
+    reads.clear()
+    again = await open_catalog(db, packs)
+    assert reads == [MOONLIT.name] and again.parsed == 0  # still recent: read (and hashed) again, not parsed
+    os.utime(moonlit, (old + 60, old + 60))
+    await open_catalog(db, packs)  # settled now: its stamp is stored
+    reads.clear()
+    await open_catalog(db, packs)
+    assert reads == []
