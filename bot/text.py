@@ -19,7 +19,7 @@ URL = re.compile(r"(?<![^\W_])https?://[^\s<]+[^<.,:;\"')\]\s]")  # not inside a
 _MARKDOWN = re.compile(r"([\\*_~`|<>\[\]])")
 # Headings, subtext, lists and block quotes only start a line.
 _LINE_START = re.compile(r"(?m)^([ \t]*)([#+-])")
-_NUMBERED = re.compile(r"(?m)^([ \t]*\d+)\.(?=[ \t])")
+_NUMBERED = re.compile(r"(?m)^([ \t]*\d+)\.(?=[ \t]|$)")  # also at the end: text may follow it
 # Inside a URL a backslash would become part of the address, so markdown is percent-encoded instead;
 # the URL is then written as <URL>, so it ends exactly there (Discord would read a bare one on into
 # the backslash that escapes the next character, and the character after it would be live again).

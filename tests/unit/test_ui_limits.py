@@ -350,6 +350,7 @@ def feed(url: str, title: str, error: str, reason: str) -> Feed:
     long_hostile(500),
     st.lists(long_hostile(500), max_size=20),
 )
+@example("1. ", "", "", "", [])  # a URL "1." starting a line, text after it: not a numbered list
 def test_feed_texts(url: str, title: str, error: str, reason: str, previews: list[str]) -> None:
     f = feed(url, title, error, reason)
     check_content(feed_status(f))
