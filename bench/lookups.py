@@ -556,7 +556,8 @@ async def run_lookups(args: argparse.Namespace) -> None:
     notes.append(
         f"Database trips per line: `/recap` {figures['recap_db_trips']} (its one statement, `Feeds.recap_sources`: "
         f"progress, threads, feed links and community recaps), `/who` {figures['who_db_trips']} (the member's "
-        "progress, which decides the facts shown); the check after every command for review outcomes a member "
+        "progress, which decides the facts shown, is read once per member and kept: bot/storage/progress.py); "
+        "the check after every command for review outcomes a member "
         "has not heard is a lookup in memory (bot/community.py), not a trip."
     )
     finish(
