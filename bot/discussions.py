@@ -159,7 +159,7 @@ class Discussions(CoreService):
 
     async def followers(self, drama: str) -> list[int]:
         """The servers that follow `drama`."""
-        return [guild_id for guild_id, slug in await self._follows.all() if slug == drama]
+        return await self._follows.followers(drama)
 
     async def is_following(self, guild_id: int, drama: str) -> bool:
         return await self._follows.is_following(guild_id, drama)

@@ -48,6 +48,11 @@ class FollowsRepo:
         row = await self._db.fetchone("SELECT 1 FROM follows WHERE guild_id = ? AND drama = ?", (guild_id, drama))
         return row is not None
 
+    async def followers(self, drama: str) -> builtins.list[int]:
+        """The servers that follow `drama`."""
+        rows = await self._db.fetchall("SELECT guild_id FROM follows WHERE drama = ? ORDER BY guild_id", (drama,))
+        return [r["guild_id"] for r in rows]
+
     async def all(self) -> builtins.list[tuple[int, str]]:
         rows = await self._db.fetchall("SELECT guild_id, drama FROM follows ORDER BY guild_id, drama")
         return [(r["guild_id"], r["drama"]) for r in rows]
