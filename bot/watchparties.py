@@ -507,17 +507,23 @@ class WatchParties(CoreService):
     async def _refresh_announcement(self, party: Party) -> None:
         if not party.announce_channel or not party.announcement_id:
             return
+        try:
+            await self._edit_announcement(party, view=rsvp_view(party))
+        except discord.HTTPException as exc:
+            log.warning("could not update the announcement of party %d: %s", party.id, exc)
+
+    async def _edit_announcement(self, party: Party, **extra: Any) -> None:
+        """Show the party and its committed RSVP counts on its announcement, and record which writes
+        it shows (read before the counts: it never claims a later write)."""
+        assert party.announce_channel and party.announcement_id
+        written = await self._rsvps.written(party.id)
+        counts, going = await self._rsvps.counts(party.id), await self._rsvps.going(party.id)
         drama = self._lookups.catalog.dramas.get(party.drama)
         message = self._client.get_partial_messageable(party.announce_channel).get_partial_message(
             party.announcement_id
         )
-        try:
-            written = await self._rsvps.written(party.id)
-            counts, going = await self._rsvps.counts(party.id), await self._rsvps.going(party.id)
-            await message.edit(embed=announcement_embed(drama, party, counts, going), view=rsvp_view(party))
-            await self._rsvps.shown(party.id, written)
-        except discord.HTTPException as exc:
-            log.warning("could not update the announcement of party %d: %s", party.id, exc)
+        await message.edit(embed=announcement_embed(drama, party, counts, going), **extra)
+        await self._rsvps.shown(party.id, written)
 
     async def rsvp(self, interaction: discord.Interaction[Any], party_id: int, status: str) -> None:
         """A press of Going / Maybe / Can't: recorded with the other presses of a burst (group
@@ -595,14 +601,7 @@ class WatchParties(CoreService):
             party = await self._parties.cached(party_id)
             if party is None or party.state == "cancelled" or not party.announce_channel or not party.announcement_id:
                 return
-            written = await self._rsvps.written(party_id)  # before the counts: never claims a later write
-            counts, going = await self._rsvps.counts(party_id), await self._rsvps.going(party_id)
-            drama = self._lookups.catalog.dramas.get(party.drama)
-            message = self._client.get_partial_messageable(party.announce_channel).get_partial_message(
-                party.announcement_id
-            )
-            await message.edit(embed=announcement_embed(drama, party, counts, going))
-            await self._rsvps.shown(party_id, written)
+            await self._edit_announcement(party)
         except discord.HTTPException as exc:
             log.warning("could not update the announcement of party %d: %s", party_id, exc)
         finally:
