@@ -41,7 +41,7 @@ class ProgressRepo:
         return {r["drama"]: int(r["episode"]) for r in rows}
 
     async def all(self, guild_id: int, user_id: int) -> dict[str, int]:
-        return dict(await self._read(guild_id, user_id))
+        return await self._read(guild_id, user_id)  # a fresh read, never the kept dict
 
     async def set(self, guild_id: int, user_id: int, drama: str, episode: int) -> None:
         await self._db.execute(
