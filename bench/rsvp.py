@@ -233,32 +233,19 @@ async def run(args: argparse.Namespace) -> None:
                 ["burst", "p50", "p99", "max", "≤ 3 s", "burst wall s", "announcement edits"],
                 [
                     [
-                        "real, cold (after a restart)",
-                        cold["ack"]["median"],
-                        cold["ack"]["p99"],
-                        cold["ack"]["max"],
-                        f"{cold['within_3s']:.1%}",
-                        cold["burst_s"],
-                        cold["edits"],
-                    ],
-                    [
-                        "real, warm (answers changed)",
-                        warm["ack"]["median"],
-                        warm["ack"]["p99"],
-                        warm["ack"]["max"],
-                        f"{warm['within_3s']:.1%}",
-                        warm["burst_s"],
-                        warm["edits"],
-                    ],
-                    [
-                        "floor (one ephemeral answer)",
-                        floor["ack"]["median"],
-                        floor["ack"]["p99"],
-                        floor["ack"]["max"],
-                        f"{floor['within_3s']:.1%}",
-                        floor["burst_s"],
-                        "—",
-                    ],
+                        label,
+                        run["ack"]["median"],
+                        run["ack"]["p99"],
+                        run["ack"]["max"],
+                        f"{run['within_3s']:.1%}",
+                        run["burst_s"],
+                        run.get("edits", "—"),
+                    ]
+                    for label, run in (
+                        ("real, cold (after a restart)", cold),
+                        ("real, warm (answers changed)", warm),
+                        ("floor (one ephemeral answer)", floor),
+                    )
                 ],
             )  # fmt: skip
         ],
