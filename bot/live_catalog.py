@@ -41,6 +41,7 @@ from bot.catalog.store import (
     pack_index,
     pack_unit,
     unpack_index,
+    unpack_units,
 )
 from bot.catalog.tvmaze import (
     Candidate,
@@ -97,9 +98,20 @@ async def open_catalog(db: Database, root: Path) -> Opened:
     """Load the catalog for a start: parse only changed packs, reuse the stored index when it fits.
     Raises CatalogError (every problem named) when a pack is invalid."""
     repo = CatalogRepo(db)
-    rows = await repo.all()
-    stored = [Stored(r.slug, r.origin, r.source, r.digest, r.text, r.compiled, r.file_stat) for r in rows]
-    compiled = await asyncio.to_thread(compile_catalog, root, stored)
+    # The stored index first: its bytes are let go before the dramas are read, which then reuse
+    # that memory (read after them, the bytes would add to the peak). Whether it fits the packs is
+    # known once they are compiled; when it doesn't, it is dropped.
+    held = await repo.index()
+    stored_manifest = held[0] if held else None
+    base = await asyncio.to_thread(unpack_index, held[1]) if held else None
+    del held
+    rows = await repo.heads()
+    stored = [Stored(r.slug, r.origin, r.source, r.digest, r.text, r.file_stat) for r in rows]
+    read: dict[str, Unit] = {}
+    async for page in repo.compiled():  # a page at a time: never the whole catalog's bytes at once
+        read.update(await asyncio.to_thread(unpack_units, page))
+    compiled = await asyncio.to_thread(compile_catalog, root, stored, read)
+    del read  # the units not used (packs changed since) go now
     if compiled.problems:
         raise CatalogError(compiled.problems)
     by_slug = {r.slug: r for r in rows}
@@ -127,15 +139,14 @@ async def open_catalog(db: Database, root: Path) -> Opened:
         await repo.save(saved)
     if stale:
         await repo.delete(stale)
-    held = await repo.index()
-    changed = changed_since(held[0], compiled.units) if held else None
-    base = await asyncio.to_thread(unpack_index, held[1]) if held and changed is not None else None
+    changed = changed_since(stored_manifest, compiled.units) if stored_manifest is not None else None
     if base is not None and changed is not None and len(changed) <= overlay_limit(len(compiled.catalog)):
         # The stored index, with the few changed packs in a small overlay: ready as fast as a warm
         # start. The live catalog rebuilds the whole index in the background and stores it.
         overlay = await asyncio.to_thread(CatalogIndex, overlay_catalog(compiled.catalog, changed))
         index: SearchIndex = LayeredIndex(base, overlay, frozenset(changed)) if changed else base
         return Opened(compiled.catalog, index, compiled.units, compiled.parsed, False, base, changed)
+    base = None  # not usable: let it go before the new one is built
     full = await asyncio.to_thread(CatalogIndex, compiled.catalog)
     await repo.save_index(manifest(compiled.units), await asyncio.to_thread(pack_index, full))
     return Opened(compiled.catalog, full, compiled.units, compiled.parsed, True, full, set())

@@ -29,6 +29,7 @@ from bot.catalog.models import (
     Person,
     Relation,
     Source,
+    share_strings,
 )
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -536,7 +537,7 @@ def parse_text(text: str, name: str) -> tuple[Unit, list[str]]:
     except tomllib.TOMLDecodeError as exc:
         return Unit(name, None, ()), [f"{name}: not valid TOML: {exc}"]
     drama, people, problems = parse_pack(data, name)
-    return Unit(name, drama, tuple(people)), problems
+    return share_strings(Unit(name, drama, tuple(people)), {}), problems
 
 
 def assemble(units: Iterable[Unit]) -> tuple[Catalog, list[str]]:

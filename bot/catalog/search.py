@@ -96,6 +96,16 @@ class Answers:
 
 FULL_SCAN_LIMIT = 50_000  # above this many keys, fuzzy matching only looks at keys sharing two first letters
 
+Found = Target | list[Target]  # what a key names: one target (most keys, held bare), or several
+
+
+def _each(found: Found) -> list[Target] | tuple[Target]:
+    return (found,) if isinstance(found, tuple) else found
+
+
+def _found(targets: dict[Target, None]) -> Found:
+    return next(iter(targets)) if len(targets) == 1 else list(targets)
+
 
 class NameIndex:
     def __init__(self, entries: Iterable[tuple[Target, str, Iterable[str], float]]) -> None:
@@ -121,16 +131,17 @@ class NameIndex:
                 for key in words:
                     tokens.setdefault(fold(key), {})[target] = None
                     prefix.add((key, target))
-        self.exact: dict[str, tuple[Target, ...]] = {k: tuple(v) for k, v in exact.items()}
-        self.folded: dict[str, tuple[Target, ...]] = {k: tuple(v) for k, v in folded.items()}
-        self.tokens: dict[str, tuple[Target, ...]] = {k: tuple(v) for k, v in tokens.items()}
+        # Held compactly (the index of a large catalog is kept in memory): a key naming one target
+        # holds it bare, not in a tuple of one; the keys sharing two first letters are found in the
+        # sorted keys when first needed (_bucket), not kept in lists of their own.
+        self.exact: dict[str, Found] = {k: _found(v) for k, v in exact.items()}
+        self.folded: dict[str, Found] = {k: _found(v) for k, v in folded.items()}
+        self.tokens: dict[str, Found] = {k: _found(v) for k, v in tokens.items()}
         ordered = sorted(prefix)
         self._prefix_keys = [k for k, _ in ordered]
         self._prefix_targets = [t for _, t in ordered]
         self._fuzzy_keys = sorted(self.exact)
-        self._fuzzy_by_start: dict[str, list[str]] = {}
-        for key in self._fuzzy_keys:
-            self._fuzzy_by_start.setdefault(key[:2], []).append(key)
+        self._buckets: dict[str, list[str]] = {}  # see _bucket
         self._lengths: dict[str, tuple[list[int], list[str], list[int]]] = {}  # see _by_length
         self._answers = Answers()
         # Best first, once: what an empty autocomplete query shows.
@@ -150,12 +161,12 @@ class NameIndex:
         if not key:
             return []
         if key in self.exact:
-            return self._hits(self.exact[key], 100, "exact")[:limit]
+            return self._hits(_each(self.exact[key]), 100, "exact")[:limit]
         folded = fold(key)
         if folded in self.folded:
-            return self._hits(self.folded[folded], 99, "folded")[:limit]
+            return self._hits(_each(self.folded[folded]), 99, "folded")[:limit]
         if folded in self.tokens:
-            return self._hits(self.tokens[folded], 95, "given-name")[:limit]
+            return self._hits(_each(self.tokens[folded]), 95, "given-name")[:limit]
         return self.fuzzy(key, limit)
 
     def fuzzy(self, key: str, limit: int = 10, *, cutoff: float = 70, narrow: bool = False) -> list[Hit]:
@@ -165,12 +176,12 @@ class NameIndex:
             return []
         if narrow or len(self._fuzzy_keys) > FULL_SCAN_LIMIT:
             bucket = key[:2]
-            choices = self._fuzzy_by_start.get(bucket, [])
+            choices = self._bucket(bucket)
         else:
             bucket, choices = "", self._fuzzy_keys
         best: dict[Target, float] = {}
         for choice, score in self._close(key, bucket, choices, limit * 3, cutoff):
-            for target in self.exact[choice]:
+            for target in _each(self.exact[choice]):
                 best[target] = max(best.get(target, 0), score)
         ranked = sorted(best.items(), key=lambda kv: (-kv[1], -self.weights[kv[0]], self.labels[kv[0]]))
         return [Hit(target=t, label=self.labels[t], score=s, how="fuzzy") for t, s in ranked[:limit]]
@@ -211,6 +222,20 @@ class NameIndex:
         ranked = sorted(found.items(), key=lambda item: (-item[1], item[0]))[:limit]
         return [(choices[i], score) for i, score in ranked]
 
+    def _bucket(self, start: str) -> list[str]:
+        """The keys starting with `start` (two letters), in order; found in the sorted keys on first
+        use and kept."""
+        found = self._buckets.get(start)
+        if found is None:
+            keys = self._fuzzy_keys
+            if len(start) < 2:  # a one-letter key is its own bucket
+                found = [start] if start in self.exact else []
+            else:
+                low = bisect.bisect_left(keys, start)
+                found = keys[low : bisect.bisect_left(keys, start + "\U0010ffff", low)]
+            self._buckets[start] = found
+        return found
+
     def _by_length(self, bucket: str, choices: list[str]) -> tuple[list[int], list[str], list[int]]:
         """The bucket's keys sorted by length: (lengths, keys, each key's index in `choices`); made
         on a bucket's first use and kept."""
@@ -221,11 +246,12 @@ class NameIndex:
         return found
 
     def __getstate__(self) -> dict[str, Any]:
-        derived = ("_lengths", "_answers")  # made again on use
+        derived = ("_buckets", "_lengths", "_answers")  # made again on use
         return {k: v for k, v in self.__dict__.items() if k not in derived}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
+        self._buckets = {}
         self._lengths = {}
         self._answers = Answers()
 
@@ -302,16 +328,18 @@ class CatalogIndex:
                 yield ("person", p.slug), label, (p.slug, p.name, p.name_ko, *p.aliases), 1.5
 
         self.who = NameIndex(who_entries())
-        self._by_drama: dict[str, set[Target]] = {}
+        by_drama: dict[str, dict[Target, None]] = {}
         for target in self.who.labels:
             if target[0] == "character":
-                self._by_drama.setdefault(target[1], set()).add(target)
+                by_drama.setdefault(target[1], {})[target] = None
             else:
                 for role in catalog.roles(target[1]):
-                    self._by_drama.setdefault(role.drama.slug, set()).add(target)
+                    by_drama.setdefault(role.drama.slug, {})[target] = None
+        # Tuples, made into a set when asked for: a set per drama held four times the memory.
+        self._by_drama: dict[str, tuple[Target, ...]] = {slug: tuple(held) for slug, held in by_drama.items()}
 
     def who_in(self, drama_slug: str) -> set[Target]:
-        return self._by_drama.get(drama_slug, set())
+        return set(self._by_drama.get(drama_slug, ()))
 
 
 class Names(Protocol):

@@ -15,7 +15,7 @@ import hashlib
 import json
 import pickle
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +25,7 @@ from bot.catalog.loader import Unit, assemble, pack_files, parse_text
 from bot.catalog.models import Catalog
 from bot.catalog.search import CatalogIndex
 
-COMPILER_VERSION = f"{__version__}:3"  # part of every digest: new code recompiles every pack once
+COMPILER_VERSION = f"{__version__}:5"  # part of every digest: new code recompiles every pack once
 
 
 def digest(text: str) -> str:
@@ -56,7 +56,7 @@ def pack_unit(unit: Unit) -> bytes:
 
 def unpack_unit(blob: bytes) -> Unit | None:
     """A compiled pack, or None when the row is unreadable (it is then compiled again from its text).
-    The caller keeps the garbage collector off around a batch of these (see compile_catalog)."""
+    The caller keeps the garbage collector off around a batch of these (see unpack_units)."""
     try:
         unit = pickle.loads(blob)  # noqa: S301 - written by this bot into its own database
     except Exception:  # noqa: BLE001 - an unreadable row is recompiled from its text
@@ -64,16 +64,23 @@ def unpack_unit(blob: bytes) -> Unit | None:
     return unit if isinstance(unit, Unit) else None
 
 
+def unpack_units(page: Iterable[tuple[str, bytes]]) -> dict[str, Unit]:
+    """A page of compiled rows read back: slug → unit (unreadable rows left out: they are compiled
+    again from their text). What is made lives as long as the catalog: frozen out of collections."""
+    with _no_gc(freeze=True):
+        return {slug: unit for slug, blob in page if (unit := unpack_unit(blob)) is not None}
+
+
 @dataclass(frozen=True)
 class Stored:
-    """A compiled pack as the database holds it (see bot.storage.catalog.PackRow)."""
+    """A compiled pack as the database holds it (see bot.storage.catalog.PackRow), without its
+    compiled bytes: those are read back a page at a time (unpack_units) and handed over as units."""
 
     slug: str
     origin: str  # "file" | "tvmaze"
     source: str
     digest: str
     text: str | None
-    compiled: bytes
     file_stat: str = ""  # see file_stat()
 
 
@@ -102,13 +109,14 @@ class Compiled:
     parsed: int  # packs parsed now (the rest came compiled)
 
 
-def compile_catalog(root: Path, stored: Iterable[Stored]) -> Compiled:
-    """Sync the packs under `root` with their compiled rows; imported rows are used as they are."""
+def compile_catalog(root: Path, stored: Iterable[Stored], read: Mapping[str, Unit]) -> Compiled:
+    """Sync the packs under `root` with their compiled rows (`read`: slug → the unit read back from
+    its row); imported rows are used as they are."""
     with _no_gc(freeze=True):
-        return _compile_catalog(root, stored)
+        return _compile_catalog(root, stored, read)
 
 
-def _compile_catalog(root: Path, stored: Iterable[Stored]) -> Compiled:
+def _compile_catalog(root: Path, stored: Iterable[Stored], read: Mapping[str, Unit]) -> Compiled:
     by_source = {s.source: s for s in stored if s.origin == "file"}
     imported = [s for s in stored if s.origin != "file"]
     units: list[Unit] = []
@@ -123,7 +131,7 @@ def _compile_catalog(root: Path, stored: Iterable[Stored]) -> Compiled:
         row = by_source.get(source)
         try:
             stamp, settled = file_stat(file)
-            unit = unpack_unit(row.compiled) if row is not None and row.file_stat == stamp else None
+            unit = read.get(row.slug) if row is not None and row.file_stat == stamp else None
             stamp = stamp if settled else ""
             if unit is not None and unit.drama is not None and row is not None:
                 units.append(unit)  # unchanged since it was compiled: not read again
@@ -134,7 +142,7 @@ def _compile_catalog(root: Path, stored: Iterable[Stored]) -> Compiled:
             problems.append(f"{file}: cannot read: {getattr(exc, 'strerror', None) or exc}")
             continue
         key = digest(text)
-        unit = unpack_unit(row.compiled) if row is not None and row.digest == key else None
+        unit = read.get(row.slug) if row is not None and row.digest == key else None
         if unit is None:
             unit, pack_problems = parse_text(text, source)
             parsed += 1
@@ -148,7 +156,7 @@ def _compile_catalog(root: Path, stored: Iterable[Stored]) -> Compiled:
         if unit.drama is not None:
             digests[unit.drama.slug] = key
     for row in imported:
-        unit = unpack_unit(row.compiled) if row.digest == digest(row.text or "") else None
+        unit = read.get(row.slug) if row.digest == digest(row.text or "") else None
         if unit is None and row.text is not None:
             unit, pack_problems = parse_text(row.text, row.source)
             parsed += 1
@@ -160,9 +168,17 @@ def _compile_catalog(root: Path, stored: Iterable[Stored]) -> Compiled:
             units.append(unit)
             digests[unit.drama.slug] = row.digest if row.digest == digest(row.text or "") else digest(row.text or "")
     catalog, across = assemble(units)
+    units = [_with_people_of(catalog, unit) for unit in units]
     drop = [s.slug for s in by_source.values() if s.source not in seen_sources]
     usable = {u.drama.slug: (u, digests[u.drama.slug]) for u in units if u.drama is not None}
     return Compiled(catalog, problems + across, save, drop, usable, parsed)
+
+
+def _with_people_of(catalog: Catalog, unit: Unit) -> Unit:
+    """`unit` holding the catalog's own Person objects where they are equal to its own: every pack
+    names its cast's people, so without this each of them would be held once per pack naming them."""
+    people = tuple(p if (held := catalog.people.get(p.slug)) != p else held for p in unit.people)
+    return Unit(unit.name, unit.drama, people)
 
 
 def manifest(units: dict[str, tuple[Unit, str]]) -> str:

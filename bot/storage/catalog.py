@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +29,10 @@ _COLUMNS = (
     "slug, origin, source, digest, text, compiled, tvmaze_id, status, tvmaze_updated, added_by_guild, added_by_user, "
     "file_stat"
 )
+_HEAD_COLUMNS = (  # the same, but an empty `compiled`
+    "slug, origin, source, digest, text, X'' AS compiled, tvmaze_id, status, tvmaze_updated, added_by_guild, "
+    "added_by_user, file_stat"
+)
 
 
 def _row(row: Any) -> PackRow:
@@ -51,9 +56,23 @@ class CatalogRepo:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def all(self) -> list[PackRow]:
-        rows = await self._db.fetchall(f"SELECT {_COLUMNS} FROM catalog_packs ORDER BY slug")  # noqa: S608
+    async def heads(self) -> list[PackRow]:
+        """Every row without its compiled bytes (`compiled` is empty): those are read by `compiled`."""
+        rows = await self._db.fetchall(f"SELECT {_HEAD_COLUMNS} FROM catalog_packs ORDER BY slug")  # noqa: S608
         return [_row(r) for r in rows]
+
+    async def compiled(self, page: int = 100) -> AsyncIterator[list[tuple[str, bytes]]]:
+        """Every row's (slug, compiled bytes), `page` rows at a time: the whole catalog's bytes are
+        never held at once (at 2,000 dramas they are 40 MB)."""
+        after = ""
+        while True:
+            rows = await self._db.fetchall(
+                "SELECT slug, compiled FROM catalog_packs WHERE slug > ? ORDER BY slug LIMIT ?", (after, page)
+            )
+            if not rows:
+                return
+            yield [(r["slug"], bytes(r["compiled"])) for r in rows]
+            after = rows[-1]["slug"]
 
     async def statuses(self) -> list[tuple[str, str]]:
         """(slug, TVmaze status) of every imported drama, without reading the compiled packs."""

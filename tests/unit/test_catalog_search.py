@@ -244,3 +244,25 @@ def test_lookup_and_complete_never_raise(text: str, limit: int) -> None:
         assert len(index.complete(text, limit=limit)) <= limit
         allow = INDEX.who_in("paper-lanterns")
         assert all(h.target in allow for h in index.complete(text, limit=limit, allow=allow))
+
+
+def test_keys_naming_one_or_several_targets_find_them_all() -> None:
+    """A key naming one target holds it bare, a key several name holds them all (the index's compact
+    form): lookups, folds, given names and close spellings give every target either way."""
+    twins = NameIndex(
+        [
+            (("person", "a"), "Kim Min-seo (a)", ("Kim Min-seo",), 2.0),
+            (("person", "b"), "Kim Min-seo (b)", ("Kim Min-seo",), 1.0),
+            (("person", "c"), "Park Hyeon-woo", ("Park Hyeon-woo",), 1.0),
+            (("person", "d"), "Q", ("Q",), 1.0),
+        ]
+    )
+    assert twins.exact["kimminseo"] == [("person", "a"), ("person", "b")]
+    assert twins.exact["parkhyeonwoo"] == ("person", "c")
+    assert targets(twins.lookup("kim min-seo")) == [("person", "a"), ("person", "b")]
+    assert targets(twins.lookup("Park Hyunwoo")) == [("person", "c")]  # folded
+    assert targets(twins.lookup("minseo")) == [("person", "a"), ("person", "b")]  # a given name
+    assert targets(twins.lookup("kim minsoe")) == [("person", "a"), ("person", "b")]  # a typo
+    assert targets(twins.fuzzy("parkhyeonwo", narrow=True)) == [("person", "c")]
+    assert targets(twins.fuzzy("q", narrow=True)) == [("person", "d")]  # a one-letter key is its own bucket
+    assert twins._bucket("pa") == ["parkhyeonwoo"] and twins._bucket("zz") == []

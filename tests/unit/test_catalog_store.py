@@ -121,3 +121,44 @@ async def test_an_unchanged_pack_file_is_not_read_again_and_a_recent_one_always_
     reads.clear()
     await open_catalog(db, packs)
     assert reads == []
+
+
+async def test_compiled_rows_are_read_a_page_at_a_time(db: Database, packs: Path) -> None:
+    """A start never holds every compiled pack's bytes at once: they come in pages of `page` rows,
+    and together the pages are every row once."""
+    from bot.storage.catalog import CatalogRepo
+
+    for i in range(5):  # seven packs in all
+        (packs / f"copy-{i}.toml").write_text(
+            edited(LANTERNS, 'slug = "paper-lanterns"', f'slug = "paper-lanterns-{i}"'), encoding="utf-8"
+        )
+    await open_catalog(db, packs)
+    repo = CatalogRepo(db)
+    pages = [page async for page in repo.compiled(page=3)]
+    assert [len(p) for p in pages] == [3, 3, 1]
+    slugs = [slug for page in pages for slug, _blob in page]
+    assert slugs == sorted({h.slug for h in await repo.heads()}) and len(set(slugs)) == 7
+    assert all(blob for page in pages for _slug, blob in page)
+    assert all(h.compiled == b"" for h in await repo.heads())  # the heads leave the bytes out
+
+
+async def test_read_back_packs_share_their_strings_and_the_catalogs_people(db: Database, packs: Path) -> None:
+    """Equal short strings of a pack are one object once read back (a character's slug in its cast
+    entry and in the relations to it), and the units kept hold the catalog's own Person objects."""
+    (packs / "sequel.toml").write_text(  # its people are paper-lanterns' own, alike
+        edited(LANTERNS, 'slug = "paper-lanterns"', 'slug = "paper-lanterns-2"'), encoding="utf-8"
+    )
+    await open_catalog(db, packs)
+    opened = await open_catalog(db, packs)  # read back from the compiled rows
+    assert opened.parsed == 0
+    drama = opened.catalog.dramas["moonlit-orchard"]
+    by_slug = {c.slug: c for c in drama.characters.values()}
+    shared = [
+        (entry.character, by_slug[entry.character].slug) for entry in drama.cast if entry.character in by_slug
+    ] + [(r.to, by_slug[r.to].slug) for c in drama.characters.values() for r in c.relations if r.to in by_slug]
+    assert shared and all(a is b for a, b in shared)
+    assert all(c.drama is drama.slug for c in drama.characters.values())
+    people = [p for unit, _key in opened.units.values() for p in unit.people]
+    held = opened.catalog.people
+    assert all(p is held[p.slug] for p in people if p == held[p.slug])
+    assert len([p for p in people if p.slug == "baek-ha-neul"]) == 2  # in two packs, alike: held once

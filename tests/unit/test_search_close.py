@@ -25,7 +25,6 @@ def names(rng: random.Random, count: int) -> list[str]:
 RNG = random.Random(5)
 INDEX = NameIndex((("person", f"p{i}"), name, (name,), 1.0) for i, name in enumerate(names(RNG, 3000)))
 KEYS = INDEX._fuzzy_keys
-BUCKETS = INDEX._fuzzy_by_start
 
 
 def expected(key: str, choices: list[str], limit: int, cutoff: float) -> list[tuple[str, float]]:
@@ -44,7 +43,7 @@ def typo(text: str, rng: random.Random) -> str:
 def test_close_equals_wratio_extract(rng: random.Random, length: int, cutoff: float) -> None:
     source = rng.choice(KEYS)
     key = normalise(typo(source[: max(2, min(length, len(source)))], rng))
-    for bucket, choices in (("", KEYS), (key[:2], BUCKETS.get(key[:2], []))):
+    for bucket, choices in (("", KEYS), (key[:2], INDEX._bucket(key[:2]))):
         for limit in (3, 30, 75):
             assert INDEX._close(key, bucket, choices, limit, cutoff) == expected(key, choices, limit, cutoff), (
                 key,
