@@ -100,9 +100,13 @@ class Answers(Service):
         links: list[tuple[str, str, str]] = []
         community: list[CommunityRecap] = []
         if guild_id is not None:
-            # One database trip for all of it (progress, threads, feed links, community recaps), not four.
+            # One database trip for all of it (progress, threads, feed links, community recaps and the
+            # synopsis), not five.
             sources = await self._feeds.recap_sources(guild_id, user_id, found.slug, ep.number)
             watched, threads, links, community = sources.watched, sources.threads, sources.links, sources.community
+            ep = self._lookups.episode_with(found, ep, *sources.texts)
+        else:
+            ep = await self._lookups.episode_texts(found, ep)
         thread_id = threads.get(ep.number)
         plain = may_show_plain(
             episode=ep.number,
@@ -142,6 +146,7 @@ class Answers(Service):
         catalog = self._lookups.catalog
         if isinstance(found, tuple):
             drama, character = found
+            character = await self._lookups.character_texts(drama, character)
             watched = await self._progress.watched(guild_id, user_id, drama.slug)
             # Only facts up to `watched` are shown; plain only in a reply the asker alone sees.
             return CharacterCard(catalog, drama, character, watched, private)
@@ -159,4 +164,5 @@ class Answers(Service):
 
     async def _overview(self, guild_id: int | None, drama: Drama) -> DramaAnswer:
         threads = await self._discussions.thread_links(guild_id, drama.slug) if guild_id is not None else {}
+        drama = await self._lookups.drama_texts(drama)
         return DramaAnswer(self._lookups.catalog, drama, threads, self._clock.now())

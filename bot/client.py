@@ -34,6 +34,7 @@ from bot.server_settings import ServerSettings
 from bot.service import Service
 from bot.settings import Settings, ensure_database_dir
 from bot.storage import Database
+from bot.storage.catalog import CatalogRepo
 from bot.storage.jobs import JobsRepo
 from bot.ui.persistent import PERSISTENT_ITEMS
 from bot.watchparties import WatchParties
@@ -165,7 +166,7 @@ class Dramawatch(commands.Bot):
             )
         gc.freeze()  # the catalog lives as long as the bot: keep it out of every future collection
         self.scheduler = Scheduler(JobsRepo(db), self.clock)
-        self._create_services(db, Lookups(catalog, index), units, base, layered)
+        self._create_services(db, Lookups(catalog, index, CatalogRepo(db)), units, base, layered)
         for service in self._services:
             for job in service.jobs():
                 self.scheduler.register(job.kind, job.handler, grace=job.grace)

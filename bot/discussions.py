@@ -370,6 +370,7 @@ class Discussions(CoreService):
         await self._threads.claim(guild.id, drama.slug, episode.number, parent.id)
         links = await self.thread_links(guild.id, drama.slug)
         summary = await self._ratings.summary(guild.id, drama.slug, episode.number)
+        episode = await self._lookups.episode_texts(drama, episode)  # its synopsis, for the starter post
         name = thread_name(drama, episode)
         created = False
         thread: discord.Thread | None = guild.get_thread(thread_id) if thread_id else None
@@ -429,7 +430,7 @@ class Discussions(CoreService):
         self, thread_id: int, drama: Drama, episode: Episode, links: dict[int, int], summary: RatingSummary
     ) -> int:
         channel = self._client.get_partial_messageable(thread_id)
-        embed = starter_embed(drama, episode, links, summary)
+        embed = starter_embed(drama, await self._lookups.episode_texts(drama, episode), links, summary)
         found = await find_sent(
             self._client, thread_id, lambda m: bool(m.embeds) and m.embeds[0].title == embed.title, limit=10
         )
@@ -502,6 +503,7 @@ class Discussions(CoreService):
             if row is None or episode is None or not row.thread_id or not row.starter_message_id:
                 continue
             summary = await self._ratings.summary(guild.id, drama.slug, number)
+            episode = await self._lookups.episode_texts(drama, episode)
             try:
                 await self._edit(
                     row.thread_id, row.starter_message_id, embed=starter_embed(drama, episode, links, summary)
@@ -628,6 +630,7 @@ class Discussions(CoreService):
         await self._ratings.vote(guild.id, drama.slug, number, interaction.user.id, stars)
         summary = await self._ratings.summary(guild.id, drama.slug, number)
         links = await self.thread_links(guild.id, drama.slug)
+        episode = await self._lookups.episode_texts(drama, episode)
         await interaction.response.edit_message(embed=starter_embed(drama, episode, links, summary))
         await interaction.followup.send(
             f"Your rating of {escape(drama.title)} episode {number}: {stars} ★. Click another button to change it.",

@@ -40,6 +40,7 @@ from bot.catalog.store import (
     overlay_catalog,
     pack_index,
     pack_unit,
+    split_unit,
     unpack_index,
     unpack_units,
 )
@@ -115,23 +116,24 @@ async def open_catalog(db: Database, root: Path) -> Opened:
     if compiled.problems:
         raise CatalogError(compiled.problems)
     by_slug = {r.slug: r for r in rows}
-    fresh = await asyncio.to_thread(lambda: [(unit, pack_unit(unit)) for unit, *_ in compiled.save])
+    fresh = await asyncio.to_thread(lambda: [pack_unit(s.unit) for s in compiled.save])
     saved = []
-    for (unit, origin, source, key, stamp), (_unit, blob) in zip(compiled.save, fresh, strict=True):
-        assert unit.drama is not None
-        old = by_slug.get(unit.drama.slug)
+    for s, blob in zip(compiled.save, fresh, strict=True):
+        assert s.unit.drama is not None
+        old = by_slug.get(s.unit.drama.slug)
         saved.append(
             PackRow(
-                slug=unit.drama.slug,
-                origin=origin,
-                source=source,
-                digest=key,
-                text=old.text if old is not None and origin != "file" else None,
+                slug=s.unit.drama.slug,
+                origin=s.origin,
+                source=s.source,
+                digest=s.digest,
+                text=old.text if old is not None and s.origin != "file" else None,
                 compiled=blob,
-                tvmaze_id=old.tvmaze_id if old is not None else _tvmaze_id(unit.drama),
+                tvmaze_id=old.tvmaze_id if old is not None else _tvmaze_id(s.unit.drama),
                 status=old.status if old is not None else "",
                 tvmaze_updated=old.tvmaze_updated if old is not None else 0,
-                file_stat=stamp,
+                file_stat=s.stamp,
+                texts=s.texts,
             )
         )
     stale = [slug for slug in compiled.drop if slug not in compiled.units]
@@ -363,33 +365,39 @@ class LiveCatalog(CoreService):
             )
         except ImportFailure as error:
             raise UserError(f"The data from TVmaze didn't make a valid drama ({error}); nothing was changed.") from None
-        unit, problems = await asyncio.to_thread(parse_text, merged.text, str(merged.target.path))
-        if problems or unit.drama is None:
+        parsed, problems = await asyncio.to_thread(parse_text, merged.text, str(merged.target.path))
+        if problems or parsed.drama is None:
             raise UserError(f"The data from TVmaze didn't make a valid drama ({'; '.join(problems[:3])}).")
-        drama = unit.drama
+        drama = parsed.drama
+        unit, texts = split_unit(parsed)  # the catalog holds it without its long texts
         before = catalog.dramas.get(drama.slug)
         key = digest(merged.text)
-        self._units[drama.slug] = (unit, key)
-        await self._swap(drama.slug)
         blob = await asyncio.to_thread(pack_unit, unit)
         show = data.show
-        await self._repo.save(
-            [
-                PackRow(
-                    slug=drama.slug,
-                    origin="tvmaze",
-                    source=str(show.get("url") or merged.credit_url),
-                    digest=key,
-                    text=merged.text,
-                    compiled=blob,
-                    tvmaze_id=merged.show_id,
-                    status=str(show.get("status") or ""),
-                    tvmaze_updated=int(show.get("updated") or 0),
-                    added_by_guild=row.added_by_guild if row else guild_id,
-                    added_by_user=row.added_by_user if row else user_id,
-                )
-            ]
+        stored = PackRow(
+            slug=drama.slug,
+            origin="tvmaze",
+            source=str(show.get("url") or merged.credit_url),
+            digest=key,
+            text=merged.text,
+            compiled=blob,
+            tvmaze_id=merged.show_id,
+            status=str(show.get("status") or ""),
+            tvmaze_updated=int(show.get("updated") or 0),
+            added_by_guild=row.added_by_guild if row else guild_id,
+            added_by_user=row.added_by_user if row else user_id,
+            texts=texts,
         )
+        previous = self._units.get(drama.slug)
+        self._units[drama.slug] = (unit, key)
+        try:
+            await self._swap(drama.slug, store=lambda: self._repo.save([stored]))
+        except BaseException:
+            if previous is None:
+                self._units.pop(drama.slug, None)
+            else:
+                self._units[drama.slug] = previous
+            raise
         moved = _moved(before, drama)
         await self._after_change(drama, moved)
         return Changed(drama, row is None, merged.changes, moved)
@@ -404,10 +412,11 @@ class LiveCatalog(CoreService):
             n += 1
         return f"{base}-{n}"
 
-    async def _swap(self, slug: str | None = None) -> None:
+    async def _swap(self, slug: str | None = None, store: Callable[[], Awaitable[None]] | None = None) -> None:
         """Assemble the catalog from the units and swap it in. The search index is the stored base
         plus a small overlay of the dramas changed since (rebuilt here, off the loop, in milliseconds);
-        past a few dozen changes the whole index is rebuilt instead."""
+        past a few dozen changes the whole index is rebuilt instead. `store` runs once the new
+        catalog is known to be consistent and before anyone sees it (its texts are read from there)."""
         if slug is not None:
             self._layered.add(slug)
             self._dirty.add(slug)
@@ -419,7 +428,10 @@ class LiveCatalog(CoreService):
             self._base = await asyncio.to_thread(CatalogIndex, catalog)
             self._layered = set()
             self._store(units, self._base)
-        self._lookups.replace(catalog, await self._layer(catalog))
+        index = await self._layer(catalog)
+        if store is not None:
+            await store()
+        self._lookups.replace(catalog, index)
 
     async def _layer(self, catalog: Catalog) -> SearchIndex:
         assert self._base is not None

@@ -3,11 +3,22 @@ into catalog objects, with errors that say what to do."""
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from bot.catalog import Catalog, Character, Drama, Episode, Person
 from bot.catalog.search import Hit, SearchIndex, Target
+from bot.catalog.texts import (
+    DRAMA_PART,
+    character_part,
+    episode_part,
+    with_character_texts,
+    with_drama_texts,
+    with_episode_texts,
+)
 from bot.errors import InvalidInput, NotFound
 from bot.text import quote
 
@@ -24,15 +35,66 @@ def _suggest(hits: list[Hit]) -> str:
     return ", ".join(f"**{h.label}**" for h in hits[:5])
 
 
+class TextSource(Protocol):
+    """Where a drama's long texts are read from (bot.storage.catalog.CatalogRepo)."""
+
+    async def texts(self, drama: str, part: str) -> tuple[str, str]: ...
+
+
+_T = TypeVar("_T")
+
+
 class Lookups:
-    def __init__(self, catalog: Catalog, index: SearchIndex) -> None:
+    KEPT = 2048  # filled-in episodes, characters and dramas kept, most recently used
+
+    def __init__(self, catalog: Catalog, index: SearchIndex, texts: TextSource | None = None) -> None:
         self.catalog = catalog
         self.index = index
+        self._texts = texts
+        self._kept: OrderedDict[tuple[str, str], tuple[Any, Any]] = OrderedDict()
 
     def replace(self, catalog: Catalog, index: SearchIndex) -> None:
         """Swap in a changed catalog (an import or a refresh) with its index: one assignment each,
         so a lookup running now sees the old pair or the new one, never half of each."""
         self.catalog, self.index = catalog, index
+
+    # -- long texts -----------------------------------------------------------------------------
+    # The catalog holds dramas without their long texts (bot.catalog.texts): whatever shows a
+    # synopsis, a premise, a description or facts asks for the object with them filled in.
+    async def episode_texts(self, drama: Drama, episode: Episode) -> Episode:
+        return await self._filled(drama, episode_part(episode.number), episode, with_episode_texts)
+
+    def episode_with(self, drama: Drama, episode: Episode, body: str, extra: str) -> Episode:
+        """The episode filled in from texts read along with something else (`/recap`'s one statement)."""
+        if not drama.texts_apart:
+            return episode
+        return self._keep((drama.slug, episode_part(episode.number)), episode, with_episode_texts(episode, body, extra))
+
+    async def character_texts(self, drama: Drama, character: Character) -> Character:
+        return await self._filled(drama, character_part(character.slug), character, with_character_texts)
+
+    async def drama_texts(self, drama: Drama) -> Drama:
+        return await self._filled(drama, DRAMA_PART, drama, lambda d, body, _extra: with_drama_texts(d, body))
+
+    async def _filled(self, drama: Drama, part: str, held: _T, fill: Callable[[_T, str, str], _T]) -> _T:
+        if not drama.texts_apart:
+            return held  # a catalog given whole (tests, tools): the texts are there
+        key = (drama.slug, part)
+        kept = self._kept.get(key)
+        if kept is not None and kept[0] is held:  # the same object: a changed drama is a new one
+            self._kept.move_to_end(key)
+            return kept[1]  # type: ignore[no-any-return]
+        if self._texts is None:
+            raise RuntimeError(f"{drama.slug}: its texts are held apart, and these lookups have no text source")
+        body, extra = await self._texts.texts(drama.slug, part)
+        return self._keep(key, held, fill(held, body, extra))
+
+    def _keep(self, key: tuple[str, str], held: Any, filled: _T) -> _T:
+        self._kept[key] = (held, filled)
+        self._kept.move_to_end(key)
+        if len(self._kept) > self.KEPT:
+            self._kept.popitem(last=False)
+        return filled
 
     # -- dramas ---------------------------------------------------------------------------------
     def drama(self, query: str) -> Resolved:

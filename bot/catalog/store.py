@@ -19,13 +19,15 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from bot import __version__
 from bot.catalog.loader import Unit, assemble, pack_files, parse_text
 from bot.catalog.models import Catalog
 from bot.catalog.search import CatalogIndex
+from bot.catalog.texts import TextRow, split_texts
 
-COMPILER_VERSION = f"{__version__}:5"  # part of every digest: new code recompiles every pack once
+COMPILER_VERSION = f"{__version__}:6"  # part of every digest: new code recompiles every pack once
 
 
 def digest(text: str) -> str:
@@ -97,13 +99,32 @@ def file_stat(path: Path) -> tuple[str, bool]:
     return f"{COMPILER_VERSION}:{stat.st_mtime_ns}:{stat.st_size}", settled
 
 
+class ToSave(NamedTuple):
+    """A compiled pack the database must store."""
+
+    unit: Unit  # without its long texts
+    origin: str
+    source: str
+    digest: str
+    stamp: str  # see file_stat(); "" when not known settled
+    texts: list[TextRow] | None  # the long texts; None: those stored stay (the same text, touched)
+
+
+def split_unit(unit: Unit) -> tuple[Unit, list[TextRow]]:
+    """A parsed pack without its drama's long texts (kept in memory), and those texts (stored apart)."""
+    if unit.drama is None or unit.drama.texts_apart:
+        return unit, []
+    slim, rows = split_texts(unit.drama)
+    return Unit(unit.name, slim, unit.people), rows
+
+
 @dataclass
 class Compiled:
     """The outcome of a start-up sync: the catalog, and what the database must learn."""
 
     catalog: Catalog
     problems: list[str]
-    save: list[tuple[Unit, str, str, str, str]]  # (unit, origin, source, digest, file stamp) to store
+    save: list[ToSave]
     drop: list[str]  # slugs of file packs that are gone
     units: dict[str, tuple[Unit, str]]  # slug → (unit, digest), every usable pack
     parsed: int  # packs parsed now (the rest came compiled)
@@ -122,7 +143,7 @@ def _compile_catalog(root: Path, stored: Iterable[Stored], read: Mapping[str, Un
     units: list[Unit] = []
     digests: dict[str, str] = {}
     problems: list[str] = []
-    save: list[tuple[Unit, str, str, str, str]] = []
+    save: list[ToSave] = []
     parsed = 0
     seen_sources: set[str] = set()
     for file in pack_files(root) if root.exists() else []:
@@ -149,9 +170,10 @@ def _compile_catalog(root: Path, stored: Iterable[Stored], read: Mapping[str, Un
             problems += pack_problems
             if pack_problems or unit.drama is None:
                 continue
-            save.append((unit, "file", source, key, stamp))
+            unit, texts = split_unit(unit)
+            save.append(ToSave(unit, "file", source, key, stamp, texts))
         elif row is not None and row.file_stat != stamp:
-            save.append((unit, "file", source, key, stamp))  # the same text, touched: store the new stamp
+            save.append(ToSave(unit, "file", source, key, stamp, None))  # the same text, touched: the new stamp
         units.append(unit)
         if unit.drama is not None:
             digests[unit.drama.slug] = key
@@ -163,7 +185,8 @@ def _compile_catalog(root: Path, stored: Iterable[Stored], read: Mapping[str, Un
             if pack_problems or unit.drama is None:
                 problems += [f"(imported) {p}" for p in pack_problems]
                 continue
-            save.append((unit, row.origin, row.source, digest(row.text), ""))
+            unit, texts = split_unit(unit)
+            save.append(ToSave(unit, row.origin, row.source, digest(row.text), "", texts))
         if unit is not None and unit.drama is not None:
             units.append(unit)
             digests[unit.drama.slug] = row.digest if row.digest == digest(row.text or "") else digest(row.text or "")

@@ -23,6 +23,8 @@ class PackRow:
     added_by_guild: int | None = None
     added_by_user: int | None = None
     file_stat: str = ""  # a file pack's "compiler version:mtime ns:size" when it was compiled
+    # The drama's long texts (bot.catalog.texts), written with the row; None: those stored stay.
+    texts: list[tuple[str, str, str]] | None = None
 
 
 _COLUMNS = (
@@ -121,11 +123,34 @@ class CatalogRepo:
                         now,
                     ),
                 )
+                if r.texts is not None:
+                    await self._put_texts(r.slug, r.texts)
+
+    async def save_texts(self, dramas: list[tuple[str, list[tuple[str, str, str]]]]) -> None:
+        """Replace dramas' long texts (one transaction); `save` writes them with the compiled row."""
+        async with self._db.transaction():
+            for drama, texts in dramas:
+                await self._put_texts(drama, texts)
+
+    async def _put_texts(self, drama: str, texts: list[tuple[str, str, str]]) -> None:
+        await self._db.execute("DELETE FROM catalog_texts WHERE drama = ?", (drama,))
+        await self._db.executemany(
+            "INSERT INTO catalog_texts (drama, part, body, extra) VALUES (?, ?, ?, ?)",
+            [(drama, part, body, extra) for part, body, extra in texts],
+        )
 
     async def delete(self, slugs: list[str]) -> None:
         async with self._db.transaction():
             for slug in slugs:
                 await self._db.execute("DELETE FROM catalog_packs WHERE slug = ?", (slug,))
+                await self._db.execute("DELETE FROM catalog_texts WHERE drama = ?", (slug,))
+
+    async def texts(self, drama: str, part: str) -> tuple[str, str]:
+        """A part of a drama's long texts (bot.catalog.texts): (body, extra), empty when none is stored."""
+        row = await self._db.fetchone(
+            "SELECT body, extra FROM catalog_texts WHERE drama = ? AND part = ?", (drama, part)
+        )
+        return (row["body"], row["extra"]) if row else ("", "")
 
     async def index(self) -> tuple[str, bytes] | None:
         row = await self._db.fetchone("SELECT manifest, blob FROM catalog_index WHERE id = 1")

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bot.catalog.texts import episode_part
 from bot.storage.community import CommunityRecap
 from bot.storage.database import Database
 from bot.storage.jobs import from_ms, to_ms
@@ -334,6 +335,7 @@ class RecapSources:
     threads: dict[int, int]  # episode → its discussion thread
     links: list[tuple[str, str, str]]  # (title, url, source) matched from feeds, oldest first
     community: list[CommunityRecap]  # approved community recaps, in review order
+    texts: tuple[str, str] = ("", "")  # the episode's synopsis and TVmaze summary (catalog_texts)
 
 
 class RecapSourcesRepo:
@@ -351,7 +353,9 @@ class RecapSourcesRepo:
         "UNION ALL SELECT 'c', reviewed_at, id, author_id, author_name, title, body, reason FROM ("
         "SELECT reviewed_at, id, author_id, author_name, title, body, reason FROM community_recaps "
         "WHERE guild_id = ? AND drama = ? AND episode = ? AND state = 'approved' ORDER BY reviewed_at LIMIT ?"
-        ") AS approved"
+        ") AS approved "
+        "UNION ALL SELECT 's', NULL, NULL, body, extra, NULL, NULL, NULL "
+        "FROM catalog_texts WHERE drama = ? AND part = ?"
     )
 
     def __init__(self, db: Database) -> None:
@@ -363,8 +367,9 @@ class RecapSourcesRepo:
         rows = await self._db.fetchall(
             self._SQL,
             (guild_id, user_id, drama, guild_id, drama, guild_id, drama, episode, links)
-            + (guild_id, drama, episode, community),
+            + (guild_id, drama, episode, community, drama, episode_part(episode)),
         )
+        texts = ("", "")
         watched = 0
         threads: dict[int, int] = {}
         found_links: list[tuple[int, tuple[str, str, str]]] = []
@@ -377,6 +382,8 @@ class RecapSourcesRepo:
                 threads[int(row["n"])] = int(row["ref"])
             elif part == "l":
                 found_links.append((int(row["n"]), (row["a"], row["b"], row["c"])))
+            elif part == "s":
+                texts = (row["a"], row["b"])
             else:
                 recap = CommunityRecap(
                     int(row["ref"]),
@@ -398,4 +405,5 @@ class RecapSourcesRepo:
             threads=threads,
             links=[link for _, link in found_links],
             community=[recap for _, recap in found_recaps],
+            texts=texts,
         )

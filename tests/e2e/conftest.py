@@ -7,6 +7,7 @@ A test that provokes an error on purpose asserts on it and then clears `sandbox.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -15,8 +16,10 @@ from typing import Any
 
 import pytest
 
+from bot.catalog import Catalog, load_catalog_or_raise
 from bot.client import discover_extensions
 from bot.sandbox.harness import Sandbox
+from bot.settings import DEFAULT_CATALOG_PATH
 from tests.e2e.feedserver import FeedServer
 
 PROBE = "tests.e2e.probe_cog"
@@ -45,6 +48,13 @@ class Driver:
 
     async def as_(self, who: str) -> None:
         await self.ok(f":as {who}")
+
+
+@functools.cache
+def shipped() -> Catalog:
+    """The shipped packs as their files say, texts and all: what the bot's answers must show (the
+    running bot holds its dramas without their long texts, reading those back when it shows them)."""
+    return load_catalog_or_raise([DEFAULT_CATALOG_PATH])
 
 
 def text_of(response: dict[str, Any]) -> str:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.sandbox.harness import Sandbox
-from tests.e2e.conftest import Driver, checked_sandbox, text_of
+from tests.e2e.conftest import Driver, checked_sandbox, shipped, text_of
 
 BEFORE_EP5 = datetime(2024, 3, 23, 11, 0, tzinfo=UTC)  # episode 5 airs 12:10 UTC (21:10 KST)
 
@@ -51,7 +51,7 @@ async def test_thread_opens_at_air_time_links_neighbours_and_index(qot: Sandbox)
     await drive.ok(":advance 2h")
     (ep5,) = threads(qot, 5)
     first = starter(qot, ep5)
-    synopsis = qot.bot.catalog.dramas["queen-of-tears"].episode(5).synopsis
+    synopsis = shipped().dramas["queen-of-tears"].episode(5).synopsis
     assert first["embeds"][0]["description"] == f"||{synopsis}||"
     labels = [c["label"] for row in first["components"] for c in row["components"]]
     assert labels == ["1 ★", "2 ★", "3 ★", "4 ★", "5 ★"]
@@ -80,7 +80,7 @@ async def test_thread_opens_at_air_time_links_neighbours_and_index(qot: Sandbox)
     assert f"· <#{ep5['id']}>" in text_of(overview) and f"· <#{ep6['id']}>" in text_of(overview)
     await drive.ok(f":in thread {ep6['name']}")
     inside = await drive.reply("/recap queen-of-tears 6")  # in the episode's own thread: plain
-    synopsis6 = qot.bot.catalog.dramas["queen-of-tears"].episode(6).synopsis
+    synopsis6 = shipped().dramas["queen-of-tears"].episode(6).synopsis
     assert inside["embeds"][0]["description"] == synopsis6
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from bot.sandbox.harness import Sandbox
-from tests.e2e.conftest import Driver, text_of
+from tests.e2e.conftest import Driver, shipped, text_of
 
 QOT_EP6_UTC = 1711282800  # 2024-03-24 21:20 KST (the mid-run slot; corrections-2026-12 §2)
 
@@ -14,7 +14,7 @@ async def test_recap_hides_the_synopsis_and_shows_the_air_time(drive: Driver, sa
     response = await drive.reply("/recap drama:queen-of-tears episode:6")
     assert response["type"] == 4 and not response["ephemeral"]
     (embed,) = response["embeds"]
-    synopsis = sandbox.bot.catalog.dramas["queen-of-tears"].episode(6).synopsis
+    synopsis = shipped().dramas["queen-of-tears"].episode(6).synopsis
     assert synopsis and embed["description"] == f"||{synopsis}||"
     assert embed["title"] == "Queen of Tears · Episode 6"
     assert f"<t:{QOT_EP6_UTC}:F>" in text_of(response)
@@ -87,7 +87,7 @@ async def test_who_ambiguous_name_offers_a_pick_list(drive: Driver) -> None:
 async def test_spoiler_facts_unlock_with_progress(drive: Driver, sandbox: Sandbox) -> None:
     locked = await drive.reply("/who name:hong-hae-in private:true")
     shield = next(f for f in locked["embeds"][0]["fields"] if f["name"] == "Spoiler shield")
-    character = sandbox.bot.catalog.dramas["queen-of-tears"].characters["hong-hae-in"]
+    character = shipped().dramas["queen-of-tears"].characters["hong-hae-in"]
     hidden = len(character.facts) + sum(1 for r in character.relations if r.episode)  # later-revealed relations too
     first = min([f.episode for f in character.facts] + [r.episode for r in character.relations if r.episode])
     assert (
@@ -107,7 +107,7 @@ async def test_spoiler_facts_unlock_with_progress(drive: Driver, sandbox: Sandbo
 
 
 async def test_recap_private_with_progress_is_plain_public_stays_hidden(drive: Driver, sandbox: Sandbox) -> None:
-    synopsis = sandbox.bot.catalog.dramas["queen-of-tears"].episode(3).synopsis
+    synopsis = shipped().dramas["queen-of-tears"].episode(3).synopsis
     await drive.reply("/progress set queen-of-tears 2")
     not_yet = await drive.reply("/recap queen-of-tears 3 private:true")
     assert not_yet["embeds"][0]["description"] == f"||{synopsis}||"  # progress does not cover episode 3
@@ -136,6 +136,8 @@ async def test_drama_overview(drive: Driver) -> None:
     response = await drive.reply("/drama drama:qot")
     text = text_of(response)
     assert response["embeds"][0]["title"] == "Queen of Tears (눈물의 여왕)"
+    premise = shipped().dramas["queen-of-tears"].premise  # held apart, read back for the answer
+    assert premise and response["embeds"][0]["description"] == premise
     for needle in ("tvN", "Netflix", "Kim Ji-won", "Episodes (16)", "Park Ji-eun"):
         assert needle in text
     assert len(re.findall(r"<t:\d+:f>", text)) == 16
