@@ -220,12 +220,16 @@ def embed_text(response: dict[str, Any] | None) -> str:
 def recap_check(catalog: Any, manifest: dict[str, Any], slug: str, episode: int) -> Any:
     expected = manifest["episodes"].get(f"{slug}:{episode}", {"thread": None, "links": [], "community": []})
     title = catalog.dramas[slug].title
+    synopsis = catalog.dramas[slug].episode(episode).synopsis
+    # The synopsis is read from the database for the answer: its opening words must be in it.
+    opening = synopsis[:40].rsplit(" ", 1)[0] if synopsis else "No synopsis for this episode yet."
 
     def check(result: dict[str, Any]) -> bool:
         text = embed_text(result.get("response"))
         threads = set(re.findall(r"<#(\d+)>", text))
         return (
             f"Episode {episode}" in text
+            and opening in text
             and title.split(" ")[0] in text
             and threads == ({str(expected["thread"])} if expected["thread"] else set())
             and all(url in text for url in expected["links"])
@@ -606,8 +610,9 @@ async def run_lookups(args: argparse.Namespace) -> None:
 # ================================================================================================
 # index: the search index in process
 # ================================================================================================
-def complete_queries(catalog: Any, count: int, rng: random.Random, who: bool) -> list[tuple[str, str]]:
-    """(category, typed text): 60 % prefixes of 1–6 characters, 15 % typos, 15 % Hangul, 10 % empty."""
+def complete_queries(catalog: Any, count: int, rng: random.Random, who: bool) -> list[tuple[str, str, str]]:
+    """(category, typed text, what was meant): 60 % prefixes of 1–6 characters, 15 % typos (one slip in a
+    prefix of 4–8 characters), 15 % Hangul, 10 % empty. What was meant is the text without the slip."""
     dramas = list(catalog.dramas.values())
     people = list(catalog.people.values())
     out = []
@@ -626,16 +631,18 @@ def complete_queries(catalog: Any, count: int, rng: random.Random, who: bool) ->
         name = rng.choice(names)
         roll = rng.random()
         if roll < 0.10:
-            out.append(("empty", ""))
+            out.append(("empty", "", ""))
         elif roll < 0.25 and korean:
             text = korean[: rng.randint(1, 3)]
             if rng.random() < 0.25:  # a syllable still being composed: a bare jamo at the end
                 text = text[:-1] + rng.choice("ㄱㄴㄷㄹㅁㅂㅅㅇㅈㅎ") if len(text) > 1 else text
-            out.append(("hangul", text))
+            out.append(("hangul", text, text))
         elif roll < 0.40:
-            out.append(("typo", typo(typed_prefix(name, rng, 4, 8), rng)))
+            meant = typed_prefix(name, rng, 4, 8)
+            out.append(("typo", typo(meant, rng), meant))
         else:
-            out.append(("prefix", typed_prefix(name, rng)))
+            text = typed_prefix(name, rng)
+            out.append(("prefix", text, text))
     return out
 
 
@@ -724,10 +731,10 @@ def run_part_b(args: argparse.Namespace, checker: Any) -> dict[str, Any]:
         # The search itself: no answer kept between calls (the running bot keeps its last 4,096
         # unfiltered ones; the lookups bench says how many of its lines they answered).
         idx._answers.SIZE = 0
-        for _category, text in [q for q in queries if q[0] != "empty"][:200]:  # warm-up
+        for _category, text, _meant in [q for q in queries if q[0] != "empty"][:200]:  # warm-up
             idx.complete(text)
         # The empty query is the same call every time: time the first few, count them for its whole share.
-        empties = [i for i, (category, _) in enumerate(queries) if category == "empty"]
+        empties = [i for i, (category, *_) in enumerate(queries) if category == "empty"]
         replicated = set(empties[args.empty_cap :])
         measured = [q for i, q in enumerate(queries) if i not in replicated]
         if profiler is not None:
@@ -735,17 +742,26 @@ def run_part_b(args: argparse.Namespace, checker: Any) -> dict[str, Any]:
         samples, results = time_calls(lambda q, idx=idx: idx.complete(q[1]), measured)
         if profiler is not None:
             profiler.disable()
-        for (category, text), hits in zip(measured, results, strict=True):
+        for (category, text, _meant), hits in zip(measured, results, strict=True):
             checker.check(
                 len(hits) <= 25 and (category not in ("prefix", "empty") or bool(hits)),
                 f"complete({text!r}) on the {name} index: {len(hits)} hits",
             )
-        empty_samples = [ms for (category, _), ms in zip(measured, samples, strict=True) if category == "empty"]
+        # Typo recall: a slip still offers what was meant — at least one of the completions of the text
+        # without the slip (their share of those completions is the overlap).
+        typos = [(q, hits) for q, hits in zip(measured, results, strict=True) if q[0] == "typo"]
+        found, overlap = 0, 0.0
+        for (_category, _text, meant), hits in typos:
+            wanted = {h.target for h in idx.complete(meant)}
+            shared = wanted & {h.target for h in hits}
+            found += bool(shared)
+            overlap += len(shared) / len(wanted) if wanted else 1.0
+        empty_samples = [ms for (category, *_), ms in zip(measured, samples, strict=True) if category == "empty"]
         for i in range(len(replicated)):
             samples.append(empty_samples[i % len(empty_samples)])
         by_category: dict[str, list[float]] = {}
         fuzzy_used = 0
-        for (category, _), ms in zip(measured + [("empty", "")] * len(replicated), samples, strict=True):
+        for (category, *_), ms in zip(measured + [("empty", "", "")] * len(replicated), samples, strict=True):
             by_category.setdefault(category, []).append(ms)
         for hits in results:
             fuzzy_used += any(h.how == "fuzzy" for h in hits)
@@ -754,6 +770,8 @@ def run_part_b(args: argparse.Namespace, checker: Any) -> dict[str, Any]:
         row["mean_hits"] = round(statistics.mean(len(r) for r in results), 1)
         row["share_with_fuzzy_fallback"] = round(fuzzy_used / len(results), 3)  # of the measured calls
         row["by_category"] = {c: ms_summary(v) for c, v in sorted(by_category.items())}
+        row["typo_recall"] = round(found / len(typos), 3) if typos else None
+        row["typo_overlap"] = round(overlap / len(typos), 3) if typos else None
         report["complete"][name] = row
 
         exact_q = lookup_queries(catalog, args.lookups, rng, who, fuzzy=False)
@@ -808,6 +826,8 @@ def index_figures(report: dict[str, Any]) -> dict[str, Any]:
     for name, row in report["complete"].items():
         figures[f"complete_{name}_median_ms"] = row["median_ms"]
         figures[f"complete_{name}_p99_ms"] = row["p99_ms"]
+        figures[f"complete_{name}_typo_recall"] = row["typo_recall"]
+        figures[f"complete_{name}_typo_overlap"] = row["typo_overlap"]
         for category, sub in row["by_category"].items():
             figures[f"complete_{name}_{category}_p99_ms"] = sub["p99_ms"]
     for name, rows in report["lookup"].items():

@@ -430,7 +430,7 @@ class Discussions(CoreService):
         self, thread_id: int, drama: Drama, episode: Episode, links: dict[int, int], summary: RatingSummary
     ) -> int:
         channel = self._client.get_partial_messageable(thread_id)
-        embed = starter_embed(drama, await self._lookups.episode_texts(drama, episode), links, summary)
+        embed = starter_embed(drama, episode, links, summary)  # the caller filled in its synopsis
         found = await find_sent(
             self._client, thread_id, lambda m: bool(m.embeds) and m.embeds[0].title == embed.title, limit=10
         )

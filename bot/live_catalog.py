@@ -424,14 +424,13 @@ class LiveCatalog(CoreService):
         catalog, problems = await asyncio.to_thread(assemble, [u for u, _ in units.values()])
         if problems:
             raise UserError(f"That would make the catalog inconsistent ({'; '.join(problems[:3])}); nothing changed.")
+        if store is not None:
+            await store()  # first: should it fail, nothing in memory has changed
         if self._base is None or len(self._layered) > overlay_limit(len(catalog)):
             self._base = await asyncio.to_thread(CatalogIndex, catalog)
             self._layered = set()
             self._store(units, self._base)
-        index = await self._layer(catalog)
-        if store is not None:
-            await store()
-        self._lookups.replace(catalog, index)
+        self._lookups.replace(catalog, await self._layer(catalog))
 
     async def _layer(self, catalog: Catalog) -> SearchIndex:
         assert self._base is not None

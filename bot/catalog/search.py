@@ -94,6 +94,25 @@ class Answers:
         return hits
 
 
+_SLIP_LETTERS = "abcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def _slips(key: str) -> set[str]:
+    """The texts one slip away from `key` with its first letter kept: a letter dropped, two swapped,
+    one replaced, or one added before the end (one added at the end only lengthens the prefix)."""
+    out: set[str] = set()
+    for i in range(1, len(key)):
+        head, here, tail = key[:i], key[i], key[i + 1 :]
+        out.add(head + tail)
+        if tail:
+            out.add(head + tail[0] + here + tail[1:])
+        for letter in _SLIP_LETTERS:
+            out.add(head + letter + tail)
+            out.add(head + letter + here + tail)
+    out.discard(key)
+    return out
+
+
 FULL_SCAN_LIMIT = 50_000  # above this many keys, fuzzy matching only looks at keys sharing two first letters
 
 Found = Target | list[Target]  # what a key names: one target (most keys, held bare), or several
@@ -262,6 +281,8 @@ class NameIndex:
             return kept
         hits = [hit for _order, hit in self.ranked_completions(key, limit, allow)]
         if not hits and len(key) >= 3:
+            hits = [hit for _order, hit in self.ranked_slips(key, limit, allow)]
+        if not hits and len(key) >= 3:
             for hit in self.fuzzy(key, limit, cutoff=75, narrow=True):
                 if allow is None or hit.target in allow:
                     hits.append(hit)
@@ -281,23 +302,55 @@ class NameIndex:
                     if len(chosen) >= limit:
                         break
             return chosen
-        keys, targets = self._prefix_keys, self._prefix_targets
+        span = self._span(key)
+        return self._ranked_over([span] if span else [], limit, allow, hidden, 100, "prefix")
+
+    def ranked_slips(
+        self, key: str, limit: int, allow: set[Target] | None = None, hidden: Callable[[Target], bool] | None = None
+    ) -> list[tuple[tuple[Any, ...], Hit]]:
+        """Completions of the texts one slip away from a normalised key — a letter dropped, added,
+        replaced, or two swapped, past the first letter — in the order of `ranked_completions`: what
+        autocomplete offers when nothing starts with what was typed ("chooi" → Choi …). Each such text
+        is a bisection in the sorted keys; only Latin letters and digits are tried (a Hangul key is
+        matched by close spelling instead, `fuzzy`)."""
+        if not key.isascii() or len(key) < 2:
+            return []
+        spans = [span for text in _slips(key) if (span := self._span(text))]
+        return self._ranked_over(spans, limit, allow, hidden, 90, "fuzzy")
+
+    def _span(self, key: str) -> tuple[int, int, int] | None:
+        """(start, end, len(key)) of the keys starting with `key` (at most 400 of them), or None."""
+        keys = self._prefix_keys
         start = bisect.bisect_left(keys, key)
+        if start >= len(keys) or not keys[start].startswith(key):
+            return None
         end = bisect.bisect_left(keys, key + "\U0010ffff", start, min(start + 400, len(keys)))
-        size = len(key)
+        return start, end, len(key)
+
+    def _ranked_over(
+        self,
+        spans: list[tuple[int, int, int]],
+        limit: int,
+        allow: set[Target] | None,
+        hidden: Callable[[Target], bool] | None,
+        score: float,
+        how: str,
+    ) -> list[tuple[tuple[Any, ...], Hit]]:
+        keys, targets = self._prefix_keys, self._prefix_targets
         seen: dict[Target, int] = {}  # target → its shortest completion's extra length
-        for i in range(start, end):
-            target = targets[i]
-            if (allow is not None and target not in allow) or (hidden and hidden(target)):
-                continue
-            rank = len(keys[i]) - size
-            known = seen.get(target)
-            if known is None or rank < known:
-                seen[target] = rank
+        for start, end, size in spans:
+            for i in range(start, end):
+                target = targets[i]
+                if (allow is not None and target not in allow) or (hidden and hidden(target)):
+                    continue
+                rank = len(keys[i]) - size
+                known = seen.get(target)
+                if known is None or rank < known:
+                    seen[target] = rank
         weights, labels = self.weights, self.labels
         orders = {t: (rank > 0, -weights[t], rank, labels[t]) for t, rank in seen.items()}
         ranked = heapq.nsmallest(limit, seen, key=orders.__getitem__)
-        return [(orders[t], Hit(target=t, label=self.labels[t], score=100, how="prefix")) for t in ranked]
+        return [(orders[t], Hit(target=t, label=labels[t], score=score, how=how)) for t in ranked]
 
 
 BILLING_WEIGHT = {"main": 3.0, "supporting": 2.0, "guest": 1.0}
@@ -415,6 +468,12 @@ class LayeredNames:
         )
         ranked.sort(key=lambda pair: pair[0])
         hits = [hit for _order, hit in ranked[:limit]]
+        if not hits and len(key) >= 3:
+            slips = self.overlay.ranked_slips(key, limit, allow) + self.base.ranked_slips(
+                key, limit, allow, self._hidden
+            )
+            slips.sort(key=lambda pair: pair[0])
+            hits = [hit for _order, hit in slips[:limit]]
         if not hits and len(key) >= 3:
             hits = [h for h in self.fuzzy(key, limit, cutoff=75, narrow=True) if allow is None or h.target in allow]
         return self._answers.keep(key, limit, hits[:limit]) if allow is None else hits[:limit]

@@ -137,7 +137,8 @@ def compile_catalog(root: Path, stored: Iterable[Stored], read: Mapping[str, Uni
         return _compile_catalog(root, stored, read)
 
 
-def _compile_catalog(root: Path, stored: Iterable[Stored], read: Mapping[str, Unit]) -> Compiled:
+def _compile_catalog(root: Path, rows: Iterable[Stored], read: Mapping[str, Unit]) -> Compiled:
+    stored = list(rows)
     by_source = {s.source: s for s in stored if s.origin == "file"}
     imported = [s for s in stored if s.origin != "file"]
     units: list[Unit] = []
@@ -145,10 +146,8 @@ def _compile_catalog(root: Path, stored: Iterable[Stored], read: Mapping[str, Un
     problems: list[str] = []
     save: list[ToSave] = []
     parsed = 0
-    seen_sources: set[str] = set()
     for file in pack_files(root) if root.exists() else []:
         source = str(file)
-        seen_sources.add(source)
         row = by_source.get(source)
         try:
             stamp, settled = file_stat(file)
@@ -192,7 +191,8 @@ def _compile_catalog(root: Path, stored: Iterable[Stored], read: Mapping[str, Un
             digests[unit.drama.slug] = row.digest if row.digest == digest(row.text or "") else digest(row.text or "")
     catalog, across = assemble(units)
     units = [_with_people_of(catalog, unit) for unit in units]
-    drop = [s.slug for s in by_source.values() if s.source not in seen_sources]
+    # Rows of file packs no longer in the catalog: the file is gone, or it now names another slug.
+    drop = [s.slug for s in stored if s.origin == "file" and s.slug not in digests]
     usable = {u.drama.slug: (u, digests[u.drama.slug]) for u in units if u.drama is not None}
     return Compiled(catalog, problems + across, save, drop, usable, parsed)
 

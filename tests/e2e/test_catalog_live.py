@@ -140,3 +140,33 @@ async def test_an_added_drama_survives_a_restart(tmp_path) -> None:
         assert restarted["error"] is None
         overview = text_of(await drive.reply("/drama drama:moonlight-courier"))
         assert re.search(r"Episodes \(12\)", overview)
+
+
+async def test_a_drama_that_could_not_be_stored_is_nowhere(sb: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A store that fails (a full disk) leaves memory as it was: not in the catalog, and — once
+    another drama is added over it — not in the search index either (its whole rebuild is forced for
+    the change that fails)."""
+    import bot.live_catalog
+
+    limit = bot.live_catalog.overlay_limit
+    monkeypatch.setattr(bot.live_catalog, "overlay_limit", lambda dramas: -1)  # this change rebuilds the index
+    live, guild = sb.bot.live_catalog, sb.world.guild_id
+    save = live._repo.save
+
+    async def full_disk(rows: Any) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(live._repo, "save", full_disk)
+    with pytest.raises(OSError):
+        await live.add(guild, 1, COURIER)
+    monkeypatch.setattr(live._repo, "save", save)
+    monkeypatch.setattr(bot.live_catalog, "overlay_limit", limit)  # the next one is layered over that index
+    await live.add(guild, 1, 990003)  # another show, stored
+    catalog, index = sb.bot.catalog, sb.bot.lookups.index
+    assert "moonlight-courier" not in catalog.dramas and len(catalog.dramas) == 5
+    offered = [h.target[1] for h in index.dramas.complete("moonlight")] + [
+        h.target[1] for h in index.dramas.complete("")
+    ]
+    assert offered and all(slug in catalog.dramas for slug in offered)
+    answer = await Driver(sb).reply("/drama drama:moonlight-courier")
+    assert "No drama named" in text_of(answer)

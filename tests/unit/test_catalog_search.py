@@ -181,6 +181,39 @@ def test_complete_falls_back_to_fuzzy_for_typos() -> None:
     assert hits[0].how == "fuzzy"
 
 
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("kang haeri", "kang hae-ri"),  # (a prefix) nothing wrong: plain completion
+        ("kagn hae", "kang hae"),  # two letters swapped
+        ("kan hae", "kang hae"),  # one dropped
+        ("kanng hae", "kang hae"),  # one doubled
+        ("kamg hae", "kang hae"),  # one replaced
+        ("moonlti", "moonlit"),
+    ],
+)
+def test_complete_after_a_slip_offers_what_starts_with_the_text_meant(typed: str, meant: str) -> None:
+    """One slip past the first letter: autocomplete offers the completions of the text without it
+    (each text one slip away is looked up in the sorted keys), not only names close as a whole."""
+    for names in (INDEX.who, INDEX.dramas):
+        wanted = targets(names.complete(meant))
+        got = names.complete(typed)
+        assert set(wanted) <= set(targets(got)), (typed, names)
+        if wanted and typed != meant.replace("-", ""):
+            assert all(h.how in ("fuzzy", "prefix") for h in got)
+
+
+def test_slips_are_one_edit_away_and_keep_the_first_letter() -> None:
+    from rapidfuzz.distance import DamerauLevenshtein
+
+    from bot.catalog.search import _slips
+
+    slips = _slips("kang")
+    assert {"kng", "kagn", "kanng", "kamg", "kbang"} <= slips and "kang" not in slips
+    assert all(s[0] == "k" and DamerauLevenshtein.distance("kang", s) == 1 for s in slips)
+    assert "ang" not in slips and "kangx" not in slips  # the first letter stays; nothing added at the end
+
+
 def test_complete_with_an_empty_query_lists_everything_up_to_the_limit() -> None:
     hits = INDEX.who.complete("")
     assert len(hits) == len(INDEX.who) == 10

@@ -64,7 +64,7 @@ async def test_a_layered_index_answers_as_a_rebuilt_one_would(db: Database, pack
         assert [h.target for h in layered.dramas.lookup(query)] == [h.target for h in rebuilt.dramas.lookup(query)], (
             query
         )
-    for query in ("", "a", "s", "han", "lee"):
+    for query in ("", "a", "s", "han", "lee", "hna ji", "kagn", "leee seo", "oh tea"):
         assert [h.target for h in layered.who.complete(query)] == [h.target for h in rebuilt.who.complete(query)], query
 
 
@@ -162,3 +162,19 @@ async def test_read_back_packs_share_their_strings_and_the_catalogs_people(db: D
     held = opened.catalog.people
     assert all(p is held[p.slug] for p in people if p == held[p.slug])
     assert len([p for p in people if p.slug == "baek-ha-neul"]) == 2  # in two packs, alike: held once
+
+
+async def test_a_pack_that_takes_another_slug_leaves_nothing_of_the_old_one(db: Database, packs: Path) -> None:
+    from bot.storage.catalog import CatalogRepo
+
+    await open_catalog(db, packs)
+    (packs / MOONLIT.name).write_text(
+        edited(MOONLIT, 'slug = "moonlit-orchard"', 'slug = "aa-orchard"'), encoding="utf-8"
+    )
+    opened = await open_catalog(db, packs)
+    assert set(opened.catalog.dramas) == {"aa-orchard", "paper-lanterns"}
+    repo = CatalogRepo(db)
+    assert {h.slug for h in await repo.heads()} == {"aa-orchard", "paper-lanterns"}
+    assert await repo.texts("moonlit-orchard", "drama") == ("", "")  # its texts went with its row
+    assert (await repo.texts("aa-orchard", "drama"))[0]
+    assert (await open_catalog(db, packs)).parsed == 0  # not parsed again at every start
