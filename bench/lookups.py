@@ -683,6 +683,7 @@ def run_part_b(args: argparse.Namespace, checker: Any) -> dict[str, Any]:
     from catalog_gen import GenConfig, build_catalog, catalog_stats
 
     from bot.catalog import CatalogIndex
+    from bot.catalog.search import normalise
 
     rng = random.Random(22)
     config = GenConfig(
@@ -749,13 +750,22 @@ def run_part_b(args: argparse.Namespace, checker: Any) -> dict[str, Any]:
             )
         # Typo recall: a slip still offers what was meant — at least one of the completions of the text
         # without the slip (their share of those completions is the overlap).
+        # The baseline, on the same queries: what complete() offered before it tried the texts one slip
+        # away — prefix completions, else close spellings only (`fuzzy`, WRatio).
         typos = [(q, hits) for q, hits in zip(measured, results, strict=True) if q[0] == "typo"]
-        found, overlap = 0, 0.0
-        for (_category, _text, meant), hits in typos:
+        found, overlap, found_before, overlap_before = 0, 0.0, 0, 0.0
+        for (_category, text, meant), hits in typos:
             wanted = {h.target for h in idx.complete(meant)}
             shared = wanted & {h.target for h in hits}
             found += bool(shared)
             overlap += len(shared) / len(wanted) if wanted else 1.0
+            key = normalise(text)
+            before = [h for _o, h in idx.ranked_completions(key, 25)] or (
+                idx.fuzzy(key, 25, cutoff=75, narrow=True) if len(key) >= 3 else []
+            )
+            shared = wanted & {h.target for h in before}
+            found_before += bool(shared)
+            overlap_before += len(shared) / len(wanted) if wanted else 1.0
         empty_samples = [ms for (category, *_), ms in zip(measured, samples, strict=True) if category == "empty"]
         for i in range(len(replicated)):
             samples.append(empty_samples[i % len(empty_samples)])
@@ -772,6 +782,8 @@ def run_part_b(args: argparse.Namespace, checker: Any) -> dict[str, Any]:
         row["by_category"] = {c: ms_summary(v) for c, v in sorted(by_category.items())}
         row["typo_recall"] = round(found / len(typos), 3) if typos else None
         row["typo_overlap"] = round(overlap / len(typos), 3) if typos else None
+        row["typo_recall_close_spellings_only"] = round(found_before / len(typos), 3) if typos else None
+        row["typo_overlap_close_spellings_only"] = round(overlap_before / len(typos), 3) if typos else None
         report["complete"][name] = row
 
         exact_q = lookup_queries(catalog, args.lookups, rng, who, fuzzy=False)
@@ -828,6 +840,11 @@ def index_figures(report: dict[str, Any]) -> dict[str, Any]:
         figures[f"complete_{name}_p99_ms"] = row["p99_ms"]
         figures[f"complete_{name}_typo_recall"] = row["typo_recall"]
         figures[f"complete_{name}_typo_overlap"] = row["typo_overlap"]
+        figures[f"complete_{name}_typo_recall_baseline"] = row["typo_recall_close_spellings_only"]
+        figures[f"complete_{name}_typo_overlap_baseline"] = row["typo_overlap_close_spellings_only"]
+        figures[f"complete_{name}_typo_recall_gain"] = round(
+            row["typo_recall"] - row["typo_recall_close_spellings_only"], 3
+        )
         for category, sub in row["by_category"].items():
             figures[f"complete_{name}_{category}_p99_ms"] = sub["p99_ms"]
     for name, rows in report["lookup"].items():
@@ -842,11 +859,27 @@ def run_index(args: argparse.Namespace) -> None:
     checker = Checker()
     report = run_part_b(args, checker)
     figures = index_figures(report)
-    targets = {"complete_drama_p99_ms": {"max": 5.0}, "complete_who_p99_ms": {"max": 5.0}}
+    targets = {
+        "complete_drama_p99_ms": {"max": 5.0},
+        "complete_who_p99_ms": {"max": 5.0},
+        "complete_drama_typo_recall_gain": {"min": 0.0},
+        "complete_who_typo_recall_gain": {"min": 0.0},
+    }
     notes = [
         f"complete() p99: drama index {figures['complete_drama_p99_ms']} ms, who index "
         f"{figures['complete_who_p99_ms']} ms over {figures['names']:,} names (target ≤ 5 ms, stretch 2 ms); "
         f"index built in {figures['index_build_s']} s (+{figures['index_rss_mb']} MB).",
+        "Typo recall: a typed prefix of 4–8 characters with one slip (a letter swapped, dropped, doubled or "
+        "replaced, never the first) counts as recalled when its completions include at least one of the "
+        "completions of the text without the slip (overlap: the share of those included). Names: "
+        f"{figures['complete_who_typo_recall']:.0%} recalled, overlap {figures['complete_who_typo_overlap']:.0%}; "
+        f"dramas: {figures['complete_drama_typo_recall']:.0%}, overlap {figures['complete_drama_typo_overlap']:.0%}. "
+        "The baseline, on the same queries in this run, is what complete() did before it tried the texts one "
+        "slip away (prefix completions, else close spellings only): names "
+        f"{figures['complete_who_typo_recall_baseline']:.0%} / {figures['complete_who_typo_overlap_baseline']:.0%}, "
+        f"dramas {figures['complete_drama_typo_recall_baseline']:.0%} / "
+        f"{figures['complete_drama_typo_overlap_baseline']:.0%}. A slip that still leaves a prefix of other "
+        'names ("kima" for "kimn") is completed as typed: no search can tell it was a slip.',
     ]
     finish(
         "index",

@@ -13,6 +13,7 @@ import functools
 import heapq
 import re
 import unicodedata
+from array import array
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -159,6 +160,17 @@ class NameIndex:
         ordered = sorted(prefix)
         self._prefix_keys = [k for k, _ in ordered]
         self._prefix_targets = [t for _, t in ordered]
+        # Each prefix entry's place in the order completions are offered in — heaviest first, then the
+        # shortest key, then the label — so a query's best completions are the entries of its span
+        # with the smallest places, found without building a sort key per entry (see _best_in).
+        labels, weights = self.labels, self.weights
+        by_place = sorted(
+            range(len(ordered)),
+            key=lambda i: (-weights[ordered[i][1]], len(ordered[i][0]), labels[ordered[i][1]], i),
+        )
+        self._places = array("I", bytes(4 * len(ordered)))
+        for place, i in enumerate(by_place):
+            self._places[i] = place
         self._fuzzy_keys = sorted(self.exact)
         self._buckets: dict[str, list[str]] = {}  # see _bucket
         self._lengths: dict[str, tuple[list[int], list[str], list[int]]] = {}  # see _by_length
@@ -303,7 +315,43 @@ class NameIndex:
                         break
             return chosen
         span = self._span(key)
-        return self._ranked_over([span] if span else [], limit, allow, hidden, 100, "prefix")
+        if span is None:
+            return []
+        return self._best_in(span, limit, allow, hidden) or self._ranked_over(
+            [span], limit, allow, hidden, 100, "prefix"
+        )
+
+    def _best_in(
+        self,
+        span: tuple[int, int, int],
+        limit: int,
+        allow: set[Target] | None,
+        hidden: Callable[[Target], bool] | None,
+    ) -> list[tuple[tuple[Any, ...], Hit]]:
+        """The span's best `limit` completions by their precomputed places (the key typed in full
+        first), as `_ranked_over` orders them; empty when filtering or repeats leave too few of the
+        entries looked at (the caller then ranks the whole span)."""
+        start, end, size = span
+        keys, targets, places = self._prefix_keys, self._prefix_targets, self._places
+        whole = start  # the entries whose key is exactly what was typed come first in the span
+        while whole < end and len(keys[whole]) == size:
+            whole += 1
+        taken = heapq.nsmallest(2 * limit + 8, range(whole, end), key=places.__getitem__)
+        chosen: dict[Target, int] = {}
+        for i in [*sorted(range(start, whole), key=places.__getitem__), *taken]:
+            target = targets[i]
+            if target in chosen or (allow is not None and target not in allow) or (hidden and hidden(target)):
+                continue
+            chosen[target] = len(keys[i]) - size
+            if len(chosen) == limit:
+                break
+        if len(chosen) < limit and len(taken) < end - whole:
+            return []  # not enough among those looked at: rank the span in full
+        weights, labels = self.weights, self.labels
+        return [
+            ((rank > 0, -weights[t], rank, labels[t]), Hit(target=t, label=labels[t], score=100, how="prefix"))
+            for t, rank in chosen.items()
+        ]
 
     def ranked_slips(
         self, key: str, limit: int, allow: set[Target] | None = None, hidden: Callable[[Target], bool] | None = None

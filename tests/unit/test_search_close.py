@@ -64,3 +64,25 @@ def test_kept_answers_are_the_answers_and_are_not_pickled() -> None:
     assert INDEX.complete("ji", allow={("person", "p1")}) == rebuilt.complete("ji", allow={("person", "p1")})
     copy = pickle.loads(pickle.dumps(INDEX))
     assert "_answers" not in INDEX.__getstate__() and copy.complete("jimin") == fresh[3]
+
+
+WEIGHTED = NameIndex(
+    (("person", f"w{i}"), f"{name} ({i % 7})", (name,), float(i % 4)) for i, name in enumerate(names(RNG, 3000))
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.randoms(use_true_random=False), st.integers(1, 6), st.sampled_from([1, 5, 25]), st.booleans())
+def test_best_completions_by_place_equal_the_full_ranking(
+    rng: random.Random, length: int, limit: int, filtered: bool
+) -> None:
+    """A span's best completions picked by their precomputed places are what ranking every entry of
+    the span gives, in the same order (or nothing, and the span is ranked in full)."""
+    key = rng.choice(WEIGHTED._fuzzy_keys)[:length]
+    span = WEIGHTED._span(key)
+    assert span is not None
+    allow = {("person", f"w{i}") for i in range(0, 3000, 2)} if filtered else None
+    best = WEIGHTED._best_in(span, limit, allow, None)
+    full = WEIGHTED._ranked_over([span], limit, allow, None, 100, "prefix")
+    assert best == full or (best == [] and filtered)
+    assert WEIGHTED.ranked_completions(key, limit, allow) == full
