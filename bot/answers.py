@@ -146,7 +146,7 @@ class Answers(Service):
         catalog = self._lookups.catalog
         if isinstance(found, tuple):
             drama, character = found
-            character = await self._lookups.character_texts(drama, character)
+            character = self._lookups.character_texts(drama, character)
             watched = await self._progress.watched(guild_id, user_id, drama.slug)
             # Only facts up to `watched` are shown; plain only in a reply the asker alone sees.
             return CharacterCard(catalog, drama, character, watched, private)
@@ -164,5 +164,4 @@ class Answers(Service):
 
     async def _overview(self, guild_id: int | None, drama: Drama) -> DramaAnswer:
         threads = await self._discussions.thread_links(guild_id, drama.slug) if guild_id is not None else {}
-        drama = await self._lookups.drama_texts(drama)
         return DramaAnswer(self._lookups.catalog, drama, threads, self._clock.now())

@@ -11,14 +11,7 @@ from zoneinfo import ZoneInfo
 
 from bot.catalog import Catalog, Character, Drama, Episode, Person
 from bot.catalog.search import Hit, SearchIndex, Target
-from bot.catalog.texts import (
-    DRAMA_PART,
-    character_part,
-    episode_part,
-    with_character_texts,
-    with_drama_texts,
-    with_episode_texts,
-)
+from bot.catalog.texts import character_texts_of, episode_part, with_character_texts, with_episode_texts
 from bot.errors import InvalidInput, NotFound
 from bot.text import quote
 
@@ -59,9 +52,11 @@ class Lookups:
         self.catalog, self.index = catalog, index
 
     # -- long texts -----------------------------------------------------------------------------
-    # The catalog holds dramas without their long texts (bot.catalog.texts): whatever shows a
-    # synopsis, a premise, a description or facts asks for the object with them filled in.
+    # The catalog holds dramas without their synopses and with their characters' texts compressed
+    # (bot.catalog.texts): whatever shows a synopsis, a description or facts asks for the object with
+    # them filled in.
     async def episode_texts(self, drama: Drama, episode: Episode) -> Episode:
+        """The episode with its synopsis (one database trip, unless it was filled in lately)."""
         return await self._filled(drama, episode_part(episode.number), episode, with_episode_texts)
 
     def episode_with(self, drama: Drama, episode: Episode, body: str, extra: str) -> Episode:
@@ -70,11 +65,17 @@ class Lookups:
             return episode
         return self._keep((drama.slug, episode_part(episode.number)), episode, with_episode_texts(episode, body, extra))
 
-    async def character_texts(self, drama: Drama, character: Character) -> Character:
-        return await self._filled(drama, character_part(character.slug), character, with_character_texts)
-
-    async def drama_texts(self, drama: Drama) -> Drama:
-        return await self._filled(drama, DRAMA_PART, drama, lambda d, body, _extra: with_drama_texts(d, body))
+    def character_texts(self, drama: Drama, character: Character) -> Character:
+        """The character with its description and facts, unpacked from memory (no database trip)."""
+        if not drama.texts_apart:
+            return character
+        key = (drama.slug, f"c:{character.slug}")
+        kept = self._kept.get(key)
+        if kept is not None and kept[0] is character:
+            self._kept.move_to_end(key)
+            return kept[1]  # type: ignore[no-any-return]
+        description, facts = character_texts_of(drama, character.slug)
+        return self._keep(key, character, with_character_texts(character, description, facts))
 
     async def _filled(self, drama: Drama, part: str, held: _T, fill: Callable[[_T, str, str], _T]) -> _T:
         if not drama.texts_apart:

@@ -141,9 +141,11 @@ class Drama(Compact):
     sources: dict[str, Source] = field(default_factory=dict)
     characters: dict[str, Character] = field(default_factory=dict)
     cast: tuple[CastEntry, ...] = ()
-    # True: the premise, synopses, descriptions and facts are held apart (bot.catalog.texts) and are
-    # empty here; whoever shows them reads them first (bot.lookups.Lookups). False: they are here.
+    # True: the synopses are held apart and the characters' descriptions and facts are compressed in
+    # `character_texts` (bot.catalog.texts); they are empty here, and whoever shows them has them
+    # filled in first (bot.lookups.Lookups). False: they are here.
     texts_apart: bool = False
+    character_texts: bytes = b""
 
     def episode(self, number: int) -> Episode | None:
         if 1 <= number <= len(self.episodes):

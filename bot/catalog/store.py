@@ -27,7 +27,7 @@ from bot.catalog.models import Catalog
 from bot.catalog.search import CatalogIndex
 from bot.catalog.texts import TextRow, split_texts
 
-COMPILER_VERSION = f"{__version__}:7"  # part of every digest: new code recompiles every pack once
+COMPILER_VERSION = f"{__version__}:9"  # part of every digest: new code recompiles every pack once
 
 
 def digest(text: str) -> str:

@@ -1,14 +1,22 @@
-"""A drama's long texts apart from the drama: the running bot holds dramas without their premise,
-synopses, descriptions and facts (about a third of a large catalog's memory) and reads the texts an
-answer shows when it shows them (bot.lookups.Lookups, bot/storage/catalog.py, table catalog_texts).
+"""A drama's long texts held apart from the drama, so that a large catalog fits in memory.
 
-Pure functions: what to store (:func:`split_texts`) and how a stored part fills an object back in.
+- Episode synopses (and TVmaze's summaries), the bulk of a catalog's text, are not held at all:
+  they are stored in the database (table catalog_texts) and read when an answer shows them —
+  `/recap` in the one statement it makes anyway, a thread's starter post when it is written.
+- Characters' descriptions and facts are held compressed, one zlib block per drama
+  (`Drama.character_texts`), and unpacked when a `/who` card shows them: no database trip for
+  the lookup members make most, at a fraction of the memory.
+- Premises (one short text per drama) stay where they are.
+
+Pure functions: what to store (:func:`split_texts`) and how the stored texts fill an object back in
+(bot.lookups.Lookups does the reading and keeps what it filled in).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import zlib
 
 from bot.catalog.models import Character, Drama, Episode, Fact
 
@@ -19,33 +27,31 @@ def episode_part(number: int) -> str:
     return f"e:{number}"
 
 
-def character_part(slug: str) -> str:
-    return f"c:{slug}"
-
-
-DRAMA_PART = "drama"
-
-
 def split_texts(drama: Drama) -> tuple[Drama, list[TextRow]]:
-    """The drama without its long texts (marked `texts_apart`), and the rows that hold them. Parts
-    with nothing to hold are not stored (an empty part reads back as empty)."""
+    """The drama without its synopses and with its characters' texts compressed (marked
+    `texts_apart`), and the rows that hold the synopses. Episodes with nothing to hold have no row
+    (an episode without a row reads back empty)."""
     rows: list[TextRow] = []
-    if drama.premise:
-        rows.append((DRAMA_PART, drama.premise, ""))
     episodes = []
     for e in drama.episodes:
         if e.synopsis or e.tvmaze_summary:
             rows.append((episode_part(e.number), e.synopsis, e.tvmaze_summary))
             e = dataclasses.replace(e, synopsis="", tvmaze_summary="")
         episodes.append(e)
+    lines: list[str] = []
     characters = {}
     for slug, c in drama.characters.items():
         if c.description or c.facts:
-            facts = json.dumps([[f.episode, f.text] for f in c.facts], ensure_ascii=False) if c.facts else ""
-            rows.append((character_part(slug), c.description, facts))
+            # One line per character, "slug<TAB>JSON": a card finds its line and parses only that
+            # (JSON escapes every newline and tab inside the texts; a slug has none).
+            texts = [c.description, [[f.episode, f.text] for f in c.facts]]
+            lines.append(f"{slug}\t{json.dumps(texts, ensure_ascii=False)}")
             c = dataclasses.replace(c, description="", facts=())
         characters[slug] = c
-    slim = dataclasses.replace(drama, premise="", episodes=tuple(episodes), characters=characters, texts_apart=True)
+    packed = zlib.compress(("\n" + "\n".join(lines) + "\n").encode(), 9) if lines else b""
+    slim = dataclasses.replace(
+        drama, episodes=tuple(episodes), characters=characters, character_texts=packed, texts_apart=True
+    )
     return slim, rows
 
 
@@ -53,10 +59,18 @@ def with_episode_texts(episode: Episode, body: str, extra: str) -> Episode:
     return dataclasses.replace(episode, synopsis=body, tvmaze_summary=extra)
 
 
-def with_character_texts(character: Character, body: str, extra: str) -> Character:
-    facts = tuple(Fact(int(n), str(text)) for n, text in json.loads(extra)) if extra else ()
-    return dataclasses.replace(character, description=body, facts=facts)
+def character_texts_of(drama: Drama, slug: str) -> tuple[str, tuple[Fact, ...]]:
+    """A character's (description, facts) from the drama's compressed block; empty when it has none."""
+    if not drama.character_texts:
+        return "", ()
+    raw = zlib.decompress(drama.character_texts)
+    start = raw.find(b"\n" + slug.encode() + b"\t")
+    if start < 0:
+        return "", ()
+    start += len(slug) + 2
+    description, facts = json.loads(raw[start : raw.index(b"\n", start)])
+    return str(description), tuple(Fact(int(n), str(text)) for n, text in facts)
 
 
-def with_drama_texts(drama: Drama, body: str) -> Drama:
-    return dataclasses.replace(drama, premise=body)
+def with_character_texts(character: Character, description: str, facts: tuple[Fact, ...]) -> Character:
+    return dataclasses.replace(character, description=description, facts=facts)

@@ -175,6 +175,6 @@ async def test_a_pack_that_takes_another_slug_leaves_nothing_of_the_old_one(db: 
     assert set(opened.catalog.dramas) == {"aa-orchard", "paper-lanterns"}
     repo = CatalogRepo(db)
     assert {h.slug for h in await repo.heads()} == {"aa-orchard", "paper-lanterns"}
-    assert await repo.texts("moonlit-orchard", "drama") == ("", "")  # its texts went with its row
-    assert (await repo.texts("aa-orchard", "drama"))[0]
+    assert await repo.texts("moonlit-orchard", "e:1") == ("", "")  # its texts went with its row
+    assert (await repo.texts("aa-orchard", "e:1"))[0]
     assert (await open_catalog(db, packs)).parsed == 0  # not parsed again at every start

@@ -1,5 +1,6 @@
-"""The catalog's long texts held apart: a drama is kept without its premise, synopses, descriptions
-and facts, and whatever shows them reads them back — the same texts, for every drama."""
+"""The catalog's long texts held apart: a drama is kept without its synopses (in the database) and
+with its characters' descriptions and facts compressed; whatever shows them has them filled back in —
+the same texts, for every drama."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.catalog.texts import split_texts, with_character_texts, with_drama_texts, with_episode_texts
+from bot.catalog.texts import character_texts_of, split_texts, with_character_texts, with_episode_texts
 from bot.live_catalog import open_catalog
 from bot.lookups import Lookups
 from bot.storage import Database
@@ -22,7 +23,7 @@ FULL = load_good()
 def test_split_texts_then_filling_in_gives_the_drama_back(slug: str) -> None:
     drama = FULL.dramas[slug]
     slim, rows = split_texts(drama)
-    assert slim.texts_apart and not slim.premise
+    assert slim.texts_apart and slim.premise == drama.premise  # a premise is short: it stays
     assert not any(e.synopsis or e.tvmaze_summary for e in slim.episodes)
     assert not any(c.description or c.facts for c in slim.characters.values())
     stored = {part: (body, extra) for part, body, extra in rows}
@@ -30,8 +31,8 @@ def test_split_texts_then_filling_in_gives_the_drama_back(slug: str) -> None:
     for e_slim, e in zip(slim.episodes, drama.episodes, strict=True):
         assert with_episode_texts(e_slim, *stored.get(f"e:{e.number}", ("", ""))) == e
     for key, c in drama.characters.items():
-        assert with_character_texts(slim.characters[key], *stored.get(f"c:{key}", ("", ""))) == c
-    assert with_drama_texts(slim, stored.get("drama", ("", ""))[0]).premise == drama.premise
+        assert with_character_texts(slim.characters[key], *character_texts_of(slim, key)) == c
+    assert character_texts_of(slim, "nobody") == ("", ())
     assert any(c.facts for c in drama.characters.values())  # the fixture has facts to carry
 
 
@@ -53,17 +54,16 @@ async def test_the_running_catalog_holds_no_long_texts_and_reads_them_once(db: D
         lookups = Lookups(opened.catalog, opened.index, source)
         for slug, full in FULL.dramas.items():
             slim = opened.catalog.dramas[slug]
-            assert slim.texts_apart and not slim.premise and not any(e.synopsis for e in slim.episodes)
-            assert (await lookups.drama_texts(slim)).premise == full.premise
+            assert slim.texts_apart and not any(e.synopsis for e in slim.episodes)
             for episode in slim.episodes:
                 assert await lookups.episode_texts(slim, episode) == full.episodes[episode.number - 1]
             for key, character in slim.characters.items():
-                assert await lookups.character_texts(slim, character) == full.characters[key]
+                assert not character.description
+                assert lookups.character_texts(slim, character) == full.characters[key]  # from memory
         first = list(source.reads)
-        assert len(first) == len(set(first)) > 0
-        for slug in FULL.dramas:  # asked again: from memory
+        assert len(first) == len(set(first)) > 0 and all(part.startswith("e:") for _drama, part in first)
+        for slug in FULL.dramas:  # asked again: kept
             slim = opened.catalog.dramas[slug]
-            await lookups.drama_texts(slim)
             for episode in slim.episodes:
                 await lookups.episode_texts(slim, episode)
         assert source.reads == first
