@@ -27,6 +27,10 @@ BENCHES: dict[str, tuple[str, list[str]]] = {
     "lookups": ("lookups.py", ["--parts", "lookups"]),
     "interactions": ("interactions.py", []),
     "startup": ("lookups.py", ["--parts", "startup"]),
+    "startup_20k": (
+        "lookups.py",
+        ["--parts", "startup", "--dramas", "20000", "--characters", "16", "--record", "startup_20k"],
+    ),
     "index": ("lookups.py", ["--parts", "index"]),
 }
 

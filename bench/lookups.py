@@ -22,6 +22,7 @@ process, and start to ready. Three benches in one script (each stores its own re
 
     python bench/lookups.py                      # all three (~2.5 min on 2 cores)
     python bench/lookups.py --parts lookups      # one of them (lookups ~30 s, index ~75 s, startup ~25 s)
+    python bench/lookups.py --parts startup --dramas 20000 --characters 16 --record startup_20k   # ~4 min
 """
 
 from __future__ import annotations
@@ -397,7 +398,7 @@ def in_process_breakdown(
 
 
 async def store_texts(path: Path, texts: list[tuple[str, Any]]) -> None:
-    """The catalog's long texts into the bench's database, as a start that compiled the packs leaves them."""
+    """The synopses into the bench's database, as a start that compiled the packs leaves them."""
     from bot.storage import Database
     from bot.storage.catalog import CatalogRepo
 
@@ -431,8 +432,8 @@ async def run_lookups(args: argparse.Namespace) -> None:
     index = CatalogIndex(catalog)
     index_s = time.perf_counter() - started
     lookups = Lookups(catalog, index)
-    # The bot holds its dramas without their long texts and reads those from the database when an
-    # answer shows them (bot/catalog/texts.py): so does the bot measured here.
+    # The bot holds its dramas as bot/catalog/texts.py makes them — synopses in the database, read
+    # when an answer shows one, characters' texts compressed — and so does the bot measured here.
     split = {slug: split_texts(d) for slug, d in catalog.dramas.items()}
     running = Catalog({slug: slim for slug, (slim, _rows) in split.items()}, catalog.people)
     texts = [(slug, rows) for slug, (_slim, rows) in split.items()]
@@ -966,9 +967,19 @@ async def spawn_start(kind: str, packs: Path, db: Path) -> dict[str, Any]:
     return result
 
 
+def character_blocks(catalog: Any) -> tuple[int, int]:
+    """(compressed, raw) bytes of the dramas' character blocks, as the running bot holds them."""
+    import zlib
+
+    from bot.catalog.texts import split_texts
+
+    packed = [split_texts(d)[0].character_texts for d in catalog.dramas.values()]
+    return sum(map(len, packed)), sum(len(zlib.decompress(b)) for b in packed if b)
+
+
 async def run_startup_async(args: argparse.Namespace) -> None:
-    from catalog_gen import GenConfig, write_packs
-    from common import Checker, finish, table
+    from catalog_gen import GenConfig, catalog_stats, write_packs
+    from common import Checker, finish, met_of, table
     from state import shift_jobs, state_copy
 
     checker = Checker()
@@ -981,6 +992,8 @@ async def run_startup_async(args: argparse.Namespace) -> None:
         from catalog_gen import build_catalog
 
         catalog = await asyncio.to_thread(build_catalog, GenConfig(args.dramas, characters=args.characters))
+        blocks = await asyncio.to_thread(character_blocks, catalog)
+        stats = catalog_stats(catalog)
         manifest = await state_copy(db, [(d.slug, d.episode_count) for d in catalog.dramas.values()])
         await shift_jobs(db, int(time.time() * 1000))  # the bot runs on the system clock
         del catalog
@@ -1017,14 +1030,22 @@ async def run_startup_async(args: argparse.Namespace) -> None:
         "edited_ready_s": runs["edited"]["process_to_ready_s"],
         "edited_peak_rss_mb": round(runs["edited"]["peak_rss_kb"] / 1024, 1),
         "warm_imports_s": round(statistics.median(r["process_to_imports_s"] for r in warm), 3),
+        "names": stats["names"],
+        "character_blocks_mb": round(blocks[0] / 1e6, 1),
+        "character_blocks_ratio": round(blocks[1] / blocks[0], 1),
+        "character_blocks_mb_at_2_4x": round(blocks[1] / 2.4 / 1e6, 1),
     }
+    big = args.dramas >= 20_000  # the issue's second scale: ≤ 3 s and ≤ 500 MB, the start after an edit included
+    seconds, megabytes = (3.0, 500.0) if big else (1.5, 200.0)
     targets = {
-        "warm_ready_s": {"max": 1.5},
-        "cold_ready_s": {"max": 1.5},
-        "edited_ready_s": {"max": 1.5},
-        "warm_peak_rss_mb": {"max": 200.0},
-        "cold_peak_rss_mb": {"max": 200.0},
+        "warm_ready_s": {"max": seconds},
+        "edited_ready_s": {"max": seconds},
+        "warm_peak_rss_mb": {"max": megabytes},
+        "edited_peak_rss_mb": {"max": megabytes},
     }
+    if not big:  # at 2,000 dramas the very first start is held to the same (it is not: see the notes)
+        targets |= {"cold_ready_s": {"max": seconds}, "cold_peak_rss_mb": {"max": megabytes}}
+    names = figures["names"]
     notes = [
         f"Process start to ready with {args.dramas:,} packs and {manifest['servers']:,} servers of state: cold "
         f"{figures['cold_ready_s']} s, warm {figures['warm_ready_s']} s, after one pack edit "
@@ -1037,17 +1058,31 @@ async def run_startup_async(args: argparse.Namespace) -> None:
         "one) and with their characters' descriptions and facts in one zlib block per drama (unpacked for a "
         "`/who` card); each pack's repeated names and slugs are one object and people are held once, not once "
         "per pack; the compiled packs are read a page of 100 at a time and the stored index before them, so "
-        "their bytes never add to the peak (it was 315 MB before these changes). The generated texts compress "
-        "better than real ones (the character blocks here 4.4×, the shipped packs' 2.4×): with real "
-        "texts of the same length the blocks would take about 3 MB more (3.3 MB here). The first start on a fresh "
-        "database parses every pack (about 11 s at 2,000 packs) and writes their synopses, once.",
+        "their bytes never add to the peak (at 2,000 dramas it was 315 MB before these changes). The generated "
+        f"texts compress better than real ones (the character blocks here {figures['character_blocks_ratio']}×, "
+        f"{figures['character_blocks_mb']} MB; the shipped packs' 2.4×): with real texts of the same length they "
+        f"would take about {figures['character_blocks_mb_at_2_4x']} MB. The first start on a fresh database "
+        f"parses every pack and writes their synopses, once ({figures['cold_ready_s']} s here).",
     ]
+    missed = [key for key, ok in met_of(figures, targets).items() if not ok]
+    if missed:
+        notes.append(
+            f"Missed here: {', '.join(f'`{key}`' for key in missed)}. "
+            + (
+                "At this scale the search index (about 400,000 names, each with its keys, label and place) and "
+                "the dramas themselves, as Python objects, are what fill the memory and the start's time (reading "
+                "them back); the next step is an index that is not Python objects (sorted arrays in one block, "
+                "read in place)."
+                if big
+                else "See docs/architecture.md, The live catalog."
+            )
+        )
     finish(
-        "startup",
+        args.record,
         figures=figures,
         targets=targets,
         checker=checker,
-        title="Start to ready, 2,000 dramas + 10,000 servers",
+        title=f"Start to ready, {args.dramas:,} dramas ({names:,} names) + 10,000 servers",
         how=__doc__.split("  startup  ")[1].split("\n\n")[0].strip(),
         notes=notes,
         tables=[
@@ -1087,6 +1122,7 @@ def main() -> None:
     parser.add_argument("--fuzzy-budget", type=float, default=6.0, help="seconds at most for typo lookups per index")
     parser.add_argument("--empty-cap", type=int, default=5, help="times the (identical) empty query is timed")
     parser.add_argument("--warm", type=int, default=2, help="warm starts (startup)")
+    parser.add_argument("--record", default="startup", help="the name startup's record is stored under")
     parser.add_argument("--profile", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--child", choices=["real", "floor"], help=argparse.SUPPRESS)
     parser.add_argument("--child-packs", type=Path, help=argparse.SUPPRESS)

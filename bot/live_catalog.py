@@ -369,7 +369,7 @@ class LiveCatalog(CoreService):
         if problems or parsed.drama is None:
             raise UserError(f"The data from TVmaze didn't make a valid drama ({'; '.join(problems[:3])}).")
         drama = parsed.drama
-        unit, texts = split_unit(parsed)  # the catalog holds it without its long texts
+        unit, texts = split_unit(parsed)  # as the catalog holds it: synopses apart, characters compressed
         before = catalog.dramas.get(drama.slug)
         key = digest(merged.text)
         blob = await asyncio.to_thread(pack_unit, unit)

@@ -29,7 +29,7 @@ def _suggest(hits: list[Hit]) -> str:
 
 
 class TextSource(Protocol):
-    """Where a drama's long texts are read from (bot.storage.catalog.CatalogRepo)."""
+    """Where episodes' synopses are read from (bot.storage.catalog.CatalogRepo)."""
 
     async def texts(self, drama: str, part: str) -> tuple[str, str]: ...
 
@@ -38,7 +38,7 @@ _T = TypeVar("_T")
 
 
 class Lookups:
-    KEPT = 2048  # filled-in episodes, characters and dramas kept, most recently used
+    KEPT = 2048  # filled-in episodes and characters kept, most recently used
 
     def __init__(self, catalog: Catalog, index: SearchIndex, texts: TextSource | None = None) -> None:
         self.catalog = catalog

@@ -102,16 +102,17 @@ def file_stat(path: Path) -> tuple[str, bool]:
 class ToSave(NamedTuple):
     """A compiled pack the database must store."""
 
-    unit: Unit  # without its long texts
+    unit: Unit  # as the running bot holds it (bot.catalog.texts)
     origin: str
     source: str
     digest: str
     stamp: str  # see file_stat(); "" when not known settled
-    texts: list[TextRow] | None  # the long texts; None: those stored stay (the same text, touched)
+    texts: list[TextRow] | None  # its synopses; None: those stored stay (the same text, touched)
 
 
 def split_unit(unit: Unit) -> tuple[Unit, list[TextRow]]:
-    """A parsed pack without its drama's long texts (kept in memory), and those texts (stored apart)."""
+    """A parsed pack as the running bot holds it — its synopses apart, its characters' texts
+    compressed (bot.catalog.texts) — and the rows that hold its synopses."""
     if unit.drama is None or unit.drama.texts_apart:
         return unit, []
     slim, rows = split_texts(unit.drama)

@@ -23,7 +23,7 @@ class PackRow:
     added_by_guild: int | None = None
     added_by_user: int | None = None
     file_stat: str = ""  # a file pack's "compiler version:mtime ns:size" when it was compiled
-    # The drama's long texts (bot.catalog.texts), written with the row; None: those stored stay.
+    # The drama's synopses (bot.catalog.texts), written with the row; None: those stored stay.
     texts: list[tuple[str, str, str]] | None = None
 
 
@@ -127,7 +127,7 @@ class CatalogRepo:
                     await self._put_texts(r.slug, r.texts)
 
     async def save_texts(self, dramas: list[tuple[str, list[tuple[str, str, str]]]]) -> None:
-        """Replace dramas' long texts (one transaction); `save` writes them with the compiled row."""
+        """Replace dramas' texts (one transaction); `save` writes them with the compiled row."""
         async with self._db.transaction():
             for drama, texts in dramas:
                 await self._put_texts(drama, texts)
@@ -146,7 +146,7 @@ class CatalogRepo:
                 await self._db.execute("DELETE FROM catalog_texts WHERE drama = ?", (slug,))
 
     async def texts(self, drama: str, part: str) -> tuple[str, str]:
-        """A part of a drama's long texts (bot.catalog.texts): (body, extra), empty when none is stored."""
+        """A part of a drama's texts (bot.catalog.texts): (body, extra), empty when none is stored."""
         row = await self._db.fetchone(
             "SELECT body, extra FROM catalog_texts WHERE drama = ? AND part = ?", (drama, part)
         )
