@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 import pytest
@@ -151,3 +152,24 @@ def test_quote_output_is_inert_clean_and_bounded(text: str, limit: int) -> None:
     # markdown characters are percent-encoded instead).
     assert len(clean(text, limit)) <= limit
     assert len(out) <= max(3 * limit, len("(empty)"))
+
+
+MARKDOWNISH = st.lists(
+    st.sampled_from(list("ab1 \t\n.-+#@*_~`|<>[]\\:/é\u200b") + ["http://x.y", "https://", "12."]), max_size=20
+).map("".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(MARKDOWNISH, st.text(max_size=40)))
+def test_escape_skips_only_texts_with_nothing_to_escape(text: str) -> None:
+    """escape's fast path (a text none of its patterns acts on is returned as it is) gives what the
+    full escaping gives, for texts made of exactly the characters that matter."""
+    import bot.text
+
+    full = bot.text._NEEDS_WORK
+    try:
+        bot.text._NEEDS_WORK = re.compile(r"(?s).|^")  # every text takes the full path
+        slow = bot.text.escape(text)
+    finally:
+        bot.text._NEEDS_WORK = full
+    assert bot.text.escape(text) == slow
