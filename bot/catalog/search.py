@@ -3,7 +3,9 @@
 Lookup order: exact slug or name → normalised forms (case, hyphens, spaces, apostrophes,
 accents; Hangul kept) → romanisation variants folded together ("Hyeon"/"Hyun", "Seong"/"Sung",
 "hee"/"hui", "Soo"/"Su") → a given name on its own ("haein") → fuzzy (rapidfuzz).
-Autocomplete is prefix search over sorted keys (bisect), with a fuzzy fallback for typos.
+Autocomplete is prefix search over sorted keys (bisect; the best of a span picked by each entry's
+precomputed place); when nothing starts with what was typed, the completions of the texts one slip
+away (a letter dropped, added, replaced or two swapped), then close spellings (rapidfuzz).
 """
 
 from __future__ import annotations
