@@ -1114,7 +1114,7 @@ async def run_startup_async(args: argparse.Namespace) -> None:
         targets=targets,
         checker=checker,
         title=f"Start to ready, {args.dramas:,} dramas ({names:,} names) + 10,000 servers",
-        how=__doc__.split("  startup  ")[1].split("\n\n")[0].strip(),
+        how=__doc__.split("  startup  ")[1].split("\n\n")[0].strip().replace("2,000", f"{args.dramas:,}"),
         notes=notes,
         tables=[
             table(
