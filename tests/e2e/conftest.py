@@ -53,7 +53,8 @@ class Driver:
 @functools.cache
 def shipped() -> Catalog:
     """The shipped packs as their files say, texts and all: what the bot's answers must show (the
-    running bot holds its dramas without their long texts, reading those back when it shows them)."""
+    running bot holds its dramas without their synopses and with their characters' texts compressed,
+    filling them back in when it shows them)."""
     return load_catalog_or_raise([DEFAULT_CATALOG_PATH])
 
 

@@ -136,7 +136,7 @@ async def test_drama_overview(drive: Driver) -> None:
     response = await drive.reply("/drama drama:qot")
     text = text_of(response)
     assert response["embeds"][0]["title"] == "Queen of Tears (눈물의 여왕)"
-    premise = shipped().dramas["queen-of-tears"].premise  # held apart, read back for the answer
+    premise = shipped().dramas["queen-of-tears"].premise  # as the pack says it
     assert premise and response["embeds"][0]["description"] == premise
     for needle in ("tvN", "Netflix", "Kim Ji-won", "Episodes (16)", "Park Ji-eun"):
         assert needle in text
