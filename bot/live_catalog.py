@@ -40,6 +40,7 @@ from bot.catalog.store import (
     overlay_catalog,
     pack_index,
     pack_unit,
+    same_compiler,
     split_unit,
     unpack_index,
     unpack_units,
@@ -103,8 +104,8 @@ async def open_catalog(db: Database, root: Path) -> Opened:
     # that memory (read after them, the bytes would add to the peak). Whether it fits the packs is
     # known once they are compiled; when it doesn't, it is dropped.
     held = await repo.index()
-    stored_manifest = held[0] if held else None
-    base = await asyncio.to_thread(unpack_index, held[1]) if held else None
+    stored_manifest = held[0] if held and same_compiler(held[0]) else None  # another version's: not read
+    base = await asyncio.to_thread(unpack_index, held[1]) if held and stored_manifest is not None else None
     del held
     rows = await repo.heads()
     stored = [Stored(r.slug, r.origin, r.source, r.digest, r.text, r.file_stat) for r in rows]

@@ -4,7 +4,6 @@ into catalog objects, with errors that say what to do."""
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo
@@ -57,7 +56,15 @@ class Lookups:
     # them filled in.
     async def episode_texts(self, drama: Drama, episode: Episode) -> Episode:
         """The episode with its synopsis (one database trip, unless it was filled in lately)."""
-        return await self._filled(drama, episode_part(episode.number), episode, with_episode_texts)
+        if not drama.texts_apart:
+            return episode  # a catalog given whole (tests, tools): the texts are there
+        key = (drama.slug, episode_part(episode.number))
+        if (kept := self._kept_for(key, episode)) is not None:
+            return kept
+        if self._texts is None:
+            raise RuntimeError(f"{drama.slug}: its texts are held apart, and these lookups have no text source")
+        body, extra = await self._texts.texts(drama.slug, key[1])
+        return self._keep(key, episode, with_episode_texts(episode, body, extra))
 
     def episode_with(self, drama: Drama, episode: Episode, body: str, extra: str) -> Episode:
         """The episode filled in from texts read along with something else (`/recap`'s one statement)."""
@@ -70,25 +77,20 @@ class Lookups:
         if not drama.texts_apart:
             return character
         key = (drama.slug, f"c:{character.slug}")
-        kept = self._kept.get(key)
-        if kept is not None and kept[0] is character:
-            self._kept.move_to_end(key)
-            return kept[1]  # type: ignore[no-any-return]
+        if (kept := self._kept_for(key, character)) is not None:
+            return kept
         description, facts = character_texts_of(drama, character.slug)
         return self._keep(key, character, with_character_texts(character, description, facts))
 
-    async def _filled(self, drama: Drama, part: str, held: _T, fill: Callable[[_T, str, str], _T]) -> _T:
-        if not drama.texts_apart:
-            return held  # a catalog given whole (tests, tools): the texts are there
-        key = (drama.slug, part)
+    def _kept_for(self, key: tuple[str, str], held: _T) -> _T | None:
+        """What was filled in for `held` lately; None when it was not (or for an object since replaced:
+        a changed drama is made of new objects)."""
         kept = self._kept.get(key)
-        if kept is not None and kept[0] is held:  # the same object: a changed drama is a new one
-            self._kept.move_to_end(key)
-            return kept[1]  # type: ignore[no-any-return]
-        if self._texts is None:
-            raise RuntimeError(f"{drama.slug}: its texts are held apart, and these lookups have no text source")
-        body, extra = await self._texts.texts(drama.slug, part)
-        return self._keep(key, held, fill(held, body, extra))
+        if kept is None or kept[0] is not held:
+            return None
+        self._kept.move_to_end(key)
+        filled: _T = kept[1]  # filled in from `held`: the same type
+        return filled
 
     def _keep(self, key: tuple[str, str], held: Any, filled: _T) -> _T:
         self._kept[key] = (held, filled)

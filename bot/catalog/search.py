@@ -474,6 +474,12 @@ class SearchIndex(Protocol):
 _TIERS = {"exact": 3, "folded": 2, "given-name": 1, "fuzzy": 0, "prefix": 0}
 
 
+# NameIndex.ranked_completions or NameIndex.ranked_slips: (index, key, limit, allow, hidden) → ranked pairs
+_Ranked = Callable[
+    [NameIndex, str, int, set[Target] | None, Callable[[Target], bool] | None], list[tuple[tuple[Any, ...], Hit]]
+]
+
+
 class LayeredNames:
     """A large stored index with a small overlay of the dramas that changed since it was built.
 
@@ -513,21 +519,19 @@ class LayeredNames:
         hits.sort(key=lambda h: (-h.score, -self._weight(h.target), h.label))
         return hits[:limit]
 
+    def _merged(self, ranked: _Ranked, key: str, limit: int, allow: set[Target] | None) -> list[Hit]:
+        """The overlay's and the base's ranked answers (the base's hidden targets skipped), in order."""
+        pairs = ranked(self.overlay, key, limit, allow, None) + ranked(self.base, key, limit, allow, self._hidden)
+        pairs.sort(key=lambda pair: pair[0])
+        return [hit for _order, hit in pairs[:limit]]
+
     def complete(self, query: str, limit: int = 25, allow: set[Target] | None = None) -> list[Hit]:
         key = normalise(query)
         if allow is None and (kept := self._answers.get(key, limit)) is not None:
             return kept
-        ranked = self.overlay.ranked_completions(key, limit, allow) + self.base.ranked_completions(
-            key, limit, allow, self._hidden
-        )
-        ranked.sort(key=lambda pair: pair[0])
-        hits = [hit for _order, hit in ranked[:limit]]
+        hits = self._merged(NameIndex.ranked_completions, key, limit, allow)
         if not hits and len(key) >= 3:
-            slips = self.overlay.ranked_slips(key, limit, allow) + self.base.ranked_slips(
-                key, limit, allow, self._hidden
-            )
-            slips.sort(key=lambda pair: pair[0])
-            hits = [hit for _order, hit in slips[:limit]]
+            hits = self._merged(NameIndex.ranked_slips, key, limit, allow)
         if not hits and len(key) >= 3:
             hits = [h for h in self.fuzzy(key, limit, cutoff=75, narrow=True) if allow is None or h.target in allow]
         return self._answers.keep(key, limit, hits[:limit]) if allow is None else hits[:limit]

@@ -178,7 +178,8 @@ def _compile_catalog(root: Path, rows: Iterable[Stored], read: Mapping[str, Unit
         if unit.drama is not None:
             digests[unit.drama.slug] = key
     for row in imported:
-        unit = read.get(row.slug) if row.digest == digest(row.text or "") else None
+        key = digest(row.text or "")
+        unit = read.get(row.slug) if row.digest == key else None
         if unit is None and row.text is not None:
             unit, pack_problems = parse_text(row.text, row.source)
             parsed += 1
@@ -186,10 +187,10 @@ def _compile_catalog(root: Path, rows: Iterable[Stored], read: Mapping[str, Unit
                 problems += [f"(imported) {p}" for p in pack_problems]
                 continue
             unit, texts = split_unit(unit)
-            save.append(ToSave(unit, row.origin, row.source, digest(row.text), "", texts))
+            save.append(ToSave(unit, row.origin, row.source, key, "", texts))
         if unit is not None and unit.drama is not None:
             units.append(unit)
-            digests[unit.drama.slug] = row.digest if row.digest == digest(row.text or "") else digest(row.text or "")
+            digests[unit.drama.slug] = key
     catalog, across = assemble(units)
     units = [_with_people_of(catalog, unit) for unit in units]
     # Rows of file packs no longer in the catalog: the file is gone, or it now names another slug.
@@ -208,6 +209,15 @@ def _with_people_of(catalog: Catalog, unit: Unit) -> Unit:
 def manifest(units: dict[str, tuple[Unit, str]]) -> str:
     """What an index was built from: the compiler's version and every pack's slug and digest (JSON)."""
     return json.dumps({"version": COMPILER_VERSION, "packs": {s: key for s, (_u, key) in sorted(units.items())}})
+
+
+def same_compiler(stored_manifest: str) -> bool:
+    """Whether an index was built by this compiler (else it is not worth reading back at all)."""
+    try:
+        held = json.loads(stored_manifest)
+    except ValueError:
+        return False
+    return isinstance(held, dict) and held.get("version") == COMPILER_VERSION
 
 
 def changed_since(stored_manifest: str, units: dict[str, tuple[Unit, str]]) -> set[str] | None:
