@@ -170,3 +170,18 @@ async def test_a_drama_that_could_not_be_stored_is_nowhere(sb: Sandbox, monkeypa
     assert offered and all(slug in catalog.dramas for slug in offered)
     answer = await Driver(sb).reply("/drama drama:moonlight-courier")
     assert "No drama named" in text_of(answer)
+
+
+async def test_an_added_dramas_tvmaze_summary_is_shown_by_recap_after_a_restart(tmp_path) -> None:
+    """TVmaze's episode summaries are held apart from the drama (bot/catalog/texts.py): `/recap` shows
+    one at once after `/catalog add`, and again after a restart, credited to TVmaze."""
+    async with checked_sandbox(tmp_path, NOW) as sb:
+        assert sb.tvmaze is not None
+        sb.tvmaze.shows[COURIER]["episodes"][0]["summary"] = "<p>A parcel for the <b>moon</b> arrives.</p>"
+        drive = Driver(sb)
+        await add_courier(drive)
+        first = text_of(await drive.reply("/recap drama:moonlight-courier episode:1"))
+        assert (await drive.ok(":restart"))["error"] is None
+        after = text_of(await drive.reply("/recap drama:moonlight-courier episode:1"))
+    for shown in (first, after):
+        assert "A parcel for the moon arrives." in shown and "TVmaze" in shown, shown
