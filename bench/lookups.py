@@ -748,8 +748,8 @@ def run_part_b(args: argparse.Namespace, checker: Any) -> dict[str, Any]:
         "index_build_kind": build_kind,
         "index_rss_mb": round((rss2 - rss1) / 1024, 1),
         "index_keys": {
-            "drama_prefix_keys": len(index.dramas._prefix_keys),
-            "who_prefix_keys": len(index.who._prefix_keys),
+            "drama_prefix_keys": len(index.dramas._ids),
+            "who_prefix_keys": len(index.who._ids),
             "who_fuzzy_keys": len(index.who._fuzzy_keys),
         },
         "complete": {},

@@ -69,6 +69,7 @@ class Hit(NamedTuple):  # a tuple: made 25 at a time per keystroke, in half the 
     label: str
     score: float
     how: str  # exact | folded | given-name | prefix | fuzzy
+    weight: float = 0.0  # the target's weight in its index (ranks hits merged from two indexes)
 
 
 class Answers:
@@ -115,90 +116,204 @@ def _slips(key: str) -> set[str]:
 
 
 FULL_SCAN_LIMIT = 50_000  # above this many keys, fuzzy matching only looks at keys sharing two first letters
-
-Found = Target | list[Target]  # what a key names: one target (most keys, held bare), or several
-
-
-def _each(found: Found) -> list[Target] | tuple[Target]:
-    return (found,) if isinstance(found, tuple) else found
+SPAN_KEYS = 400  # a prefix's completions are looked for among at most this many keys
 
 
-def _found(targets: dict[Target, None]) -> Found:
-    return next(iter(targets)) if len(targets) == 1 else list(targets)
+class _Postings:
+    """Sorted keys, each naming a run of target numbers (its postings): one list of keys and two
+    arrays, where a dict of keys to lists of targets held a few hundred bytes per key."""
+
+    __slots__ = ("keys", "starts", "ids")
+
+    def __init__(self, found: dict[str, dict[int, None]]) -> None:
+        self.keys = sorted(found)
+        self.starts = array("I", [0])
+        self.ids = array("I")
+        for key in self.keys:
+            self.ids.extend(found[key])  # in the order met (the targets' order)
+            self.starts.append(len(self.ids))
+
+    def get(self, key: str) -> array[int]:
+        at = bisect.bisect_left(self.keys, key)
+        if at < len(self.keys) and self.keys[at] == key:
+            return self.ids[self.starts[at] : self.starts[at + 1]]
+        return array("I")
+
+    def __getstate__(self) -> tuple[list[str], array[int], array[int]]:
+        return self.keys, self.starts, self.ids
+
+    def __setstate__(self, state: tuple[list[str], array[int], array[int]]) -> None:
+        self.keys, self.starts, self.ids = state
+
+
+class _Texts:
+    """Many short strings as one UTF-8 block and their offsets: the n-th is decoded when asked for."""
+
+    __slots__ = ("block", "at")
+
+    def __init__(self, texts: Iterable[str]) -> None:
+        encoded = [t.encode() for t in texts]
+        self.block = b"".join(encoded)
+        self.at = array("I", [0])
+        for text in encoded:
+            self.at.append(self.at[-1] + len(text))
+
+    def __getitem__(self, n: int) -> str:
+        return self.block[self.at[n] : self.at[n + 1]].decode()
+
+    def __len__(self) -> int:
+        return len(self.at) - 1
+
+    def __getstate__(self) -> tuple[bytes, array[int]]:
+        return self.block, self.at
+
+    def __setstate__(self, state: tuple[bytes, array[int]]) -> None:
+        self.block, self.at = state
+
+
+_SEP = "\x1f"  # between a target's parts in its stored form
 
 
 class NameIndex:
+    """Names → targets. Held compactly, because a large catalog's index stays in memory and is read
+    back at every start: targets are numbered, their labels and parts kept as blocks of text (_Texts),
+    and every key's targets as runs of numbers in arrays (_Postings); only the sorted keys are Python
+    strings (bisected at C speed on every keystroke). At 400,000 names this holds a quarter of the
+    memory a dict per key took, and is read back in a fraction of the time."""
+
     def __init__(self, entries: Iterable[tuple[Target, str, Iterable[str], float]]) -> None:
         """`entries`: (target, label shown to people, names and aliases, weight for ranking)."""
-        self.labels: dict[Target, str] = {}
-        self.weights: dict[Target, float] = {}
+        number: dict[Target, int] = {}
+        targets: list[Target] = []
+        labels: list[str] = []
+        weights: list[float] = []
         # Ordered sets while building (dict keys): a list membership test here was quadratic.
-        exact: dict[str, dict[Target, None]] = {}
-        folded: dict[str, dict[Target, None]] = {}
-        tokens: dict[str, dict[Target, None]] = {}
-        prefix: set[tuple[str, Target]] = set()
+        exact: dict[str, dict[int, None]] = {}
+        folded: dict[str, dict[int, None]] = {}
+        tokens: dict[str, dict[int, None]] = {}
+        prefix: dict[str, dict[int, None]] = {}
         for target, label, names, weight in entries:
-            self.labels[target] = label
-            self.weights[target] = weight
+            n = number.get(target)
+            if n is None:
+                n = number[target] = len(targets)
+                targets.append(target)
+                labels.append(label)
+                weights.append(weight)
+            else:
+                labels[n], weights[n] = label, weight
             for name in names:
                 if not name:
                     continue
                 full, words = name_keys(name)
                 for key in full:
-                    exact.setdefault(key, {})[target] = None
-                    folded.setdefault(fold(key), {})[target] = None
-                    prefix.add((key, target))
+                    exact.setdefault(key, {})[n] = None
+                    folded.setdefault(fold(key), {})[n] = None
+                    prefix.setdefault(key, {})[n] = None
                 for key in words:
-                    tokens.setdefault(fold(key), {})[target] = None
-                    prefix.add((key, target))
-        # Held compactly (the index of a large catalog is kept in memory): a key naming one target
-        # holds it bare, not in a tuple of one; the keys sharing two first letters are found in the
-        # sorted keys when first needed (_bucket), not kept in lists of their own.
-        self.exact: dict[str, Found] = {k: _found(v) for k, v in exact.items()}
-        self.folded: dict[str, Found] = {k: _found(v) for k, v in folded.items()}
-        self.tokens: dict[str, Found] = {k: _found(v) for k, v in tokens.items()}
-        ordered = sorted(prefix)
-        self._prefix_keys = [k for k, _ in ordered]
-        self._prefix_targets = [t for _, t in ordered]
+                    tokens.setdefault(fold(key), {})[n] = None
+                    prefix.setdefault(key, {})[n] = None
+        self._targets = _Texts(_SEP.join(t) for t in targets)
+        self._labels = _Texts(labels)
+        self._weights = array("d", weights)
+        self._folded = _Postings(folded)
+        self._tokens = _Postings(tokens)
+        # Prefix search: the sorted keys (exact names, and single words of longer ones), each with
+        # its targets in the targets' order (a run in `_ids`); `_full` marks the entries whose key
+        # is a whole name (an exact match), not one word of it.
+        self._keys = sorted(prefix)
+        self._starts = array("I", [0])
+        self._ids = array("I")
+        full_flags = bytearray()
+        for key in self._keys:
+            run = sorted(prefix[key], key=targets.__getitem__)  # as (key, target) pairs sorted
+            whole = exact.get(key, {})
+            self._ids.extend(run)
+            full_flags.extend(1 if n in whole else 0 for n in run)
+            self._starts.append(len(self._ids))
+        self._full = bytes(full_flags)
+        self._fuzzy_keys = sorted(exact)
         # Each prefix entry's place in the order completions are offered in — heaviest first, then the
         # shortest key, then the label — so a query's best completions are the entries of its span
         # with the smallest places, found without building a sort key per entry (see _best_in).
-        labels, weights = self.labels, self.weights
-        by_place = sorted(
-            range(len(ordered)),
-            key=lambda i: (-weights[ordered[i][1]], len(ordered[i][0]), labels[ordered[i][1]], i),
-        )
-        self._places = array("I", bytes(4 * len(ordered)))
+        entry_lengths = [
+            len(key) for u, key in enumerate(self._keys) for _ in range(self._starts[u + 1] - self._starts[u])
+        ]
+        ids = self._ids
+        by_place = sorted(range(len(ids)), key=lambda i: (-weights[ids[i]], entry_lengths[i], labels[ids[i]], i))
+        self._places = array("I", bytes(4 * len(ids)))
         for place, i in enumerate(by_place):
             self._places[i] = place
         self._entry_at = array("I", by_place)  # place → entry
-        self._fuzzy_keys = sorted(self.exact)
+        # Best first, once: what an empty autocomplete query shows.
+        self._ranked = array("I", sorted(range(len(targets)), key=lambda n: (-weights[n], labels[n])))
+        self._derived()
+
+    def _derived(self) -> None:
+        """What is made again on use, not stored: buckets for close spellings, kept answers, and
+        target → number (only an overlay index is asked that, see has())."""
         self._buckets: dict[str, list[str]] = {}  # see _bucket
         self._lengths: dict[str, tuple[list[int], list[str], list[int]]] = {}  # see _by_length
         self._answers = Answers()
-        # Best first, once: what an empty autocomplete query shows.
-        self._ranked = sorted(self.labels, key=lambda t: (-self.weights[t], self.labels[t]))
+        self._numbers: dict[Target, int] | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        derived = ("_buckets", "_lengths", "_answers", "_numbers")
+        return {k: v for k, v in self.__dict__.items() if k not in derived}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._derived()
 
     def __len__(self) -> int:
-        return len(self.labels)
+        return len(self._targets)
 
-    def _hits(self, targets: Iterable[Target], score: float, how: str) -> list[Hit]:
-        unique = dict.fromkeys(targets)
-        ranked = sorted(unique, key=lambda t: (-self.weights[t], self.labels[t]))
-        return [Hit(target=t, label=self.labels[t], score=score, how=how) for t in ranked]
+    # -- targets ---------------------------------------------------------------------------------
+    def _target(self, n: int) -> Target:
+        return tuple(self._targets[n].split(_SEP))
+
+    def targets(self) -> list[Target]:
+        """Every target, in the order they were given."""
+        return [self._target(n) for n in range(len(self._targets))]
+
+    def has(self, target: Target) -> bool:
+        """Whether `target` is in this index. Its first call maps every target: for small indexes."""
+        if self._numbers is None:
+            self._numbers = {t: n for n, t in enumerate(self.targets())}
+        return target in self._numbers
+
+    def _hit(self, n: int, score: float, how: str) -> Hit:
+        return Hit(target=self._target(n), label=self._labels[n], score=score, how=how, weight=self._weights[n])
+
+    def _hits(self, numbers: Iterable[int], score: float, how: str) -> list[Hit]:
+        weights, labels = self._weights, self._labels
+        ranked = sorted(dict.fromkeys(numbers), key=lambda n: (-weights[n], labels[n]))
+        return [self._hit(n, score, how) for n in ranked]
+
+    def _key_at(self, key: str) -> int:
+        """The position of `key` among the sorted keys, or -1."""
+        at = bisect.bisect_left(self._keys, key)
+        return at if at < len(self._keys) and self._keys[at] == key else -1
+
+    def exact(self, key: str) -> list[int]:
+        """The numbers of the targets a whole name of which is this normalised key."""
+        at = self._key_at(key)
+        if at < 0:
+            return []
+        start, end = self._starts[at], self._starts[at + 1]
+        return sorted(self._ids[i] for i in range(start, end) if self._full[i])
 
     def lookup(self, query: str, limit: int = 10) -> list[Hit]:
         """Best matches for a whole query, most certain first; empty when nothing is close."""
         key = normalise(query)
         if not key:
             return []
-        if key in self.exact:
-            return self._hits(_each(self.exact[key]), 100, "exact")[:limit]
+        if found := self.exact(key):
+            return self._hits(found, 100, "exact")[:limit]
         folded = fold(key)
-        if folded in self.folded:
-            return self._hits(_each(self.folded[folded]), 99, "folded")[:limit]
-        if folded in self.tokens:
-            return self._hits(_each(self.tokens[folded]), 95, "given-name")[:limit]
+        if found_folded := self._folded.get(folded):
+            return self._hits(found_folded, 99, "folded")[:limit]
+        if found_word := self._tokens.get(folded):
+            return self._hits(found_word, 95, "given-name")[:limit]
         return self.fuzzy(key, limit)
 
     def fuzzy(self, key: str, limit: int = 10, *, cutoff: float = 70, narrow: bool = False) -> list[Hit]:
@@ -211,12 +326,13 @@ class NameIndex:
             choices = self._bucket(bucket)
         else:
             bucket, choices = "", self._fuzzy_keys
-        best: dict[Target, float] = {}
+        best: dict[int, float] = {}
         for choice, score in self._close(key, bucket, choices, limit * 3, cutoff):
-            for target in _each(self.exact[choice]):
-                best[target] = max(best.get(target, 0), score)
-        ranked = sorted(best.items(), key=lambda kv: (-kv[1], -self.weights[kv[0]], self.labels[kv[0]]))
-        return [Hit(target=t, label=self.labels[t], score=s, how="fuzzy") for t, s in ranked[:limit]]
+            for n in self.exact(choice):
+                best[n] = max(best.get(n, 0), score)
+        weights, labels = self._weights, self._labels
+        ranked = sorted(best.items(), key=lambda kv: (-kv[1], -weights[kv[0]], labels[kv[0]]))
+        return [self._hit(n, s, "fuzzy") for n, s in ranked[:limit]]
 
     def _close(self, key: str, bucket: str, choices: list[str], limit: int, cutoff: float) -> list[tuple[str, float]]:
         """What `process.extract(key, choices, scorer=fuzz.WRatio, limit=limit, score_cutoff=cutoff)`
@@ -261,7 +377,7 @@ class NameIndex:
         if found is None:
             keys = self._fuzzy_keys
             if len(start) < 2:  # a one-letter key is its own bucket
-                found = [start] if start in self.exact else []
+                found = [start] if self.exact(start) else []
             else:
                 low = bisect.bisect_left(keys, start)
                 found = keys[low : bisect.bisect_left(keys, start + "\U0010ffff", low)]
@@ -277,16 +393,6 @@ class NameIndex:
             found = self._lengths[bucket] = ([len(choices[i]) for i in order], [choices[i] for i in order], order)
         return found
 
-    def __getstate__(self) -> dict[str, Any]:
-        derived = ("_buckets", "_lengths", "_answers")  # made again on use
-        return {k: v for k, v in self.__dict__.items() if k not in derived}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self._buckets = {}
-        self._lengths = {}
-        self._answers = Answers()
-
     def complete(self, query: str, limit: int = 25, allow: set[Target] | None = None) -> list[Hit]:
         """Autocomplete: names starting with what was typed; close spellings only when none does."""
         key = normalise(query)
@@ -301,6 +407,16 @@ class NameIndex:
                     hits.append(hit)
         return self._answers.keep(key, limit, hits[:limit]) if allow is None else hits[:limit]
 
+    def _shown(self, n: int, allow: set[Target] | None, hidden: Callable[[Target], bool] | None) -> bool:
+        if allow is None and hidden is None:
+            return True
+        target = self._target(n)
+        return (allow is None or target in allow) and not (hidden and hidden(target))
+
+    def _ranked_hit(self, n: int, rank: int, score: float, how: str) -> tuple[tuple[Any, ...], Hit]:
+        hit = self._hit(n, score, how)
+        return (rank > 0, -hit.weight, rank, hit.label), hit
+
     def ranked_completions(
         self, key: str, limit: int, allow: set[Target] | None = None, hidden: Callable[[Target], bool] | None = None
     ) -> list[tuple[tuple[Any, ...], Hit]]:
@@ -308,10 +424,10 @@ class NameIndex:
         can be merged exactly as one index would order them); `hidden` targets are skipped."""
         if not key:
             chosen: list[tuple[tuple[Any, ...], Hit]] = []
-            for target in self._ranked:
-                if (allow is None or target in allow) and not (hidden and hidden(target)):
-                    order = (-self.weights[target], self.labels[target])
-                    chosen.append((order, Hit(target=target, label=self.labels[target], score=0, how="prefix")))
+            for n in self._ranked:
+                if self._shown(n, allow, hidden):
+                    hit = self._hit(n, 0, "prefix")
+                    chosen.append(((-hit.weight, hit.label), hit))
                     if len(chosen) >= limit:
                         break
             return chosen
@@ -321,6 +437,12 @@ class NameIndex:
         return self._best_in(span, limit, allow, hidden) or self._ranked_over(
             [span], limit, allow, hidden, 100, "prefix"
         )
+
+    def _entries(self, span: tuple[int, int, int]) -> tuple[int, int]:
+        """The entries of a span: its keys' runs, at most SPAN_KEYS of them."""
+        first, last, _size = span
+        start = self._starts[first]
+        return start, min(self._starts[last], start + SPAN_KEYS)
 
     def _best_in(
         self,
@@ -332,32 +454,29 @@ class NameIndex:
         """The span's best `limit` completions by their precomputed places (the key typed in full
         first), as `_ranked_over` orders them; empty when filtering or repeats leave too few of the
         entries looked at (the caller then ranks the whole span)."""
-        start, end, size = span
-        keys, targets, places, entry_at = self._prefix_keys, self._prefix_targets, self._places, self._entry_at
+        first, _last, size = span
+        keys, starts, ids, places, entry_at = self._keys, self._starts, self._ids, self._places, self._entry_at
+        start, end = self._entries(span)
         # The entries whose key is exactly what was typed come first in the span, and first in the answer.
-        whole = bisect.bisect_right(keys, keys[start], start, end) if len(keys[start]) == size else start
+        whole = min(starts[first + 1], end) if len(keys[first]) == size else start
         room = 2 * limit + 8
         exact = sorted(places[start:whole])  # sorting ints: C speed
         rest = sorted(places[whole:end])
-        chosen: dict[Target, int] = {}
+        chosen: dict[int, int] = {}
         for part in (exact, rest):
             for place in part[:room]:
                 i = entry_at[place]
-                target = targets[i]
-                if target in chosen or (allow is not None and target not in allow) or (hidden and hidden(target)):
+                n = ids[i]
+                if n in chosen or not self._shown(n, allow, hidden):
                     continue
-                chosen[target] = len(keys[i]) - size
+                chosen[n] = len(keys[bisect.bisect_right(starts, i) - 1]) - size
                 if len(chosen) == limit:
                     break
             if len(chosen) < limit and len(part) > room:
                 return []  # not enough among those looked at: rank the span in full
             if len(chosen) == limit:
                 break
-        weights, labels = self.weights, self.labels
-        return [
-            ((rank > 0, -weights[t], rank, labels[t]), Hit(target=t, label=labels[t], score=100, how="prefix"))
-            for t, rank in chosen.items()
-        ]
+        return [self._ranked_hit(n, rank, 100, "prefix") for n, rank in chosen.items()]
 
     def ranked_slips(
         self, key: str, limit: int, allow: set[Target] | None = None, hidden: Callable[[Target], bool] | None = None
@@ -373,13 +492,13 @@ class NameIndex:
         return self._ranked_over(spans, limit, allow, hidden, 90, "fuzzy")
 
     def _span(self, key: str) -> tuple[int, int, int] | None:
-        """(start, end, len(key)) of the keys starting with `key` (at most 400 of them), or None."""
-        keys = self._prefix_keys
-        start = bisect.bisect_left(keys, key)
-        if start >= len(keys) or not keys[start].startswith(key):
+        """(first, end, len(key)): the sorted keys starting with `key` (at most SPAN_KEYS), or None."""
+        keys = self._keys
+        first = bisect.bisect_left(keys, key)
+        if first >= len(keys) or not keys[first].startswith(key):
             return None
-        end = bisect.bisect_left(keys, key + "\U0010ffff", start, min(start + 400, len(keys)))
-        return start, end, len(key)
+        end = bisect.bisect_left(keys, key + "\U0010ffff", first, min(first + SPAN_KEYS, len(keys)))
+        return first, end, len(key)
 
     def _ranked_over(
         self,
@@ -390,21 +509,28 @@ class NameIndex:
         score: float,
         how: str,
     ) -> list[tuple[tuple[Any, ...], Hit]]:
-        keys, targets = self._prefix_keys, self._prefix_targets
-        seen: dict[Target, int] = {}  # target → its shortest completion's extra length
-        for start, end, size in spans:
-            for i in range(start, end):
-                target = targets[i]
-                if (allow is not None and target not in allow) or (hidden and hidden(target)):
-                    continue
-                rank = len(keys[i]) - size
-                known = seen.get(target)
-                if known is None or rank < known:
-                    seen[target] = rank
-        weights, labels = self.weights, self.labels
-        orders = {t: (rank > 0, -weights[t], rank, labels[t]) for t, rank in seen.items()}
+        keys, starts, ids = self._keys, self._starts, self._ids
+        seen: dict[int, int] = {}  # target → its shortest completion's extra length
+        shown: dict[int, bool] = {}
+        for span in spans:
+            first, last, size = span
+            _start, end = self._entries(span)
+            for u in range(first, last):
+                rank = len(keys[u]) - size
+                for i in range(starts[u], min(starts[u + 1], end)):
+                    n = ids[i]
+                    ok = shown.get(n)
+                    if ok is None:
+                        ok = shown[n] = self._shown(n, allow, hidden)
+                    if not ok:
+                        continue
+                    known = seen.get(n)
+                    if known is None or rank < known:
+                        seen[n] = rank
+        weights, labels = self._weights, self._labels
+        orders = {n: (rank > 0, -weights[n], rank, labels[n]) for n, rank in seen.items()}
         ranked = heapq.nsmallest(limit, seen, key=orders.__getitem__)
-        return [(orders[t], Hit(target=t, label=labels[t], score=score, how=how)) for t in ranked]
+        return [self._ranked_hit(n, seen[n], score, how) for n in ranked]
 
 
 BILLING_WEIGHT = {"main": 3.0, "supporting": 2.0, "guest": 1.0}
@@ -435,18 +561,18 @@ class CatalogIndex:
                 yield ("person", p.slug), label, (p.slug, p.name, p.name_ko, *p.aliases), 1.5
 
         self.who = NameIndex(who_entries())
-        by_drama: dict[str, dict[Target, None]] = {}
-        for target in self.who.labels:
+        by_drama: dict[str, dict[int, None]] = {}
+        for n, target in enumerate(self.who.targets()):
             if target[0] == "character":
-                by_drama.setdefault(target[1], {})[target] = None
+                by_drama.setdefault(target[1], {})[n] = None
             else:
                 for role in catalog.roles(target[1]):
-                    by_drama.setdefault(role.drama.slug, {})[target] = None
-        # Tuples, made into a set when asked for: a set per drama held four times the memory.
-        self._by_drama: dict[str, tuple[Target, ...]] = {slug: tuple(held) for slug, held in by_drama.items()}
+                    by_drama.setdefault(role.drama.slug, {})[n] = None
+        # Target numbers in the who index, made into a set of targets when asked for.
+        self._by_drama: dict[str, array[int]] = {slug: array("I", held) for slug, held in by_drama.items()}
 
     def who_in(self, drama_slug: str) -> set[Target]:
-        return set(self._by_drama.get(drama_slug, ()))
+        return {self.who._target(n) for n in self._by_drama.get(drama_slug, ())}
 
 
 class Names(Protocol):
@@ -493,10 +619,7 @@ class LayeredNames:
         self._answers = Answers()
 
     def _hidden(self, target: Target) -> bool:
-        return (target[0] != "person" and target[1] in self.hidden) or target in self.overlay.labels
-
-    def _weight(self, target: Target) -> float:
-        return self.overlay.weights.get(target, self.base.weights.get(target, 0.0))
+        return (target[0] != "person" and target[1] in self.hidden) or self.overlay.has(target)
 
     def lookup(self, query: str, limit: int = 10) -> list[Hit]:
         found = self.overlay.lookup(query, limit)
@@ -509,14 +632,14 @@ class LayeredNames:
             return []
         best = max(_TIERS[h.how] for h in hits)
         hits = [h for h in hits if _TIERS[h.how] == best]
-        hits.sort(key=lambda h: (-h.score, -self._weight(h.target), h.label))
+        hits.sort(key=lambda h: (-h.score, -h.weight, h.label))
         return hits[:limit]
 
     def fuzzy(self, key: str, limit: int = 10, *, cutoff: float = 70, narrow: bool = False) -> list[Hit]:
         hits = self.overlay.fuzzy(key, limit, cutoff=cutoff, narrow=narrow) + [
             h for h in self.base.fuzzy(key, limit * 2, cutoff=cutoff, narrow=narrow) if not self._hidden(h.target)
         ]
-        hits.sort(key=lambda h: (-h.score, -self._weight(h.target), h.label))
+        hits.sort(key=lambda h: (-h.score, -h.weight, h.label))
         return hits[:limit]
 
     def _merged(self, ranked: _Ranked, key: str, limit: int, allow: set[Target] | None) -> list[Hit]:

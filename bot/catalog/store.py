@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from bot import __version__
 from bot.catalog.loader import Unit, assemble, pack_files, parse_text
@@ -28,6 +28,9 @@ from bot.catalog.search import CatalogIndex
 from bot.catalog.texts import TextRow, split_texts
 
 COMPILER_VERSION = f"{__version__}:9"  # part of every digest: new code recompiles every pack once
+# The stored search index's form (bot.catalog.search.NameIndex): a new one rebuilds the index once,
+# not the packs.
+INDEX_FORMAT = 2
 
 
 def digest(text: str) -> str:
@@ -207,27 +210,33 @@ def _with_people_of(catalog: Catalog, unit: Unit) -> Unit:
 
 
 def manifest(units: dict[str, tuple[Unit, str]]) -> str:
-    """What an index was built from: the compiler's version and every pack's slug and digest (JSON)."""
-    return json.dumps({"version": COMPILER_VERSION, "packs": {s: key for s, (_u, key) in sorted(units.items())}})
+    """What an index was built from: the compiler's version, the index's form and every pack's slug
+    and digest (JSON)."""
+    packs = {slug: key for slug, (_unit, key) in sorted(units.items())}
+    return json.dumps({"version": COMPILER_VERSION, "index": INDEX_FORMAT, "packs": packs})
 
 
-def same_compiler(stored_manifest: str) -> bool:
-    """Whether an index was built by this compiler (else it is not worth reading back at all)."""
-    try:
-        held = json.loads(stored_manifest)
-    except ValueError:
-        return False
-    return isinstance(held, dict) and held.get("version") == COMPILER_VERSION
-
-
-def changed_since(stored_manifest: str, units: dict[str, tuple[Unit, str]]) -> set[str] | None:
-    """Slugs added, changed or removed since an index was built from `stored_manifest`; None when
-    that index can't be used at all (another compiler version, or an unreadable manifest)."""
+def _read_manifest(stored_manifest: str) -> dict[str, Any] | None:
+    """A stored index's manifest, or None when it is unreadable or from another compiler or form."""
     try:
         held = json.loads(stored_manifest)
     except ValueError:
         return None
-    if not isinstance(held, dict) or held.get("version") != COMPILER_VERSION or not isinstance(held.get("packs"), dict):
+    if not isinstance(held, dict) or held.get("version") != COMPILER_VERSION or held.get("index") != INDEX_FORMAT:
+        return None
+    return held
+
+
+def same_compiler(stored_manifest: str) -> bool:
+    """Whether an index was built by this compiler, in this form (else it is not read back at all)."""
+    return _read_manifest(stored_manifest) is not None
+
+
+def changed_since(stored_manifest: str, units: dict[str, tuple[Unit, str]]) -> set[str] | None:
+    """Slugs added, changed or removed since an index was built from `stored_manifest`; None when
+    that index can't be used at all (another compiler version or index form, an unreadable manifest)."""
+    held = _read_manifest(stored_manifest)
+    if held is None or not isinstance(held.get("packs"), dict):
         return None
     before: dict[str, str] = held["packs"]
     now = {slug: key for slug, (_unit, key) in units.items()}

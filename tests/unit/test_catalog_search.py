@@ -280,8 +280,8 @@ def test_lookup_and_complete_never_raise(text: str, limit: int) -> None:
 
 
 def test_keys_naming_one_or_several_targets_find_them_all() -> None:
-    """A key naming one target holds it bare, a key several name holds them all (the index's compact
-    form): lookups, folds, given names and close spellings give every target either way."""
+    """A key naming one target or several (runs of target numbers in the index's compact form):
+    lookups, folds, given names and close spellings give every target either way."""
     twins = NameIndex(
         [
             (("person", "a"), "Kim Min-seo (a)", ("Kim Min-seo",), 2.0),
@@ -290,8 +290,9 @@ def test_keys_naming_one_or_several_targets_find_them_all() -> None:
             (("person", "d"), "Q", ("Q",), 1.0),
         ]
     )
-    assert twins.exact["kimminseo"] == [("person", "a"), ("person", "b")]
-    assert twins.exact["parkhyeonwoo"] == ("person", "c")
+    assert [twins._target(n) for n in twins.exact("kimminseo")] == [("person", "a"), ("person", "b")]
+    assert [twins._target(n) for n in twins.exact("parkhyeonwoo")] == [("person", "c")]
+    assert twins.exact("minseo") == []  # one word of a name is not a whole name
     assert targets(twins.lookup("kim min-seo")) == [("person", "a"), ("person", "b")]
     assert targets(twins.lookup("Park Hyunwoo")) == [("person", "c")]  # folded
     assert targets(twins.lookup("minseo")) == [("person", "a"), ("person", "b")]  # a given name

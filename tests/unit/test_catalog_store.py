@@ -178,3 +178,22 @@ async def test_a_pack_that_takes_another_slug_leaves_nothing_of_the_old_one(db: 
     assert await repo.texts("moonlit-orchard", "e:1") == ("", "")  # its texts went with its row
     assert (await repo.texts("aa-orchard", "e:1"))[0]
     assert (await open_catalog(db, packs)).parsed == 0  # not parsed again at every start
+
+
+async def test_an_index_stored_in_another_form_is_rebuilt_without_recompiling_the_packs(
+    db: Database, packs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot import live_catalog
+    from bot.catalog import store
+
+    await open_catalog(db, packs)
+    monkeypatch.setattr(store, "INDEX_FORMAT", store.INDEX_FORMAT + 1)  # as after an upgrade of the index's form
+    read: list[bytes] = []
+    unpack = live_catalog.unpack_index
+    monkeypatch.setattr(live_catalog, "unpack_index", lambda blob: read.append(blob) or unpack(blob))
+    upgraded = await open_catalog(db, packs)
+    assert read == []  # the old form is never unpickled into the new class
+    assert upgraded.parsed == 0 and upgraded.index_built
+    assert [h.target for h in upgraded.index.dramas.lookup("moonlit")] == [("drama", "moonlit-orchard")]
+    again = await open_catalog(db, packs)
+    assert len(read) == 1 and not again.index_built  # once rebuilt in the new form, it is read back

@@ -192,8 +192,8 @@ def test_who_choices() -> None:
 
 
 def test_target_round_trip() -> None:
-    assert len(LOOKUPS.index.who.labels) == 10
-    for target in LOOKUPS.index.who.labels:
+    assert len(LOOKUPS.index.who.targets()) == 10
+    for target in LOOKUPS.index.who.targets():
         found = LOOKUPS.target(target_value(target))
         if target[0] == "character":
             assert isinstance(found, tuple)
