@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 BILLINGS = ("main", "supporting", "guest")
 TVMAZE_SOURCE = "tvmaze"  # the sources id that credits episodes' tvmaze_summary
@@ -163,8 +163,7 @@ class Drama(Compact):
         return f"{self.title} ({self.title_ko})" if self.title_ko else self.title
 
 
-@dataclass(frozen=True, slots=True)
-class Role:
+class Role(NamedTuple):  # a tuple: one per cast entry of the catalog, made at every start (a third of the cost)
     drama: Drama
     character: Character
     note: str = ""

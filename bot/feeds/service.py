@@ -137,8 +137,8 @@ class Feeds(CoreService):
         await self._scheduler.ensure_many(
             POLL,
             [
-                ({"feed_id": feed.id}, max(feed.next_poll or now, now), f"feed:{feed.id}")
-                for feed in await self._repo.active()
+                ({"feed_id": feed_id}, max(next_poll or now, now), f"feed:{feed_id}")
+                for feed_id, next_poll in await self._repo.poll_times()
             ],
             move=False,
         )
