@@ -172,6 +172,7 @@ class _Texts:
 
 
 _SEP = "\x1f"  # between a target's parts in its stored form
+DECODED_KEPT = 50_000  # targets kept decoded per index (what is typed repeats: the same few thousand)
 
 
 class NameIndex:
@@ -255,9 +256,10 @@ class NameIndex:
         self._lengths: dict[str, tuple[list[int], list[str], list[int]]] = {}  # see _by_length
         self._answers = Answers()
         self._numbers: dict[Target, int] | None = None
+        self._decoded: dict[int, tuple[Target, str]] = {}  # see _parts
 
     def __getstate__(self) -> dict[str, Any]:
-        derived = ("_buckets", "_lengths", "_answers", "_numbers")
+        derived = ("_buckets", "_lengths", "_answers", "_numbers", "_decoded")
         return {k: v for k, v in self.__dict__.items() if k not in derived}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -268,8 +270,21 @@ class NameIndex:
         return len(self._targets)
 
     # -- targets ---------------------------------------------------------------------------------
+    def _parts(self, n: int) -> tuple[Target, str]:
+        """Target number `n`'s target and label, decoded from the blocks once and kept (up to
+        DECODED_KEPT of them, then the kept ones are let go and the count starts again)."""
+        found = self._decoded.get(n)
+        if found is None:
+            if len(self._decoded) >= DECODED_KEPT:
+                self._decoded.clear()
+            found = self._decoded[n] = (tuple(self._targets[n].split(_SEP)), self._labels[n])
+        return found
+
     def _target(self, n: int) -> Target:
-        return tuple(self._targets[n].split(_SEP))
+        return self._parts(n)[0]
+
+    def _label(self, n: int) -> str:
+        return self._parts(n)[1]
 
     def targets(self) -> list[Target]:
         """Every target, in the order they were given."""
@@ -282,11 +297,12 @@ class NameIndex:
         return target in self._numbers
 
     def _hit(self, n: int, score: float, how: str) -> Hit:
-        return Hit(target=self._target(n), label=self._labels[n], score=score, how=how, weight=self._weights[n])
+        target, label = self._parts(n)
+        return Hit(target=target, label=label, score=score, how=how, weight=self._weights[n])
 
     def _hits(self, numbers: Iterable[int], score: float, how: str) -> list[Hit]:
-        weights, labels = self._weights, self._labels
-        ranked = sorted(dict.fromkeys(numbers), key=lambda n: (-weights[n], labels[n]))
+        weights, label = self._weights, self._label
+        ranked = sorted(dict.fromkeys(numbers), key=lambda n: (-weights[n], label(n)))
         return [self._hit(n, score, how) for n in ranked]
 
     def _key_at(self, key: str) -> int:
@@ -330,8 +346,8 @@ class NameIndex:
         for choice, score in self._close(key, bucket, choices, limit * 3, cutoff):
             for n in self.exact(choice):
                 best[n] = max(best.get(n, 0), score)
-        weights, labels = self._weights, self._labels
-        ranked = sorted(best.items(), key=lambda kv: (-kv[1], -weights[kv[0]], labels[kv[0]]))
+        weights, label = self._weights, self._label
+        ranked = sorted(best.items(), key=lambda kv: (-kv[1], -weights[kv[0]], label(kv[0])))
         return [self._hit(n, s, "fuzzy") for n, s in ranked[:limit]]
 
     def _close(self, key: str, bucket: str, choices: list[str], limit: int, cutoff: float) -> list[tuple[str, float]]:
@@ -527,9 +543,15 @@ class NameIndex:
                     known = seen.get(n)
                     if known is None or rank < known:
                         seen[n] = rank
-        weights, labels = self._weights, self._labels
-        orders = {n: (rank > 0, -weights[n], rank, labels[n]) for n, rank in seen.items()}
-        ranked = heapq.nsmallest(limit, seen, key=orders.__getitem__)
+        # Ordered by (an exact key first, weight, extra length, label): the label (decoded) only for
+        # the targets that can still be among the first `limit`.
+        weights, label = self._weights, self._label
+        unlabelled = {n: (rank > 0, -weights[n], rank) for n, rank in seen.items()}
+        if len(unlabelled) > limit:
+            cut = heapq.nsmallest(limit, unlabelled.values())[-1]
+            unlabelled = {n: order for n, order in unlabelled.items() if order <= cut}
+        orders = {n: (*order, label(n)) for n, order in unlabelled.items()}
+        ranked = heapq.nsmallest(limit, orders, key=orders.__getitem__)
         return [self._ranked_hit(n, seen[n], score, how) for n in ranked]
 
 
