@@ -23,9 +23,9 @@ process, and start to ready. Three benches in one script (each stores its own re
            after one pack was edited; the floor is the bare discord.py bot, which imports nothing else.
            The bot's modules are compiled to bytecode first, as an installed bot's are.
 
-    python bench/lookups.py                      # all three (~2.5 min on 2 cores)
-    python bench/lookups.py --parts lookups      # one of them (lookups ~30 s, index ~75 s, startup ~25 s)
-    python bench/lookups.py --parts startup --dramas 20000 --characters 16 --record startup_20k   # ~4 min
+    python bench/lookups.py                      # all three (~4 min on this 2-core machine)
+    python bench/lookups.py --parts lookups      # one of them (lookups ~1 min, index ~2 min, startup ~50 s)
+    python bench/lookups.py --parts startup --dramas 20000 --characters 16 --record startup_20k   # ~9 min
 """
 
 from __future__ import annotations
@@ -1087,7 +1087,8 @@ async def run_startup_async(args: argparse.Namespace) -> None:
     notes = [
         f"Process start to ready with {args.dramas:,} packs and {manifest['servers']:,} servers of state: cold "
         f"{figures['cold_ready_s']} s, warm {figures['warm_ready_s']} s, after one pack edit "
-        f"{figures['edited_ready_s']} s; the floor (discord.py alone) {figures['floor_ready_s']} s.",
+        f"{figures['edited_ready_s']} s; the floor (discord.py alone) {figures['floor_ready_s']} s (the machine's "
+        "own speed: compare runs on different machines through it).",
         "The design (docs/architecture.md, The live catalog): each pack compiled once into the database; a start "
         "parses only changed packs and reuses the stored search index, with the changed dramas in a small "
         "overlay index. 'Cold' here is the very first start on a fresh database (every pack parsed and the "
@@ -1095,7 +1096,9 @@ async def run_startup_async(args: argparse.Namespace) -> None:
         "Memory: the dramas are held without their synopses (table catalog_texts, read when an answer shows "
         "one) and with their characters' descriptions and facts in one zlib block per drama (unpacked for a "
         "`/who` card); each pack's repeated names and slugs are one object and people are held once, not once "
-        "per pack; the compiled packs are read a page of 100 at a time and the stored index before them, so "
+        "per pack; the search index holds numbered targets, its labels as text blocks and each key's targets as "
+        "runs of numbers in arrays; the compiled packs are read a page of 100 at a time and the stored index "
+        "before them, so "
         "their bytes never add to the peak (at 2,000 dramas it was 315 MB before these changes). The generated "
         f"texts compress better than real ones (the character blocks here {figures['character_blocks_ratio']}×, "
         f"{figures['character_blocks_mb']} MB; the shipped packs' 2.4×): with real texts of the same length they "
@@ -1107,10 +1110,11 @@ async def run_startup_async(args: argparse.Namespace) -> None:
         notes.append(
             f"Missed here: {', '.join(f'`{key}`' for key in missed)}. "
             + (
-                "At this scale the search index (about 400,000 names, each with its keys, label and place) and "
-                "the dramas themselves, as Python objects, are what fill the memory and the start's time (reading "
-                "them back); the next step is an index that is not Python objects (sorted arrays in one block, "
-                "read in place)."
+                "At this scale the dramas themselves, as Python objects (about 230 per drama), are what fill "
+                "the memory and most of the start's time (reading them back); the search index no longer does "
+                "(numbered targets, text blocks and arrays: docs/architecture.md; the peak was 1,013 MB with an "
+                "index of dicts). The next step is to keep the compiled dramas as bytes and decode a drama when "
+                "first asked for, with the people and the cast held apart for the roles."
                 if big
                 else "See docs/architecture.md, The live catalog."
             )

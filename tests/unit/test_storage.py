@@ -290,3 +290,20 @@ async def test_backup_produces_a_readable_copy(db: Database, tmp_path: Path) -> 
         await copy.close()
     # The original keeps working after the backup.
     await GuildSettingsRepo(db).update(GUILD, mod_role_id=1)
+
+
+# -- feeds at start -----------------------------------------------------------------------------------
+async def test_poll_times_name_every_active_feed_and_when_it_polls_next(db: Database) -> None:
+    from datetime import UTC, datetime
+
+    from bot.storage.feeds import FeedsRepo
+
+    repo = FeedsRepo(db)
+    never = await repo.add(GUILD, "https://example.org/a.xml", None, None, 1)
+    polled = await repo.add(GUILD, "https://example.org/b.xml", None, None, 1)
+    gone = await repo.add(GUILD, "https://example.org/c.xml", None, None, 1)
+    due = datetime(2026, 12, 1, 20, 0, tzinfo=UTC)
+    now = datetime(2026, 12, 1, 19, 45, tzinfo=UTC)
+    await repo.succeeded(polled.id, title=None, etag=None, last_modified=None, now=now, next_poll=due)
+    await repo.disable(gone.id, "410 Gone")
+    assert await repo.poll_times() == [(never.id, None), (polled.id, due)]  # a disabled feed does not poll
