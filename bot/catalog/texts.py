@@ -20,7 +20,11 @@ import zlib
 
 from bot.catalog.models import Character, Drama, Episode, Fact
 
-TextRow = tuple[str, str, str]  # (part, body, extra) as stored; see migration 0012
+# (part, body, extra) as stored in catalog_texts (migration 0012). Only 'e:<number>' parts (body: the
+# synopsis, extra: TVmaze's summary) are written now; the 'drama' and 'c:<character>' parts that
+# migration's comment also names are no longer written or read (a drama's rows are replaced whole
+# whenever it is stored, and the compiler's version change recompiled and stored every pack once).
+TextRow = tuple[str, str, str]
 
 
 def episode_part(number: int) -> str:
