@@ -3,7 +3,7 @@
 run       connect to Discord and serve (the default)
 sandbox   try the bot against a local, Discord-compatible sandbox: no token, no network
 sync      register the slash commands with Discord (run after an upgrade; never automatic)
-migrate   create or upgrade the database
+migrate   create or upgrade the database; --to postgresql://… copies SQLite into PostgreSQL
 backup    copy the database while the bot runs
 """
 
@@ -122,12 +122,13 @@ def _start_failure(exc: BaseException, settings: Settings) -> int | None:
     return None if found is None else _fail(*found)
 
 
-async def _check_database(path: Path, name: str = "DATABASE_PATH") -> None:
+async def _check_database(settings: Settings) -> None:
     """Fail before connecting anywhere when the database cannot be used (one line, exit 2)."""
     from bot.storage import Database
 
-    ensure_database_dir(path, name)
-    db = await Database.open(path)
+    if settings.database_url is None:
+        ensure_database_dir(settings.database_path, "DATABASE_PATH")
+    db = await Database.open(settings.database)
     await db.close()
 
 
@@ -135,7 +136,7 @@ async def _check_database(path: Path, name: str = "DATABASE_PATH") -> None:
 async def _run_bot(settings: Settings) -> None:
     from bot.client import Dramawatch, apply_endpoints
 
-    await _check_database(settings.database_path)
+    await _check_database(settings)
     apply_endpoints(settings)
     async with Dramawatch(settings) as bot:
         assert settings.token is not None
@@ -175,7 +176,7 @@ async def _sync(settings: Settings, guild_id: int | None) -> int:
 
     from bot.client import Dramawatch, apply_endpoints
 
-    await _check_database(settings.database_path)
+    await _check_database(settings)
     apply_endpoints(settings)
     bot = Dramawatch(settings, start_scheduler=False)
     async with bot:
@@ -215,30 +216,80 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
 
 
 # -- migrate / backup ------------------------------------------------------------------------
-async def _migrate(path: Path) -> tuple[list[int], int]:
+async def _migrate(target: str | Path) -> tuple[list[int], int, str]:
     from bot.storage import Database
 
-    db = await Database.open(path)
+    db = await Database.open(target)
     try:
         applied = await db.migrate()
-        return applied, await db.version()
+        return applied, await db.version(), db.path
     finally:
         await db.close()
+
+
+async def _copy_to(source: Path, url: str) -> tuple[str, list[tuple[str, int, int]]]:
+    from bot.storage.database import SqliteDatabase
+    from bot.storage.postgres import PostgresDatabase
+    from bot.storage.transfer import copy_database
+
+    def progress(table: str, rows: int) -> None:
+        print(f"  {table}: {rows:,} rows copied", file=sys.stderr)
+
+    origin = await SqliteDatabase.connect(source)
+    try:
+        target = await PostgresDatabase.connect(url)
+        try:
+            counted = await copy_database(origin, target, progress)
+            return target.path, [(c.table, c.source, c.target) for c in counted]
+        finally:
+            await target.close()
+    finally:
+        await origin.close()
+
+
+def _is_url(text: str) -> bool:
+    return text.startswith(("postgresql://", "postgres://"))
 
 
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
     from bot.storage.database import StorageError
 
-    path = Path(args.db) if args.db else settings.database_path
+    if args.to is not None:
+        return _migrate_to(args, settings)
+    target: str | Path = (args.db if _is_url(args.db) else Path(args.db)) if args.db else settings.database
     try:
-        ensure_database_dir(path, "--db" if args.db else "DATABASE_PATH")
-        applied, version = asyncio.run(_migrate(path))
+        if isinstance(target, Path):
+            ensure_database_dir(target, "--db" if args.db else "DATABASE_PATH")
+        applied, version, where = asyncio.run(_migrate(target))
     except (SettingsError, StorageError) as exc:
         return _fail(str(exc))
     if applied:
-        print(f"{path}: applied migration(s) {', '.join(f'{n:04d}' for n in applied)}; now at version {version}.")
+        print(f"{where}: applied migration(s) {', '.join(f'{n:04d}' for n in applied)}; now at version {version}.")
     else:
-        print(f"{path}: already up to date (version {version}); nothing changed.")
+        print(f"{where}: already up to date (version {version}); nothing changed.")
+    return 0
+
+
+def _migrate_to(args: argparse.Namespace, settings: Settings) -> int:
+    """`migrate --to postgresql://…`: copy the SQLite database into PostgreSQL, counts checked."""
+    from bot.storage.database import StorageError
+
+    if not _is_url(args.to):
+        return _fail(f"--to takes a PostgreSQL URL such as postgresql://user@host:5432/dramawatch, got {args.to!r}")
+    if args.db and _is_url(args.db):
+        return _fail("--db names the SQLite file to copy from when --to is given; it cannot be a URL")
+    source = Path(args.db) if args.db else settings.database_path
+    if not source.is_file():
+        return _fail(f"there is no SQLite database at {source} to copy (set DATABASE_PATH or --db)")
+    try:
+        where, counted = asyncio.run(_copy_to(source, args.to))
+    except StorageError as exc:
+        return _fail(str(exc), 1)
+    width = max(len(table) for table, _, _ in counted)
+    print(f"Copied {source} into {where}. Rows per table (SQLite → PostgreSQL), every count checked:")
+    for table, before, after in sorted(counted):
+        print(f"  {table:<{width}}  {before:>9,} → {after:,}")
+    print("Set DATABASE_URL to that URL and start the bot: it runs on PostgreSQL from now on.")
     return 0
 
 
@@ -255,6 +306,8 @@ async def _backup(source: Path, destination: Path) -> None:
 def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
     from bot.storage.database import StorageError
 
+    if settings.database_url is not None and not args.db:
+        return _fail("DATABASE_URL is a PostgreSQL database: back it up with pg_dump (this copies SQLite files)")
     source = Path(args.db) if args.db else settings.database_path
     destination = Path(args.path)
     if not source.is_file():
@@ -422,7 +475,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Start a loopback Discord (guild 'Drama Club') and the real bot connected to it. "
         "Without -c, opens a prompt: type commands as in Discord (/help) and meta lines (:help).",
     )
-    sandbox.add_argument("--db", metavar="PATH", help="the bot's database (default: a temporary file)")
+    sandbox.add_argument(
+        "--db",
+        metavar="PATH|URL",
+        help="the bot's database: a SQLite file or a postgresql:// URL (default: a temporary file)",
+    )
     sandbox.add_argument("--now", metavar="ISO-TIME", help="start the sandbox clock here, e.g. 2026-11-27T00:00:00Z")
     sandbox.add_argument("--json", action="store_true", help="print one JSON object per line run")
     sandbox.add_argument(
@@ -449,9 +506,20 @@ def build_parser() -> argparse.ArgumentParser:
     migrate = sub.add_parser(
         "migrate",
         help="create or upgrade the database",
-        description="Apply the database migrations; running it again changes nothing.",
+        description="Apply the database migrations; running it again changes nothing. With --to, copy a SQLite "
+        "database into PostgreSQL instead.",
     )
-    migrate.add_argument("--db", metavar="PATH", help="database file (default: DATABASE_PATH)")
+    migrate.add_argument(
+        "--db",
+        metavar="PATH|URL",
+        help="database file or postgresql:// URL (default: DATABASE_URL, else DATABASE_PATH)",
+    )
+    migrate.add_argument(
+        "--to",
+        metavar="URL",
+        help="copy the SQLite database (--db, else DATABASE_PATH) into this empty PostgreSQL database, "
+        "checking every table's row count",
+    )
     migrate.set_defaults(func=cmd_migrate)
 
     backup = sub.add_parser(

@@ -144,11 +144,12 @@ class Dramawatch(commands.Bot):
         return tuple(self._services)
 
     async def setup_hook(self) -> None:
-        ensure_database_dir(self.settings.database_path)
-        self.db = db = await Database.open(self.settings.database_path, clock=self.clock)
+        if self.settings.database_url is None:
+            ensure_database_dir(self.settings.database_path)
+        self.db = db = await Database.open(self.settings.database, clock=self.clock)
         applied = await db.migrate()
         if applied:
-            log.info("database %s migrated to version %d", self.settings.database_path, applied[-1])
+            log.info("database %s migrated to version %d", db.path, applied[-1])
         units: dict[str, tuple[Unit, str]] = {}
         index: SearchIndex
         if self._preloaded is not None:

@@ -29,6 +29,7 @@ class SettingsError(Exception):
 class Settings:
     token: str | None = field(default=None, repr=False)
     database_path: Path = Path(DEFAULT_DATABASE_PATH)
+    database_url: str | None = field(default=None, repr=False)  # postgresql://…; unset: SQLite at database_path
     dev_guild_id: int | None = None
     log_level: str = "INFO"
     api_base: str | None = None
@@ -40,10 +41,16 @@ class Settings:
     catalog_add: str = "moderators"  # who may /catalog add|refresh|remove: "moderators" or "owner"
     catalog_add_guilds: frozenset[int] = frozenset()  # only moderators of these servers (empty: any server)
 
-    def __repr__(self) -> str:  # never show the token, even by accident
+    @property
+    def database(self) -> str | Path:
+        """What the bot opens: DATABASE_URL when set (PostgreSQL), else the SQLite file DATABASE_PATH."""
+        return self.database_url or self.database_path
+
+    def __repr__(self) -> str:  # never show the token (or the database's password), even by accident
         token = "set" if self.token else "unset"
+        database = "postgresql" if self.database_url else str(self.database_path)
         return (
-            f"Settings(token={token}, database_path={str(self.database_path)!r}, "
+            f"Settings(token={token}, database={database!r}, "
             f"dev_guild_id={self.dev_guild_id!r}, log_level={self.log_level!r}, "
             f"api_base={self.api_base!r}, gateway_url={self.gateway_url!r}, catalog_path={str(self.catalog_path)!r})"
         )
@@ -100,6 +107,12 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | Path
 
     token = get("DISCORD_TOKEN")
     database_path = _database_path("DATABASE_PATH", get("DATABASE_PATH") or DEFAULT_DATABASE_PATH)
+    url_raw = get("DATABASE_URL")
+    if url_raw is not None and not url_raw.startswith(("postgresql://", "postgres://")):
+        raise SettingsError(
+            "DATABASE_URL must be a PostgreSQL URL such as postgresql://user@host:5432/dramawatch "
+            "(leave it unset for SQLite at DATABASE_PATH)"
+        )
     dev_guild_raw = get("DEV_GUILD_ID")
     dev_guild_id = _snowflake("DEV_GUILD_ID", dev_guild_raw) if dev_guild_raw else None
     log_level = (get("LOG_LEVEL") or "INFO").upper()
@@ -137,6 +150,7 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | Path
         catalog_path=catalog_path,
         token=token,
         database_path=database_path,
+        database_url=url_raw,
         dev_guild_id=dev_guild_id,
         log_level=log_level,
         api_base=api_base,

@@ -29,6 +29,7 @@ from bot.sandbox.tvmaze import TVmazeFixture
 from bot.sandbox.world import FORUM, REQUIRE_TAG_FLAG, VOICE, InteractionRecord, World
 from bot.scheduling import ManualClock
 from bot.settings import Settings
+from bot.storage.database import is_postgres_url
 
 SANDBOX_TOKEN = "sandbox.token.not-a-real-discord-token"
 ANSWER_TIMEOUT = 3.0  # Discord's own limit for the first answer to an interaction
@@ -124,7 +125,9 @@ class Sandbox:
         tvmaze_api_base: str | None = None,
     ) -> None:
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
-        if db_path is None:
+        # A postgresql:// URL runs the bot on that PostgreSQL database (DATABASE_URL); else a SQLite file.
+        self.db_url = str(db_path) if db_path is not None and is_postgres_url(str(db_path)) else None
+        if db_path is None or self.db_url is not None:
             self._tmp = tempfile.TemporaryDirectory(prefix="dramawatch-sandbox-")
             db_path = Path(self._tmp.name) / "sandbox.db"
         self.db_path = Path(db_path)
@@ -170,6 +173,7 @@ class Sandbox:
         settings = Settings(
             token=SANDBOX_TOKEN,
             database_path=self.db_path,
+            database_url=self.db_url,
             log_level="WARNING",
             feeds_allow_private=True,  # the sandbox's feeds are on loopback
             api_base=self.server.api_base,

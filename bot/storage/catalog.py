@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
 
-from bot.storage.database import Database
+from bot.storage.database import Database, Row
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -31,20 +30,17 @@ _COLUMNS = (
     "slug, origin, source, digest, text, compiled, tvmaze_id, status, tvmaze_updated, added_by_guild, added_by_user, "
     "file_stat"
 )
-_HEAD_COLUMNS = (  # the same, but an empty `compiled`
-    "slug, origin, source, digest, text, X'' AS compiled, tvmaze_id, status, tvmaze_updated, added_by_guild, "
-    "added_by_user, file_stat"
-)
+_HEAD_COLUMNS = _COLUMNS.replace(" compiled,", "")  # the same but `compiled`
 
 
-def _row(row: Any) -> PackRow:
+def _row(row: Row, compiled: bytes | None = None) -> PackRow:
     return PackRow(
         slug=row["slug"],
         origin=row["origin"],
         source=row["source"],
         digest=row["digest"],
         text=row["text"],
-        compiled=bytes(row["compiled"]),
+        compiled=bytes(row["compiled"]) if compiled is None else compiled,
         tvmaze_id=row["tvmaze_id"],
         status=row["status"],
         tvmaze_updated=row["tvmaze_updated"],
@@ -61,7 +57,7 @@ class CatalogRepo:
     async def heads(self) -> list[PackRow]:
         """Every row without its compiled bytes (`compiled` is empty): those are read by `compiled`."""
         rows = await self._db.fetchall(f"SELECT {_HEAD_COLUMNS} FROM catalog_packs ORDER BY slug")  # noqa: S608
-        return [_row(r) for r in rows]
+        return [_row(r, b"") for r in rows]
 
     async def compiled(self, page: int = 100) -> AsyncIterator[list[tuple[str, bytes]]]:
         """Every row's (slug, compiled bytes), `page` rows at a time: the whole catalog's bytes are

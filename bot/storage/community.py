@@ -44,7 +44,7 @@ class CommunityRepo:
     async def submit(
         self, guild_id: int, drama: str, episode: int, author_id: int, author_name: str, title: str, body: str
     ) -> int:
-        return await self._db.execute(
+        return await self._db.insert(
             "INSERT INTO community_recaps (guild_id, drama, episode, author_id, author_name, title, body, created_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (guild_id, drama, episode, author_id, author_name, title, body, self._db.now_ms()),

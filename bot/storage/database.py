@@ -1,12 +1,19 @@
-"""One aiosqlite connection with WAL and foreign keys, numbered migrations, serialised access.
+"""The database: SQLite (the embedded default) or PostgreSQL, behind one small interface.
+
+:class:`Database` is what every repository uses: `execute`, `insert`, `executemany`, `fetchone`,
+`fetchall` with `?` parameters, and `transaction()`. `Database.open(target)` picks the backend: a
+`postgresql://` URL opens :class:`bot.storage.postgres.PostgresDatabase` (asyncpg), anything else is
+a SQLite file (:class:`SqliteDatabase`: one aiosqlite connection with WAL and foreign keys).
 
 Migrations are the files `migrations/NNNN_name.sql`, applied in number order, each in its own
-transaction together with `PRAGMA user_version = NNNN`, so running them twice changes nothing.
-A landed migration is never edited: add the next number instead.
+transaction together with the schema version, so running them twice changes nothing. Where
+PostgreSQL's SQL must differ, `migrations/postgresql/NNNN_name.sql` (same number and name) is its
+variant. A landed migration is never edited: add the next number instead.
 """
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import contextvars
 import logging
@@ -18,7 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 import aiosqlite
 
@@ -63,7 +70,9 @@ class Migration:
     sql: str
 
 
-def load_migrations() -> list[Migration]:
+def load_migrations(dialect: str = "sqlite") -> list[Migration]:
+    """The numbered migrations; for "postgresql", each one's variant from `migrations/postgresql/`
+    where there is one (a variant must have the name of the migration it stands for)."""
     folder = resources.files("bot.storage") / "migrations"
     found: list[Migration] = []
     for entry in folder.iterdir():
@@ -74,7 +83,17 @@ def load_migrations() -> list[Migration]:
     numbers = [m.number for m in found]
     if numbers != list(range(1, len(found) + 1)):
         raise MigrationError(f"migrations must be numbered 0001, 0002, … without gaps; found {numbers}")
-    return found
+    if dialect == "sqlite":
+        return found
+    names = {m.name: m for m in found}
+    variants = folder / dialect
+    for entry in variants.iterdir() if variants.is_dir() else ():
+        if not _MIGRATION_NAME.match(entry.name):
+            continue
+        if entry.name not in names:
+            raise MigrationError(f"the {dialect} migration {entry.name} has no migration of that name to stand for")
+        names[entry.name] = Migration(names[entry.name].number, entry.name, entry.read_text(encoding="utf-8"))
+    return sorted(names.values(), key=lambda m: m.number)
 
 
 def _probe(path: str | Path) -> None:
@@ -100,16 +119,24 @@ class _Wall:
         return datetime.now(UTC)
 
 
-class Database:
+class Row(Protocol):
+    """A result row: read by column name or position (sqlite3.Row, asyncpg.Record)."""
+
+    def __getitem__(self, key: int | str, /) -> Any: ...
+
+
+class Database(abc.ABC):
     """Serialises every statement through one connection; `transaction()` groups statements.
 
     Repositories stamp rows with :meth:`now_ms`, which reads the bot's injected clock (the sandbox's
-    manual clock in tests), never the wall clock directly.
+    manual clock in tests), never the wall clock directly. SQL is written once, with `?` marks, in the
+    subset both backends speak; `dialect` ("sqlite" or "postgresql") is read only where it cannot be.
     """
 
-    def __init__(self, conn: aiosqlite.Connection, path: str, clock: _Now | None = None) -> None:
-        self._conn = conn
-        self.path = path
+    dialect: ClassVar[str]
+
+    def __init__(self, where: str, clock: _Now | None = None) -> None:
+        self.path = where  # a file's path, or a server's URL without its password: for messages
         self._lock = asyncio.Lock()
         self._clock: _Now = clock or _Wall()
 
@@ -117,8 +144,111 @@ class Database:
         """The injected clock's time in milliseconds since the epoch: the stamp every repository writes."""
         return int(self._clock.now().timestamp() * 1000)
 
+    @staticmethod
+    async def open(target: str | Path, *, clock: _Now | None = None) -> Database:
+        """Open a SQLite file (created when absent), or a PostgreSQL server given a `postgresql://` URL."""
+        if is_postgres_url(str(target)):
+            from bot.storage.postgres import PostgresDatabase
+
+            return await PostgresDatabase.connect(str(target), clock=clock)
+        return await SqliteDatabase.connect(target, clock=clock)
+
+    @abc.abstractmethod
+    async def close(self) -> None: ...
+
+    # -- access -------------------------------------------------------------------------------
+    def _in_transaction(self) -> bool:
+        return _holder.get() == (self, asyncio.current_task())
+
+    @asynccontextmanager
+    async def _access(self) -> AsyncIterator[None]:
+        if self._in_transaction():  # already inside this task's transaction
+            yield
+            return
+        async with self._lock:
+            yield
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[None]:
+        """BEGIN … COMMIT, or ROLLBACK on error. Nested use joins the outer transaction."""
+        if self._in_transaction():
+            yield
+            return
+        async with self._lock:
+            token = _holder.set((self, asyncio.current_task()))
+            try:
+                await self._begin()
+                try:
+                    yield
+                except BaseException:
+                    await self._rollback()
+                    raise
+                else:
+                    await self._commit()
+            finally:
+                _holder.reset(token)
+
+    @abc.abstractmethod
+    async def _begin(self) -> None: ...
+
+    @abc.abstractmethod
+    async def _commit(self) -> None: ...
+
+    @abc.abstractmethod
+    async def _rollback(self) -> None: ...
+
+    @abc.abstractmethod
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run one statement; returns how many rows it changed."""
+
+    @abc.abstractmethod
+    async def insert(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run one INSERT of one row into a table with an `id` key; returns the new row's id."""
+
+    @abc.abstractmethod
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None: ...
+
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        rows = await self.fetchall(sql, params)
+        return rows[0] if rows else None
+
+    @abc.abstractmethod
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
+
+    # -- schema -------------------------------------------------------------------------------
+    @abc.abstractmethod
+    async def version(self) -> int:
+        """The number of the last migration applied (0: none)."""
+
+    @abc.abstractmethod
+    async def migrate(self) -> list[int]:
+        """Apply every migration above the database's version; returns the numbers applied."""
+
+    @abc.abstractmethod
+    async def backup(self, destination: str | Path) -> None: ...
+
+    def _too_new(self, current: int, latest: int) -> MigrationError:
+        return MigrationError(
+            f"the database {self.path} is at version {current}, newer than this bot knows ({latest}); "
+            "upgrade Dramawatch or restore a backup"
+        )
+
+
+def is_postgres_url(target: str) -> bool:
+    return target.startswith(("postgresql://", "postgres://"))
+
+
+class SqliteDatabase(Database):
+    """One aiosqlite connection (WAL, foreign keys on); statements serialised by the lock."""
+
+    dialect = "sqlite"
+
+    def __init__(self, conn: aiosqlite.Connection, path: str, clock: _Now | None = None) -> None:
+        super().__init__(path, clock)
+        self._conn = conn
+
     @classmethod
-    async def open(cls, path: str | Path, *, clock: _Now | None = None) -> Database:
+    async def connect(cls, path: str | Path, *, clock: _Now | None = None) -> SqliteDatabase:
         """Open (or create) the database and read its schema, so a file that is not a usable SQLite
         database fails here with :class:`UnreadableDatabase`. Nothing is left running on failure: a
         connection left open would keep its thread, and the process, alive."""
@@ -147,60 +277,49 @@ class Database:
         async with self._lock:
             await self._conn.close()
 
-    # -- access -------------------------------------------------------------------------------
-    def _in_transaction(self) -> bool:
-        return _holder.get() == (self, asyncio.current_task())
+    async def _begin(self) -> None:
+        await self._conn.execute("BEGIN IMMEDIATE")
 
-    @asynccontextmanager
-    async def _access(self) -> AsyncIterator[aiosqlite.Connection]:
-        if self._in_transaction():  # already inside this task's transaction
-            yield self._conn
-            return
-        async with self._lock:
-            yield self._conn
+    async def _commit(self) -> None:
+        await self._conn.execute("COMMIT")
 
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[None]:
-        """BEGIN IMMEDIATE … COMMIT, or ROLLBACK on error. Nested use joins the outer transaction."""
-        if self._in_transaction():
-            yield
-            return
-        async with self._lock:
-            token = _holder.set((self, asyncio.current_task()))
-            try:
-                await self._conn.execute("BEGIN IMMEDIATE")
-                try:
-                    yield
-                except BaseException:
-                    await self._conn.execute("ROLLBACK")
-                    raise
-                else:
-                    await self._conn.execute("COMMIT")
-            finally:
-                _holder.reset(token)
+    async def _rollback(self) -> None:
+        await self._conn.execute("ROLLBACK")
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
-        """Run one statement; returns the last row id for an INSERT, else the changed-row count."""
-        async with self._access() as conn:
-            # One trip to aiosqlite's thread: lastrowid and rowcount are read without another, and an
-            # unclosed sqlite3 cursor is simply collected.
-            cursor = await conn.execute(sql, params)
-            if sql.lstrip().upper().startswith("INSERT"):
-                return cursor.lastrowid or 0
+        async with self._access():
+            # One trip to aiosqlite's thread: rowcount is read without another, and an unclosed
+            # sqlite3 cursor is simply collected.
+            cursor = await self._conn.execute(sql, params)
             return cursor.rowcount
 
+    async def insert(self, sql: str, params: Sequence[Any] = ()) -> int:
+        async with self._access():
+            # lastrowid is the connection's last inserted row: right only because the statement did
+            # insert one (an INSERT that inserted nothing would leave an older row's id there).
+            cursor = await self._conn.execute(sql, params)
+            if cursor.rowcount != 1 or not cursor.lastrowid:
+                raise StorageError(f"the insert changed {cursor.rowcount} rows, not 1: {sql[:60]}")
+            return cursor.lastrowid
+
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        async with self._access() as conn:
-            await conn.executemany(sql, rows)
+        async with self._access():
+            await self._conn.executemany(sql, rows)
 
-    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
-        rows = await self.fetchall(sql, params)
-        return rows[0] if rows else None
-
-    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
-        async with self._access() as conn:
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        async with self._access():
             # One trip to aiosqlite's thread (execute + fetch + close), not three.
-            return list(await conn.execute_fetchall(sql, params))
+            return list(await self._conn.execute_fetchall(sql, params))
+
+    async def stream(self, sql: str, size: int) -> AsyncIterator[list[tuple[Any, ...]]]:
+        """The statement's rows as tuples, `size` at a time (to copy a table without holding it all)."""
+        async with self._access():
+            cursor = await self._conn.execute(sql)
+            try:
+                while rows := await cursor.fetchmany(size):
+                    yield [tuple(r) for r in rows]
+            finally:
+                await cursor.close()
 
     # -- schema -------------------------------------------------------------------------------
     async def version(self) -> int:
@@ -208,7 +327,6 @@ class Database:
         return int(row[0]) if row else 0
 
     async def migrate(self) -> list[int]:
-        """Apply every migration above the database's version; returns the numbers applied."""
         migrations = load_migrations()
         applied: list[int] = []
         try:
@@ -217,10 +335,7 @@ class Database:
             raise _unreadable(self.path, exc) from None
         latest = migrations[-1].number if migrations else 0
         if current > latest:
-            raise MigrationError(
-                f"the database {self.path} is at version {current}, newer than this bot knows ({latest}); "
-                "upgrade Dramawatch or restore a backup"
-            )
+            raise self._too_new(current, latest)
         for migration in migrations:
             if migration.number <= current:
                 continue

@@ -109,7 +109,7 @@ class FeedsRepo:
         self._db = db
 
     async def add(self, guild_id: int, url: str, drama: str | None, channel_id: int | None, user_id: int) -> Feed:
-        feed_id = await self._db.execute(
+        feed_id = await self._db.insert(
             "INSERT INTO feeds (guild_id, url, drama, channel_id, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?)",
             (guild_id, url, drama, channel_id, user_id, self._db.now_ms()),
         )
@@ -259,7 +259,8 @@ class FeedsRepo:
             )
             if changed:
                 await self._db.execute(
-                    "UPDATE feeds SET items_unmatched = MAX(items_unmatched - 1, 0) "
+                    "UPDATE feeds SET items_unmatched = CASE WHEN items_unmatched > 0 THEN items_unmatched - 1 "
+                    "ELSE 0 END "
                     "WHERE id = (SELECT feed_id FROM feed_items WHERE id = ?)",
                     (item_id,),
                 )
@@ -282,7 +283,8 @@ class FeedsRepo:
     async def claimed(self, feed_id: int | None = None) -> list[Item]:
         """Items claimed but not yet sent (all feeds, or one), oldest first."""
         rows = await self._db.fetchall(
-            f"SELECT {_ITEM_COLUMNS} FROM feed_items WHERE state = 'claimed' AND (? IS NULL OR feed_id = ?) "  # noqa: S608 - a constant column list
+            f"SELECT {_ITEM_COLUMNS} FROM feed_items "  # noqa: S608 - a constant column list
+            "WHERE state = 'claimed' AND (CAST(? AS BIGINT) IS NULL OR feed_id = ?) "
             "ORDER BY claimed_at, published, item_key",
             (feed_id, feed_id),
         )
@@ -350,7 +352,8 @@ class RecapSourcesRepo:
         "UNION ALL SELECT 'l', added_at, NULL, title, url, source, NULL, NULL FROM ("
         "SELECT added_at, title, url, source FROM recap_links WHERE guild_id = ? AND drama = ? AND episode = ? "
         "ORDER BY added_at LIMIT ?) AS links "
-        "UNION ALL SELECT 'c', reviewed_at, id, author_id, author_name, title, body, reason FROM ("
+        # The author's id as text: a column holds one type on PostgreSQL (read back with int()).
+        "UNION ALL SELECT 'c', reviewed_at, id, CAST(author_id AS TEXT), author_name, title, body, reason FROM ("
         "SELECT reviewed_at, id, author_id, author_name, title, body, reason FROM community_recaps "
         "WHERE guild_id = ? AND drama = ? AND episode = ? AND state = 'approved' ORDER BY reviewed_at LIMIT ?"
         ") AS approved "

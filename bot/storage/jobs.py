@@ -81,7 +81,7 @@ class JobsRepo:
                 )
                 if row is not None:
                     return row["id"], False
-            job_id = await self._db.execute(
+            job_id = await self._db.insert(
                 "INSERT INTO jobs (kind, payload, due_at, state, dedupe_key, created_at, updated_at) "
                 "VALUES (?, ?, ?, 'pending', ?, ?, ?)",
                 (
@@ -117,6 +117,7 @@ class JobsRepo:
         (with `move`) move a live pending one whose due time differs. One transaction; returns how
         many changed."""
         changed = 0
+        hint = "INDEXED BY jobs_live_dedupe " if self._db.dialect == "sqlite" else ""
         async with self._db.transaction():
             for start in range(0, len(wanted), 500):
                 chunk = wanted[start : start + 500]
@@ -124,9 +125,8 @@ class JobsRepo:
                 rows = await self._db.fetchall(
                     # INDEXED BY: with 100k pending jobs SQLite's planner picks the state index and
                     # scans every pending job per chunk (80 ms each, 1.7 s for 10k feeds at start);
-                    # the live-dedupe index answers in 1 ms. (SQLite syntax: a PostgreSQL variant
-                    # needs no hint.)
-                    f"SELECT id, dedupe_key, due_at, state FROM jobs INDEXED BY jobs_live_dedupe "  # noqa: S608
+                    # the live-dedupe index answers in 1 ms. (SQLite syntax: PostgreSQL needs no hint.)
+                    f"SELECT id, dedupe_key, due_at, state FROM jobs {hint}"  # noqa: S608
                     f"WHERE dedupe_key IN ({marks}) AND dedupe_key IS NOT NULL AND state IN ('pending', 'running')",
                     [key for _, _, key in chunk],
                 )

@@ -106,7 +106,7 @@ class PartiesRepo:
         return party
 
     async def create(self, party: Party) -> Party:
-        party_id = await self._db.execute(
+        party_id = await self._db.insert(
             "INSERT INTO watch_parties (guild_id, drama, first_episode, last_episode, start_at, end_at, timezone, "
             "channel_id, location, repeat, reminders, note, state, created_by, created_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'scheduled', ?, ?)",

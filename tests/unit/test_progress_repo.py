@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
-from pathlib import Path
-
 import pytest
 
 from bot.storage import Database
 from bot.storage.progress import ProgressRepo
+from tests.backends import INTEGRITY_ERRORS, Target
 
 GUILD = 111111111111111111
 OTHER_GUILD = 222222222222222222
@@ -77,14 +75,14 @@ async def test_clear(repo: ProgressRepo) -> None:
 
 
 async def test_a_negative_episode_is_refused_by_the_schema(repo: ProgressRepo) -> None:
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(INTEGRITY_ERRORS):
         await repo.set(GUILD, MEMBER, "moonlit-orchard", -1)
     assert await repo.get(GUILD, MEMBER, "moonlit-orchard") == 0
 
 
-async def test_progress_survives_a_reopen(db: Database, db_path: Path) -> None:
+async def test_progress_survives_a_reopen(db: Database, db_target: Target) -> None:
     await ProgressRepo(db).set(GUILD, MEMBER, "moonlit-orchard", 2)
-    reopened = await Database.open(db_path)
+    reopened = await db_target.open()
     try:
         assert await ProgressRepo(reopened).get(GUILD, MEMBER, "moonlit-orchard") == 2
     finally:
