@@ -23,6 +23,7 @@ HERE = Path(__file__).resolve().parent
 BENCHES: dict[str, tuple[str, list[str]]] = {
     "rsvp": ("rsvp.py", []),
     "scheduler": ("scheduler.py", []),
+    "shared_queue": ("shared_queue.py", []),
     "feeds": ("feeds.py", []),
     "lookups": ("lookups.py", ["--parts", "lookups"]),
     "interactions": ("interactions.py", []),

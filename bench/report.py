@@ -15,7 +15,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 PAGE = HERE.parent / "BENCHMARKS.md"
-ORDER = ["rsvp", "scheduler", "feeds", "lookups", "interactions", "startup", "index"]
+ORDER = ["rsvp", "scheduler", "shared_queue", "feeds", "lookups", "interactions", "startup", "index"]
 
 INTRO = """\
 # Benchmarks

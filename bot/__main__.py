@@ -5,6 +5,7 @@ sandbox   try the bot against a local, Discord-compatible sandbox: no token, no 
 sync      register the slash commands with Discord (run after an upgrade; never automatic)
 migrate   create or upgrade the database; --to postgresql://… copies SQLite into PostgreSQL
 backup    copy the database while the bot runs
+status    the bot processes, their shards and heartbeats, and the job queue
 """
 
 from __future__ import annotations
@@ -110,9 +111,10 @@ def _discord_failure(exc: BaseException, settings: Settings) -> tuple[str, int] 
 def _start_failure(exc: BaseException, settings: Settings) -> int | None:
     """Print one line for a failure at start and return the exit status; None when `exc` is not one."""
     from bot.catalog import CatalogError
+    from bot.scheduling.presence import NameInUse
     from bot.storage.database import StorageError
 
-    if isinstance(exc, SettingsError | StorageError):
+    if isinstance(exc, SettingsError | StorageError | NameInUse):
         return _fail(str(exc))
     if isinstance(exc, CatalogError):
         for problem in exc.problems:
@@ -134,11 +136,11 @@ async def _check_database(settings: Settings) -> None:
 
 # -- run -------------------------------------------------------------------------------------
 async def _run_bot(settings: Settings) -> None:
-    from bot.client import Dramawatch, apply_endpoints
+    from bot.client import apply_endpoints, create_bot
 
     await _check_database(settings)
     apply_endpoints(settings)
-    async with Dramawatch(settings) as bot:
+    async with create_bot(settings) as bot:
         assert settings.token is not None
         await bot.login(settings.token)
         try:
@@ -447,6 +449,25 @@ def cmd_catalog_import_tvmaze(args: argparse.Namespace, settings: Settings) -> i
     return 0
 
 
+def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
+    import json
+    from datetime import UTC, datetime, timedelta
+
+    from bot.status import read_status, render
+    from bot.storage.database import StorageError
+
+    if settings.database_url is None and not settings.database_path.is_file():
+        return _fail(f"there is no database at {settings.database_path} (set DATABASE_URL or DATABASE_PATH)")
+    try:
+        status = asyncio.run(
+            read_status(settings.database, datetime.now(UTC), timedelta(seconds=settings.job_lease_seconds))
+        )
+    except StorageError as exc:
+        return _fail(str(exc))
+    print(json.dumps(status.as_json()) if args.json else render(status))
+    return 0
+
+
 def cmd_sandbox(args: argparse.Namespace, settings: Settings) -> int:
     from bot.sandbox.cli import run_sandbox_cli
 
@@ -521,6 +542,16 @@ def build_parser() -> argparse.ArgumentParser:
         "checking every table's row count",
     )
     migrate.set_defaults(func=cmd_migrate)
+
+    status = sub.add_parser(
+        "status",
+        help="show the bot processes, their shards and heartbeats, and the job queue",
+        description="Read from the database (DATABASE_URL or DATABASE_PATH): each process's shards, gateway "
+        "latency, last heartbeat and running jobs, and how many jobs are due. A process is stale when its "
+        "heartbeat is older than JOB_LEASE_SECONDS.",
+    )
+    status.add_argument("--json", action="store_true", help="print one JSON object")
+    status.set_defaults(func=cmd_status)
 
     backup = sub.add_parser(
         "backup",

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import importlib
 import logging
 import pkgutil
 import sys
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any, TypeAlias
 
 import discord
@@ -30,12 +32,14 @@ from bot.lookups import Lookups
 from bot.notices import ModNotices
 from bot.progress import Progress
 from bot.scheduling import Clock, Scheduler, SystemClock
+from bot.scheduling.presence import Presence
 from bot.server_settings import ServerSettings
 from bot.service import Service
 from bot.settings import Settings, ensure_database_dir
 from bot.storage import Database
 from bot.storage.catalog import CatalogRepo
 from bot.storage.jobs import JobsRepo
+from bot.storage.processes import ProcessesRepo
 from bot.ui.persistent import PERSISTENT_ITEMS
 from bot.watchparties import WatchParties
 
@@ -93,6 +97,7 @@ class Dramawatch(commands.Bot):
     # The services, set in setup_hook; cogs reach them as `self.bot.<name>` (typed).
     db: Database | None
     scheduler: Scheduler
+    presence: Presence
     lookups: Lookups
     server_settings: ServerSettings
     notices: ModNotices
@@ -166,7 +171,24 @@ class Dramawatch(commands.Bot):
                 "built" if opened.index_built else f"reused, {len(layered)} drama(s) layered over it",
             )
         gc.freeze()  # the catalog lives as long as the bot: keep it out of every future collection
-        self.scheduler = Scheduler(JobsRepo(db), self.clock)
+        settings = self.settings
+        jobs = JobsRepo(
+            db,
+            name=settings.name,
+            lease=timedelta(seconds=settings.job_lease_seconds),
+            shard_count=settings.shard_count or 1,
+        )
+        # On PostgreSQL other processes may add or release jobs: look at the queue every second too.
+        poll = 1.0 if db.dialect == "postgresql" else None
+        self.scheduler = Scheduler(jobs, self.clock, shards=settings.my_shards, poll=poll)
+        self.presence = Presence(
+            jobs,
+            ProcessesRepo(db),
+            self.clock,
+            shard_ids=settings.my_shards or (),
+            latency=lambda: self.latency if self.is_ready() else None,
+            running=lambda: self.scheduler.running,
+        )
         self._create_services(db, Lookups(catalog, index, CatalogRepo(db)), units, base, layered)
         for service in self._services:
             for job in service.jobs():
@@ -177,6 +199,7 @@ class Dramawatch(commands.Bot):
         for name in self._extensions:
             await self.load_extension(name)
         if self._start_scheduler:
+            await self.presence.start()
             await self.scheduler.start(gate=self.wait_until_ready)
 
     def _create_services(
@@ -239,6 +262,9 @@ class Dramawatch(commands.Bot):
         scheduler = getattr(self, "scheduler", None)
         if scheduler is not None:
             await scheduler.stop()
+        presence = getattr(self, "presence", None)
+        if presence is not None:
+            await presence.stop()
         for service in reversed(self._services):
             try:
                 await service.close()
@@ -267,6 +293,29 @@ class Dramawatch(commands.Bot):
     async def on_ready(self) -> None:
         user = self.user
         log.info("ready as %s (%s) in %d server(s)", user, user.id if user else "?", len(self.guilds))
+
+
+class ShardedDramawatch(Dramawatch, commands.AutoShardedBot):
+    """The bot running SHARD_IDS of SHARD_COUNT shards in this process (discord.py's AutoShardedBot):
+    each server's events arrive on shard (server id >> 22) % SHARD_COUNT, and its jobs run here."""
+
+    # Seconds between two shards' IDENTIFY: Discord allows `max_concurrency` per 5 s (1 for most bots;
+    # docs/topics/Gateway.md, "Session Start Limit"), as discord.py's default hook waits. The sandbox,
+    # which does not limit identifies, sets 0.
+    identify_wait = 5.0
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        if not initial and self.identify_wait > 0:
+            await asyncio.sleep(self.identify_wait)
+
+
+def create_bot(settings: Settings, **options: Any) -> Dramawatch:
+    """The bot for these settings: sharded when SHARD_COUNT is set."""
+    if settings.shard_count is not None:
+        return ShardedDramawatch(
+            settings, shard_count=settings.shard_count, shard_ids=list(settings.my_shards or ()), **options
+        )
+    return Dramawatch(settings, **options)
 
 
 Interaction: TypeAlias = discord.Interaction[Dramawatch]

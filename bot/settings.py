@@ -40,6 +40,29 @@ class Settings:
     tvmaze_api_base: str = "https://api.tvmaze.com"
     catalog_add: str = "moderators"  # who may /catalog add|refresh|remove: "moderators" or "owner"
     catalog_add_guilds: frozenset[int] = frozenset()  # only moderators of these servers (empty: any server)
+    shard_count: int | None = None  # SHARD_COUNT: Discord shards in all (None: not sharded)
+    shard_ids: tuple[int, ...] | None = None  # SHARD_IDS: the shards this process runs (None: all)
+    process_name: str | None = None  # PROCESS_NAME (None: made from the shards, or "main")
+    job_lease_seconds: float = 60.0  # JOB_LEASE_SECONDS: a claimed job not renewed for this long is released
+
+    @property
+    def sharded(self) -> bool:
+        return self.shard_count is not None
+
+    @property
+    def my_shards(self) -> tuple[int, ...] | None:
+        """The shards this process runs (None: not sharded: every server)."""
+        if self.shard_count is None:
+            return None
+        return self.shard_ids if self.shard_ids is not None else tuple(range(self.shard_count))
+
+    @property
+    def name(self) -> str:
+        """This process's name in the database (its job claims, its heartbeat)."""
+        if self.process_name:
+            return self.process_name
+        shards = self.my_shards
+        return "main" if shards is None else "shards-" + ",".join(map(str, shards))
 
     @property
     def database(self) -> str | Path:
@@ -68,6 +91,23 @@ def _url(name: str, raw: str, schemes: tuple[str, ...]) -> str:
         allowed = " or ".join(f"{s}://" for s in schemes)
         raise SettingsError(f"{name} must be a URL starting with {allowed}, got {raw!r}")
     return raw.rstrip("/")
+
+
+def _shard_ids(raw: str, count: int) -> tuple[int, ...]:
+    """SHARD_IDS: "0-3", "0,2" or "0-1,4"; each below SHARD_COUNT."""
+    found: set[int] = set()
+    for part in raw.split(","):
+        first, dash, last = part.strip().partition("-")
+        if not (first.isdigit() and (not dash or last.isdigit())):
+            raise SettingsError(f"SHARD_IDS must be shard numbers and ranges such as 0-3 or 0,2, got {raw!r}")
+        low, high = int(first), int(last) if dash else int(first)
+        if low > high or high >= count:
+            raise SettingsError(
+                f"SHARD_IDS: {part.strip()!r} is not a range of shards below SHARD_COUNT ({count}); "
+                f"use 0 to {count - 1}"
+            )
+        found.update(range(low, high + 1))
+    return tuple(sorted(found))
 
 
 def _database_path(name: str, raw: str) -> Path:
@@ -141,7 +181,29 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | Path
     poll_raw = get("FEEDS_POLL_SECONDS")
     if poll_raw is not None and (not poll_raw.isascii() or not poll_raw.isdigit() or int(poll_raw) < 1):
         raise SettingsError(f"FEEDS_POLL_SECONDS must be a whole number of seconds (1 or more), got {poll_raw!r}")
+    count_raw = get("SHARD_COUNT")
+    if count_raw is not None and (not count_raw.isascii() or not count_raw.isdigit() or int(count_raw) < 1):
+        raise SettingsError(f"SHARD_COUNT must be a whole number of shards (1 or more), got {count_raw!r}")
+    shard_count = int(count_raw) if count_raw else None
+    ids_raw = get("SHARD_IDS")
+    if ids_raw is not None and shard_count is None:
+        raise SettingsError("SHARD_IDS needs SHARD_COUNT (how many shards there are in all), e.g. SHARD_COUNT=4")
+    shard_ids = _shard_ids(ids_raw, shard_count) if ids_raw is not None and shard_count is not None else None
+    name_raw = get("PROCESS_NAME")
+    if name_raw is not None and not (len(name_raw) <= 64 and all(c.isalnum() or c in "-_.,:" for c in name_raw)):
+        raise SettingsError(f"PROCESS_NAME may have letters, digits and - _ . , : (64 at most), got {name_raw!r}")
+    lease_raw = get("JOB_LEASE_SECONDS")
+    try:
+        lease = float(lease_raw) if lease_raw else Settings.job_lease_seconds
+    except ValueError:
+        lease = -1.0
+    if not 1 <= lease <= 3600:
+        raise SettingsError(f"JOB_LEASE_SECONDS must be a number of seconds from 1 to 3600, got {lease_raw!r}")
     return Settings(
+        shard_count=shard_count,
+        shard_ids=shard_ids,
+        process_name=name_raw,
+        job_lease_seconds=lease,
         feeds_allow_private=allow_raw in ("1", "true", "yes"),
         feeds_poll_seconds=int(poll_raw) if poll_raw else None,
         tvmaze_api_base=tvmaze_api_base,
@@ -199,8 +261,10 @@ class LogFormatter(logging.Formatter):
     replaced wherever it would appear, tracebacks included.
     """
 
-    def __init__(self, secret: str | None = None) -> None:
-        super().__init__("%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+    def __init__(self, secret: str | None = None, process: str | None = None) -> None:
+        # With several processes (shards), every line says which one wrote it: "[shards-0,1]".
+        where = f"[{process}] " if process else ""
+        super().__init__(f"%(asctime)s {where}%(levelname)-7s %(name)s: %(message)s")
         self._secret = secret
 
     def format(self, record: logging.LogRecord) -> str:
@@ -224,7 +288,9 @@ class LogFormatter(logging.Formatter):
 
 def configure_logging(settings: Settings) -> None:
     handler = logging.StreamHandler()
-    handler.setFormatter(LogFormatter(settings.token))
+    handler.setFormatter(
+        LogFormatter(settings.token, settings.name if settings.sharded or settings.process_name else None)
+    )
     handler.addFilter(RedactingFilter(settings.token))
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -377,14 +377,19 @@ class WatchParties(CoreService):
             if due > now:
                 await self._scheduler.ensure(
                     REMIND,
-                    {"party_id": party.id, "minutes": minutes},
+                    {"party_id": party.id, "guild_id": party.guild_id, "minutes": minutes},
                     due,
                     dedupe_key=f"party:{party.id}:remind:{minutes}",
                 )
         await self._scheduler.ensure(
-            START, {"party_id": party.id}, party.start_at, dedupe_key=f"party:{party.id}:start"
+            START,
+            {"party_id": party.id, "guild_id": party.guild_id},
+            party.start_at,
+            dedupe_key=f"party:{party.id}:start",
         )
-        await self._scheduler.ensure(END, {"party_id": party.id}, party.end_at, dedupe_key=f"party:{party.id}:end")
+        await self._scheduler.ensure(
+            END, {"party_id": party.id, "guild_id": party.guild_id}, party.end_at, dedupe_key=f"party:{party.id}:end"
+        )
 
     async def _cancel_jobs(self, party: Party) -> None:
         for minutes in party.reminders:

@@ -137,8 +137,8 @@ class Feeds(CoreService):
         await self._scheduler.ensure_many(
             POLL,
             [
-                ({"feed_id": feed_id}, max(next_poll or now, now), f"feed:{feed_id}")
-                for feed_id, next_poll in await self._repo.poll_times()
+                ({"feed_id": feed_id, "guild_id": guild_id}, max(next_poll or now, now), f"feed:{feed_id}")
+                for feed_id, guild_id, next_poll in await self._repo.poll_times()
             ],
             move=False,
         )
@@ -154,7 +154,9 @@ class Feeds(CoreService):
         return timedelta(minutes=max(5, settings.feed_interval_minutes))
 
     async def _schedule(self, feed: Feed, due: datetime) -> None:
-        await self._scheduler.ensure(POLL, {"feed_id": feed.id}, due, dedupe_key=f"feed:{feed.id}")
+        await self._scheduler.ensure(
+            POLL, {"feed_id": feed.id, "guild_id": feed.guild_id}, due, dedupe_key=f"feed:{feed.id}"
+        )
 
     async def check(self, url: str) -> Checked:
         """`/feeds add` fetches first: a feed is returned as is; an HTML page gives the feeds it links

@@ -22,7 +22,7 @@ from typing import Any
 import discord
 from discord.ext import commands
 
-from bot.client import Dramawatch, apply_endpoints
+from bot.client import ShardedDramawatch, apply_endpoints, create_bot
 from bot.sandbox.lines import CommandParser, LineError, parse_duration, split
 from bot.sandbox.server import FailRule, RateLimits, SandboxServer
 from bot.sandbox.tvmaze import TVmazeFixture
@@ -123,8 +123,12 @@ class Sandbox:
         bot_factory: Callable[[Settings, ManualClock], commands.Bot] | None = None,
         catalog_path: str | Path | None = None,
         tvmaze_api_base: str | None = None,
+        shard_count: int | None = None,
     ) -> None:
+        """`shard_count`: the sandbox's gateway asks for that many shards (GET /gateway/bot) and the
+        bot runs them all (SHARD_COUNT), each server's events on its shard."""
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        self.shard_count = shard_count
         # A postgresql:// URL runs the bot on that PostgreSQL database (DATABASE_URL); else a SQLite file.
         self.db_url = str(db_path) if db_path is not None and is_postgres_url(str(db_path)) else None
         if db_path is None or self.db_url is not None:
@@ -134,6 +138,7 @@ class Sandbox:
         self.clock = ManualClock(now or datetime.now(UTC).replace(microsecond=0))
         self.world = World(self.clock)
         self.server = SandboxServer(self.world)
+        self.server.shard_count = shard_count or 1
         self.extensions = extensions
         self.bot_factory = bot_factory
         self.catalog_path = Path(catalog_path) if catalog_path else None
@@ -174,6 +179,7 @@ class Sandbox:
             token=SANDBOX_TOKEN,
             database_path=self.db_path,
             database_url=self.db_url,
+            shard_count=self.shard_count,
             log_level="WARNING",
             feeds_allow_private=True,  # the sandbox's feeds are on loopback
             api_base=self.server.api_base,
@@ -188,7 +194,9 @@ class Sandbox:
         if self.bot_factory is not None:
             bot = self.bot_factory(settings, self.clock)
         else:
-            bot = Dramawatch(settings, clock=self.clock, extensions=self.extensions, guild_ready_timeout=0.05)
+            bot = create_bot(settings, clock=self.clock, extensions=self.extensions, guild_ready_timeout=0.05)
+        if isinstance(bot, ShardedDramawatch):
+            bot.identify_wait = 0.0  # the sandbox does not limit how fast shards identify
 
         async def on_dramawatch_error(interaction: Any, error: BaseException, error_id: str) -> None:
             command = interaction.command.qualified_name if interaction.command else "interaction"

@@ -230,9 +230,24 @@ class RecordedRequest:
 class Session:
     id: str
     intents: int
+    shard: tuple[int, int] = (0, 1)  # [shard_id, num_shards] from IDENTIFY
     seq: int = 0
     ws: web.WebSocketResponse | None = None
     backlog: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=5000))
+
+
+def _shard_of_identify(raw: object) -> tuple[int, int] | None:
+    """IDENTIFY's optional `shard`: [shard_id, num_shards], 0 <= shard_id < num_shards; None if invalid."""
+    if raw is None:
+        return (0, 1)
+    if not (isinstance(raw, list) and len(raw) == 2 and all(isinstance(x, int) for x in raw)):
+        return None
+    shard_id, count = raw
+    return (shard_id, count) if count >= 1 and 0 <= shard_id < count else None
+
+
+def _on_shard(guild_id: int, shard: tuple[int, int]) -> bool:
+    return (guild_id >> 22) % shard[1] == shard[0]
 
 
 class SandboxServer:
@@ -253,6 +268,7 @@ class SandboxServer:
         self._invalid_warned = False
         self.warnings: list[str] = []  # e.g. the invalid-request count nearing Discord's ban limit
         self.sessions: dict[str, Session] = {}
+        self.shard_count = 1  # what GET /gateway/bot recommends
         self.identifies = 0
         self.resumes = 0
         self.interaction_events: dict[int, asyncio.Event] = {}
@@ -320,7 +336,12 @@ class SandboxServer:
                 if op == 1:
                     await ws.send_str(json.dumps({"op": 11, "d": None, "s": None, "t": None}))
                 elif op == 2:
-                    session = Session(id=secrets.token_hex(8), intents=int(frame["d"].get("intents", 0)))
+                    shard = _shard_of_identify(frame["d"].get("shard"))
+                    if shard is None:
+                        # Discord: close code 4010, "Invalid shard" (docs/topics/Opcodes_and_Status_Codes.md).
+                        await ws.close(code=4010, message=b"Invalid shard")
+                        break
+                    session = Session(id=secrets.token_hex(8), intents=int(frame["d"].get("intents", 0)), shard=shard)
                     self.sessions[session.id] = session
                     session.ws = ws
                     self.identifies += 1
@@ -358,6 +379,8 @@ class SandboxServer:
 
     async def _identify(self, session: Session) -> None:
         world = self.world
+        # A session gets the guilds of its shard only (docs/topics/Gateway.md, "Sharding").
+        guilds = [world.guild_id] if _on_shard(world.guild_id, session.shard) else []
         await self._send(
             session,
             "READY",
@@ -367,17 +390,18 @@ class SandboxServer:
                 "session_id": session.id,
                 "session_type": "normal",
                 "resume_gateway_url": self.gateway_url,
-                "guilds": [{"id": str(world.guild_id), "unavailable": True}],
+                "guilds": [{"id": str(g), "unavailable": True} for g in guilds],
                 "application": {"id": str(world.app_id), "flags": 0},
                 "private_channels": [],
                 "relationships": [],
                 "presences": [],
                 "geo_ordered_rtc_regions": [],
                 "guild_join_requests": [],
-                "shard": [0, 1],
+                "shard": list(session.shard),
             },
         )
-        await self._send(session, "GUILD_CREATE", world.guild_payload())
+        if guilds:
+            await self._send(session, "GUILD_CREATE", world.guild_payload())
 
     async def _send(self, session: Session, event: str, data: Any) -> None:
         session.seq += 1
@@ -391,11 +415,19 @@ class SandboxServer:
                 session.ws = None  # kept in the backlog; replayed on RESUME
 
     async def dispatch(self, event: str, data: Any) -> None:
-        """Send a gateway event to every session whose intents cover it."""
+        """Send a gateway event to every session whose intents cover it, on the shard of its guild:
+        a guild's events go to shard (guild_id >> 22) % num_shards, and events of no guild (DMs) to
+        shard 0 (docs/topics/Gateway.md, "Sharding")."""
         needed = EVENT_INTENT.get(event)
+        guild = data.get("guild_id") if isinstance(data, dict) else None
         for session in list(self.sessions.values()):
-            if needed is None or session.intents & needed:
-                await self._send(session, event, data)
+            if needed is not None and not session.intents & needed:
+                continue
+            if guild is not None and not _on_shard(int(guild), session.shard):
+                continue
+            if guild is None and session.shard[0] != 0:
+                continue
+            await self._send(session, event, data)
 
     async def force_reconnect(self) -> None:
         """Ask every connected client to reconnect and RESUME (gateway op 7)."""
@@ -707,7 +739,7 @@ class SandboxServer:
         return json_response(
             {
                 "url": self.gateway_url,
-                "shards": 1,
+                "shards": self.shard_count,
                 "session_start_limit": {"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1},
             }
         )

@@ -24,7 +24,7 @@ import contextlib
 import functools
 import logging
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -59,8 +59,22 @@ class HandlerSpec:
 
 
 class Scheduler:
-    def __init__(self, jobs: JobsRepo, clock: Clock, *, batch_size: int = 200, concurrency: int = 1024) -> None:
+    def __init__(
+        self,
+        jobs: JobsRepo,
+        clock: Clock,
+        *,
+        batch_size: int = 200,
+        concurrency: int = 1024,
+        shards: Collection[int] | None = None,
+        poll: float | None = None,
+    ) -> None:
+        """`shards`: run only jobs of servers on these shards (and jobs of no server); None: every job.
+        `poll`: look at the queue at least this often (seconds), for jobs other processes added or
+        released; None: only when this process adds one or the next one falls due."""
         self._jobs = jobs
+        self._shards = frozenset(shards) if shards is not None else None
+        self._poll = poll
         self._clock = clock
         self._handlers: dict[str, HandlerSpec] = {}
         self._wake = asyncio.Event()
@@ -79,6 +93,11 @@ class Scheduler:
     @property
     def clock(self) -> Clock:
         return self._clock
+
+    @property
+    def running(self) -> int:
+        """Jobs running in this process now."""
+        return len(self._running)
 
     def register(
         self,
@@ -150,14 +169,14 @@ class Scheduler:
         released = await self._jobs.release_running(now)
         if released:
             log.warning("%d job(s) were interrupted by a stop; they will run again", released)
-        missed: list[Outcome] = []
-        for job in await self._jobs.overdue(now):
+        missed: list[tuple[int, str]] = []
+        for job in await self._jobs.overdue(now, self._shards):
             spec = self._handlers.get(job.kind)
             if spec is None:
                 continue  # handled (and logged) when it is claimed
             late = now - job.due_at
             if late > spec.grace:
-                missed.append(Outcome(job.id, "missed", f"fell due {late} ago while the bot was down"))
+                missed.append((job.id, f"fell due {late} ago while the bot was down"))
                 log.warning(
                     "job %d (%s) missed: fell due %s ago, past its grace of %s",
                     job.id,
@@ -166,7 +185,7 @@ class Scheduler:
                     spec.grace,
                 )
         if missed:
-            await self._jobs.finish(now, missed)
+            await self._jobs.miss(now, missed)
         self._gate = gate
         self._task = asyncio.create_task(self._loop(), name="dramawatch-scheduler")
 
@@ -214,6 +233,8 @@ class Scheduler:
                 log.exception("scheduler loop error; retrying in 5 s")
                 await asyncio.sleep(5)
                 continue
+            if self._poll is not None:
+                delay = self._poll if delay is None else min(delay, self._poll)
             if delay is None or delay > 0:
                 await self._clock.wait(self._wake, delay)
 
@@ -226,7 +247,7 @@ class Scheduler:
         """Seconds until the loop has something to do; None: until it is woken."""
         if len(self._running) >= self._window or self._outcomes:
             return None if not self._outcomes else 0.0
-        next_due = await self._jobs.next_due(self._full_kinds())
+        next_due = await self._jobs.next_due(self._full_kinds(), self._shards)
         if next_due is None:
             return None
         return max(0.0, (next_due - self._clock.now()).total_seconds())
@@ -244,7 +265,7 @@ class Scheduler:
                 if free <= 0:
                     return started
                 limit = min(self._batch_size, free)
-                batch = await self._jobs.claim_due(self._clock.now(), limit, self._full_kinds())
+                batch = await self._jobs.claim_due(self._clock.now(), limit, self._full_kinds(), self._shards)
                 for job in batch:
                     self._start_job(job)
                 started += len(batch)
@@ -303,7 +324,7 @@ class Scheduler:
         ran = 0
         while True:
             await self.settled()
-            next_due = await self._jobs.next_due()
+            next_due = await self._jobs.next_due(shards=self._shards)
             if next_due is None or next_due > target:
                 break
             if next_due > clock.now():

@@ -1,11 +1,16 @@
-"""The durable job queue: one row per job (kind, JSON payload, due time, state)."""
+"""The durable job queue: one row per job (kind, JSON payload, due time, state).
+
+Several processes may share the queue (PostgreSQL): each claims due jobs under its name with a
+lease (`claimed_by`, `lease_until`) and renews the lease while it runs them; a job whose lease ran
+out is released for another process to claim. A job's `guild_id` (its payload's "guild_id") says
+which server it works for, so a sharded process claims only its servers' jobs (`shards`)."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.storage.database import Database
@@ -60,9 +65,34 @@ def _job(row: Any) -> Job:
     )
 
 
+def _guild(payload: dict[str, Any]) -> int | None:
+    value = payload.get("guild_id")
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _shard_filter(shards: Collection[int] | None, shard_count: int) -> tuple[str, tuple[int, ...]]:
+    """SQL (and its parameters) keeping jobs of these shards and jobs of no server; none: every job."""
+    if shards is None:
+        return "", ()
+    if not shards:
+        return " AND guild_id IS NULL", ()
+    marks = ", ".join("?" for _ in shards)
+    # A server's shard is (guild_id >> 22) % shard_count (Discord's rule).
+    return f" AND (guild_id IS NULL OR (guild_id >> 22) % ? IN ({marks}))", (shard_count, *sorted(shards))
+
+
 class JobsRepo:
-    def __init__(self, db: Database) -> None:
+    """`name` is the process claiming (its claims are its own to renew, finish and release) and
+    `lease` how long a claim holds without renewal; `shard_count` reads the `shards` given to
+    `claim_due`, `next_due` and `overdue`."""
+
+    def __init__(
+        self, db: Database, *, name: str = "main", lease: timedelta = timedelta(seconds=60), shard_count: int = 1
+    ) -> None:
         self._db = db
+        self.name = name
+        self.lease = lease
+        self.shard_count = shard_count
 
     async def add(
         self,
@@ -82,8 +112,8 @@ class JobsRepo:
                 if row is not None:
                     return row["id"], False
             job_id = await self._db.insert(
-                "INSERT INTO jobs (kind, payload, due_at, state, dedupe_key, created_at, updated_at) "
-                "VALUES (?, ?, ?, 'pending', ?, ?, ?)",
+                "INSERT INTO jobs (kind, payload, due_at, state, dedupe_key, created_at, updated_at, guild_id) "
+                "VALUES (?, ?, ?, 'pending', ?, ?, ?, ?)",
                 (
                     kind,
                     json.dumps(payload, sort_keys=True),
@@ -91,6 +121,7 @@ class JobsRepo:
                     dedupe_key,
                     to_ms(now),
                     to_ms(now),
+                    _guild(payload),
                 ),
             )
         return job_id, True
@@ -137,7 +168,15 @@ class JobsRepo:
                     if move and key in live and live[key]["state"] == "pending" and live[key]["due_at"] != to_ms(due)
                 ]
                 new = [
-                    (kind, json.dumps(payload, sort_keys=True), to_ms(due), key, to_ms(now), to_ms(now))
+                    (
+                        kind,
+                        json.dumps(payload, sort_keys=True),
+                        to_ms(due),
+                        key,
+                        to_ms(now),
+                        to_ms(now),
+                        _guild(payload),
+                    )
                     for payload, due, key in {key: (p, d, key) for p, d, key in chunk if key not in live}.values()
                 ]
                 if moves:
@@ -146,8 +185,8 @@ class JobsRepo:
                     )
                 if new:
                     await self._db.executemany(
-                        "INSERT INTO jobs (kind, payload, due_at, state, dedupe_key, created_at, updated_at) "
-                        "VALUES (?, ?, ?, 'pending', ?, ?, ?)",
+                        "INSERT INTO jobs (kind, payload, due_at, state, dedupe_key, created_at, updated_at, guild_id) "
+                        "VALUES (?, ?, ?, 'pending', ?, ?, ?, ?)",
                         new,
                     )
                 changed += len(moves) + len(new)
@@ -161,37 +200,70 @@ class JobsRepo:
         )
         return changed > 0
 
-    async def overdue(self, now: datetime) -> list[Job]:
+    async def overdue(self, now: datetime, shards: Collection[int] | None = None) -> list[Job]:
+        only, params = _shard_filter(shards, self.shard_count)
         rows = await self._db.fetchall(
-            "SELECT id, kind, payload, due_at, state, attempts, last_error, dedupe_key FROM jobs "
-            "WHERE state = 'pending' AND due_at < ? ORDER BY due_at, id",
-            (to_ms(now),),
+            "SELECT id, kind, payload, due_at, state, attempts, last_error, dedupe_key FROM jobs "  # noqa: S608
+            f"WHERE state = 'pending' AND due_at < ?{only} ORDER BY due_at, id",
+            (to_ms(now), *params),
         )
         return [_job(r) for r in rows]
 
-    async def next_due(self, exclude_kinds: Collection[str] = ()) -> datetime | None:
-        """The earliest due time of a pending job (of a kind not in `exclude_kinds`)."""
+    async def next_due(
+        self, exclude_kinds: Collection[str] = (), shards: Collection[int] | None = None
+    ) -> datetime | None:
+        """The earliest due time of a pending job (of a kind not in `exclude_kinds`, of `shards`)."""
         marks = ", ".join("?" for _ in exclude_kinds)
         sql = "SELECT MIN(due_at) AS due FROM jobs WHERE state = 'pending'"
         if exclude_kinds:
             sql += f" AND kind NOT IN ({marks})"
-        row = await self._db.fetchone(sql, tuple(exclude_kinds))
+        only, params = _shard_filter(shards, self.shard_count)
+        row = await self._db.fetchone(sql + only, (*exclude_kinds, *params))
         return from_ms(row["due"]) if row and row["due"] is not None else None
 
-    async def claim_due(self, now: datetime, limit: int, exclude_kinds: Collection[str] = ()) -> list[Job]:
-        """Mark up to `limit` due jobs running (attempts + 1), oldest due first, and return them.
+    async def claim_due(
+        self, now: datetime, limit: int, exclude_kinds: Collection[str] = (), shards: Collection[int] | None = None
+    ) -> list[Job]:
+        """Claim up to `limit` due jobs (running, attempts + 1, under this process's name and lease),
+        oldest due first, and return them.
 
-        One statement (UPDATE … RETURNING), so one trip to the database and atomic on its own.
+        One statement (UPDATE … RETURNING), so one trip to the database and atomic on its own. On
+        PostgreSQL the rows are picked FOR UPDATE SKIP LOCKED: processes claiming at once each get
+        other jobs, none waits for another's claim.
         """
         marks = ", ".join("?" for _ in exclude_kinds)
-        where = "state = 'pending' AND due_at <= ?" + (f" AND kind NOT IN ({marks})" if exclude_kinds else "")
+        only, params = _shard_filter(shards, self.shard_count)
+        where = "state = 'pending' AND due_at <= ?" + (f" AND kind NOT IN ({marks})" if exclude_kinds else "") + only
+        skip = " FOR UPDATE SKIP LOCKED" if self._db.dialect == "postgresql" else ""
         sql = (
-            "UPDATE jobs SET state = 'running', attempts = attempts + 1, updated_at = ? "  # noqa: S608 - only "?" marks
-            f"WHERE id IN (SELECT id FROM jobs WHERE {where} ORDER BY due_at, id LIMIT ?) "
+            "UPDATE jobs SET state = 'running', attempts = attempts + 1, updated_at = ?, claimed_by = ?, "  # noqa: S608 - only "?" marks
+            f"lease_until = ? WHERE state = 'pending' AND id IN (SELECT id FROM jobs WHERE {where} ORDER BY due_at, id "
+            f"LIMIT ?{skip}) "
             "RETURNING id, kind, payload, due_at, state, attempts, last_error, dedupe_key"
         )
-        rows = await self._db.fetchall(sql, (to_ms(now), to_ms(now), *exclude_kinds, limit))
+        at = to_ms(now)
+        rows = await self._db.fetchall(sql, (at, self.name, at + self._lease_ms, at, *exclude_kinds, *params, limit))
         return sorted(map(_job, rows), key=lambda j: (j.due_at, j.id))
+
+    @property
+    def _lease_ms(self) -> int:
+        return int(self.lease.total_seconds() * 1000)
+
+    async def renew(self, now: datetime) -> int:
+        """Extend the lease of every job this process is running; returns how many."""
+        return await self._db.execute(
+            "UPDATE jobs SET lease_until = ? WHERE claimed_by = ? AND state = 'running'",
+            (to_ms(now) + self._lease_ms, self.name),
+        )
+
+    async def release_expired(self, now: datetime) -> int:
+        """Make pending again the jobs whose lease ran out (their process stopped renewing: it died),
+        for a process of their server's shard to claim; this process's own are never released here."""
+        return await self._db.execute(
+            "UPDATE jobs SET state = 'pending', claimed_by = NULL, lease_until = NULL, updated_at = ? "
+            "WHERE state = 'running' AND lease_until < ? AND claimed_by <> ?",
+            (to_ms(now), to_ms(now), self.name),
+        )
 
     async def finish(self, now: datetime, outcomes: Sequence[Outcome]) -> None:
         """Write the outcomes of many finished jobs in one transaction (done in one UPDATE)."""
@@ -202,25 +274,37 @@ class JobsRepo:
             for o in outcomes
             if o.state == "pending" and o.due_at is not None
         ]
+        # Only while the claim is still this process's: a job another process took over (this one
+        # stopped renewing: it froze, or lost the database) is that process's to finish now.
         async with self._db.transaction():
             for start in range(0, len(done), 500):
                 chunk = done[start : start + 500]
                 marks = ", ".join("?" for _ in chunk)
                 await self._db.execute(
-                    f"UPDATE jobs SET state = 'done', updated_at = ? WHERE id IN ({marks})",  # noqa: S608 - only "?" marks
-                    (to_ms(now), *chunk),
+                    "UPDATE jobs SET state = 'done', updated_at = ?, claimed_by = NULL, lease_until = NULL "  # noqa: S608 - only "?" marks
+                    f"WHERE id IN ({marks}) AND claimed_by = ?",
+                    (to_ms(now), *chunk, self.name),
                 )
             if ended:
                 await self._db.executemany(
-                    "UPDATE jobs SET state = ?, last_error = COALESCE(?, last_error), updated_at = ? WHERE id = ?",
-                    ended,
+                    "UPDATE jobs SET state = ?, last_error = COALESCE(?, last_error), updated_at = ?, "
+                    "claimed_by = NULL, lease_until = NULL WHERE id = ? AND claimed_by = ?",
+                    [(*row, self.name) for row in ended],
                 )
             if again:
                 await self._db.executemany(
                     "UPDATE jobs SET state = 'pending', due_at = ?, last_error = COALESCE(?, last_error), "
-                    "updated_at = ?, attempts = attempts - ? WHERE id = ?",
-                    again,
+                    "updated_at = ?, attempts = attempts - ?, claimed_by = NULL, lease_until = NULL "
+                    "WHERE id = ? AND claimed_by = ?",
+                    [(*row, self.name) for row in again],
                 )
+
+    async def miss(self, now: datetime, missed: Sequence[tuple[int, str]]) -> None:
+        """Mark pending jobs missed (job id, why): those that fell due too long ago while no process ran."""
+        await self._db.executemany(
+            "UPDATE jobs SET state = 'missed', last_error = ?, updated_at = ? WHERE id = ? AND state = 'pending'",
+            [(why, to_ms(now), job_id) for job_id, why in missed],
+        )
 
     async def _set_state(self, job_id: int, state: str, now: datetime, error: str | None = None) -> None:
         await self._db.execute(
@@ -262,10 +346,24 @@ class JobsRepo:
         return changed > 0
 
     async def release_running(self, now: datetime) -> int:
-        """After a crash: jobs left running were not finished, so they are pending again."""
+        """At start: the jobs this process (by its name) left running when it stopped were not
+        finished, so they are pending again; so are those claimed before claims had names."""
         return await self._db.execute(
-            "UPDATE jobs SET state = 'pending', updated_at = ? WHERE state = 'running'", (to_ms(now),)
+            "UPDATE jobs SET state = 'pending', updated_at = ?, claimed_by = NULL, lease_until = NULL "
+            "WHERE state = 'running' AND (claimed_by = ? OR claimed_by IS NULL)",
+            (to_ms(now), self.name),
         )
+
+    async def depth(self, now: datetime) -> dict[str, int]:
+        """Queue depth: jobs due and waiting, pending later, and running (for `status`)."""
+        row = await self._db.fetchone(
+            "SELECT COALESCE(SUM(CASE WHEN state = 'pending' AND due_at <= ? THEN 1 ELSE 0 END), 0) AS due, "
+            "COALESCE(SUM(CASE WHEN state = 'pending' AND due_at > ? THEN 1 ELSE 0 END), 0) AS later, "
+            "COALESCE(SUM(CASE WHEN state = 'running' THEN 1 ELSE 0 END), 0) AS running "
+            "FROM jobs WHERE state IN ('pending', 'running')",
+            (to_ms(now), to_ms(now)),
+        )
+        return {k: int(row[k]) if row else 0 for k in ("due", "later", "running")}
 
     async def count_by_state(self) -> dict[str, int]:
         rows = await self._db.fetchall("SELECT state, COUNT(*) AS n FROM jobs GROUP BY state")

@@ -296,3 +296,33 @@ def test_configured_logging_never_writes_the_token(capsys: pytest.CaptureFixture
     err = capsys.readouterr().err
     assert "token is [token]" in err
     assert TOKEN not in err
+
+
+def test_shards_are_read_and_name_the_process() -> None:
+    settings = load_settings({"SHARD_COUNT": "8", "SHARD_IDS": "0-1,4"}, env_file=None)
+    assert settings.sharded and settings.my_shards == (0, 1, 4) and settings.name == "shards-0,1,4"
+    every = load_settings({"SHARD_COUNT": "2"}, env_file=None)
+    assert every.my_shards == (0, 1) and every.name == "shards-0,1"
+    plain = load_settings({}, env_file=None)
+    assert not plain.sharded and plain.my_shards is None and plain.name == "main"
+    named = load_settings({"SHARD_COUNT": "2", "SHARD_IDS": "1", "PROCESS_NAME": "bot-b"}, env_file=None)
+    assert named.name == "bot-b" and named.job_lease_seconds == 60
+
+
+@pytest.mark.parametrize(
+    ("environ", "needle"),
+    [
+        ({"SHARD_IDS": "0"}, "SHARD_IDS needs SHARD_COUNT"),
+        ({"SHARD_COUNT": "0"}, "SHARD_COUNT must be a whole number"),
+        ({"SHARD_COUNT": "two"}, "SHARD_COUNT must be a whole number"),
+        ({"SHARD_COUNT": "4", "SHARD_IDS": "2-5"}, "use 0 to 3"),
+        ({"SHARD_COUNT": "4", "SHARD_IDS": "3-1"}, "is not a range of shards"),
+        ({"SHARD_COUNT": "4", "SHARD_IDS": "a"}, "SHARD_IDS must be shard numbers"),
+        ({"PROCESS_NAME": "a b"}, "PROCESS_NAME may have"),
+        ({"JOB_LEASE_SECONDS": "0.5"}, "JOB_LEASE_SECONDS must be a number of seconds from 1 to 3600"),
+        ({"JOB_LEASE_SECONDS": "soon"}, "JOB_LEASE_SECONDS must be"),
+    ],
+)
+def test_bad_shard_settings_name_the_variable(environ: dict[str, str], needle: str) -> None:
+    with pytest.raises(SettingsError, match=needle):
+        load_settings(environ, env_file=None)

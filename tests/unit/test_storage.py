@@ -315,4 +315,7 @@ async def test_poll_times_name_every_active_feed_and_when_it_polls_next(db: Data
     now = datetime(2026, 12, 1, 19, 45, tzinfo=UTC)
     await repo.succeeded(polled.id, title=None, etag=None, last_modified=None, now=now, next_poll=due)
     await repo.disable(gone.id, "410 Gone")
-    assert await repo.poll_times() == [(never.id, None), (polled.id, due)]  # a disabled feed does not poll
+    assert await repo.poll_times() == [
+        (never.id, GUILD, None),
+        (polled.id, GUILD, due),
+    ]  # a disabled feed does not poll

@@ -1,0 +1,163 @@
+"""Shards, end to end: the sandbox speaks Discord's sharded gateway (GET /gateway/bot gives a shard
+count, IDENTIFY carries [shard_id, num_shards], a server's events arrive only on shard
+(guild_id >> 22) % num_shards), the bot runs as discord.py's AutoShardedBot, and a process running
+some shards runs only their servers' jobs, records its heartbeat, and shows in `python -m bot status`."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.client import ShardedDramawatch, create_bot, discover_extensions
+from bot.sandbox.harness import Sandbox
+from bot.scheduling import ManualClock
+from bot.settings import Settings
+from bot.storage.jobs import JobsRepo
+from tests.backends import Target, target
+from tests.e2e.conftest import Driver, text_of
+
+NOW = datetime(2026, 11, 27, 0, 0, tzinfo=UTC)
+
+
+def guild_creates(sb: Sandbox) -> Counter[tuple[int, int]]:
+    """GUILD_CREATE events sent, per session shard."""
+    return Counter(s.shard for s in sb.server.sessions.values() for f in s.backlog if f["t"] == "GUILD_CREATE")
+
+
+@pytest.fixture
+async def sharded(tmp_path: Path) -> AsyncIterator[Sandbox]:
+    sb = Sandbox(db_path=tmp_path / "bot.db", now=NOW, shard_count=4, extensions=discover_extensions())
+    await sb.start()
+    try:
+        yield sb
+    finally:
+        errors, violations = list(sb.errors), list(sb.violations)
+        await sb.close()
+    assert not errors and not violations, (errors, violations)
+
+
+async def test_one_process_runs_every_shard_and_each_server_arrives_on_its_own(sharded: Sandbox) -> None:
+    bot, world = sharded.bot, sharded.world
+    assert isinstance(bot, ShardedDramawatch)
+    assert sorted(bot.shards) == [0, 1, 2, 3]
+    assert sharded.server.identifies == 4
+    home = (world.guild_id >> 22) % 4
+    guild = bot.get_guild(world.guild_id)
+    assert guild is not None and guild.shard_id == home
+    assert guild_creates(sharded) == {(home, 4): 1}  # only on the server's own shard
+
+    drive = Driver(sharded)
+    await drive.as_("mod")
+    scheduled = await drive.reply(
+        '/watchparty schedule drama:queen-of-tears episodes:3 start:"2026-11-28 20:00" reminders:1h'
+    )
+    assert "#1" in text_of(scheduled)
+    await drive.as_("member")
+    assert "episode 2" in text_of(await drive.reply("/progress set drama:queen-of-tears episode:2"))
+
+    jobs = JobsRepo(bot.db, shard_count=4)
+    # The party's jobs belong to its server, so only a process running its shard claims them.
+    assert await jobs.next_due(shards=[s for s in range(4) if s != home]) is None
+    assert await jobs.next_due(shards=[home]) is not None
+    await drive.ok(":advance 2d")
+    assert len(starting(world)) == 1
+
+
+def starting(world: Any) -> list[dict[str, Any]]:
+    """Every "the watch party … is starting now" post, in any channel."""
+    return [m for ms in world.messages.values() for m in ms if "is starting now" in (m.get("content") or "")]
+
+
+async def _second_bot(sb: Sandbox, settings: Settings) -> Any:
+    bot = create_bot(settings, clock=sb.clock, extensions=discover_extensions(), guild_ready_timeout=0.05)
+    assert isinstance(bot, ShardedDramawatch)
+    bot.identify_wait = 0.0
+    await bot.login(settings.token or "")
+    task = asyncio.create_task(bot.connect(reconnect=True))
+    await asyncio.wait_for(bot.wait_until_ready(), 15)
+    return bot, task
+
+
+@pytest.mark.postgresql
+async def test_two_processes_split_the_shards_on_one_postgresql(tmp_path: Path) -> None:
+    async with target("postgresql", tmp_path / "unused.db") as pg:
+        await _two_processes(tmp_path, pg)
+
+
+async def _two_processes(tmp_path: Path, pg: Target) -> None:
+    home: list[int] = []
+
+    def holding_the_server(settings: Settings, clock: ManualClock) -> Any:
+        mine = dataclasses.replace(settings, shard_ids=tuple(home), job_lease_seconds=3)
+        return create_bot(mine, clock=clock, extensions=discover_extensions(), guild_ready_timeout=0.05)
+
+    sb = Sandbox(db_path=pg.url, now=NOW, shard_count=2, bot_factory=holding_the_server)
+    home.append((sb.world.guild_id >> 22) % 2)
+    other = 1 - home[0]
+    await sb.start()
+    second, task = None, None
+    try:
+        settings = dataclasses.replace(sb.settings(), shard_ids=(other,), job_lease_seconds=3)
+        second, task = await _second_bot(sb, settings)
+        assert sb.bot.get_guild(sb.world.guild_id) is not None
+        assert list(second.guilds) == []  # its shard has no server
+        assert guild_creates(sb) == {(home[0], 2): 1}
+
+        drive = Driver(sb)
+        await drive.as_("mod")
+        await drive.reply('/watchparty schedule drama:queen-of-tears episodes:3 start:"2026-11-28 20:00"')
+        await drive.as_("member")
+        await drive.reply("/progress set drama:queen-of-tears episode:4")
+        assert "episode 4/16" in text_of(await drive.reply("/progress show"))
+
+        # Both heartbeats land in the database; `status` reads them from there.
+        await asyncio.sleep(1.5)
+        env = {k: v for k, v in os.environ.items() if k not in ("DISCORD_TOKEN", "DATABASE_PATH", "SHARD_COUNT")} | {
+            "DATABASE_URL": pg.url,
+            "JOB_LEASE_SECONDS": "3",
+        }
+        proc = await asyncio.to_thread(
+            subprocess.run,
+            [sys.executable, "-m", "bot", "status", "--json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert proc.returncode == 0, proc.stderr
+        status = json.loads(proc.stdout)
+        by_name = {p["name"]: p for p in status["processes"]}
+        assert set(by_name) == {f"shards-{home[0]}", f"shards-{other}"}
+        assert all(p["state"] == "live" for p in by_name.values())
+        assert by_name[f"shards-{home[0]}"]["shards"] == f"{home[0]} of 2"
+        assert status["uncovered"] == []
+        # The party's start and end (due by the wall clock `status` reads; the sandbox's stands still).
+        assert status["queue"]["due"] + status["queue"]["later"] >= 2
+        text = await asyncio.to_thread(
+            subprocess.run, [sys.executable, "-m", "bot", "status"], env=env, capture_output=True, text=True, timeout=60
+        )
+        assert f"shards-{other}" in text.stdout and "Jobs:" in text.stdout
+
+        # The party's start runs on the process holding its server, once; the other never claims it.
+        await drive.ok(":advance 2d")
+        assert len(starting(sb.world)) == 1
+        assert second.scheduler.running == 0
+    finally:
+        if second is not None:
+            await second.close()
+        if task is not None:
+            await asyncio.gather(task, return_exceptions=True)
+        errors, violations = list(sb.errors), list(sb.violations)
+        await sb.close()
+    assert not errors and not violations, (errors, violations)
