@@ -136,13 +136,12 @@ async def _check_database(settings: Settings) -> None:
 
 # -- run -------------------------------------------------------------------------------------
 async def _run_bot(settings: Settings) -> None:
-    from bot.client import apply_endpoints, create_bot
+    from bot.client import Dramawatch, apply_endpoints, serve
 
     await _check_database(settings)
     apply_endpoints(settings)
-    async with create_bot(settings) as bot:
-        assert settings.token is not None
-        await bot.login(settings.token)
+
+    async def connect(bot: Dramawatch) -> None:
         try:
             await bot.connect(reconnect=True)
         except AttributeError as exc:
@@ -153,6 +152,9 @@ async def _run_bot(settings: Settings) -> None:
             if bot.ws is not None or cause is None or not is_network_failure(cause):
                 raise
             raise GatewayUnreachable(cause) from None
+
+    assert settings.token is not None
+    await serve(settings, settings.token, connect=connect)
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import gc
 import importlib
 import logging
 import pkgutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import Any, TypeAlias
 
@@ -138,6 +139,14 @@ class Dramawatch(commands.Bot):
         self._preloaded = catalog
         self._services: list[Service] = []
         self.db = None
+        self.next_shards: tuple[int, ...] | None = None  # set by reshard(): run again with these
+        self._reshard_task: asyncio.Task[None] | None = None
+
+    def reshard(self, shards: tuple[int, ...]) -> None:
+        """Stop, to run again with these shards (`serve` does): this process takes over the shards of
+        one that died, or hands shards back to the process started for them."""
+        self.next_shards = shards
+        self._reshard_task = asyncio.create_task(self.close(), name="dramawatch-reshard")
 
     @property
     def catalog(self) -> Catalog:
@@ -186,8 +195,11 @@ class Dramawatch(commands.Bot):
             ProcessesRepo(db),
             self.clock,
             shard_ids=settings.my_shards or (),
+            configured=settings.home_shards,
             latency=lambda: self.latency if self.is_ready() else None,
             running=lambda: self.scheduler.running,
+            on_reshard=self.reshard if settings.sharded else None,
+            wake=self.scheduler.wake,
         )
         self._create_services(db, Lookups(catalog, index, CatalogRepo(db)), units, base, layered)
         for service in self._services:
@@ -295,25 +307,60 @@ class Dramawatch(commands.Bot):
         log.info("ready as %s (%s) in %d server(s)", user, user.id if user else "?", len(self.guilds))
 
 
+async def serve(
+    settings: Settings,
+    token: str,
+    *,
+    connect: Callable[[Dramawatch], Awaitable[None]] | None = None,
+    started: Callable[[Dramawatch], None] | None = None,
+    **options: Any,
+) -> None:
+    """Log in and run the bot until it stops (`connect`: how, default `bot.connect(reconnect=True)`;
+    `started`: told of each bot made).
+    When it stops to reshard (it took over a dead process's shards, or hands them back), run it
+    again with its new shards, under the same process name."""
+    settings = dataclasses.replace(
+        settings, process_name=settings.name, home_shards=settings.home_shards or settings.my_shards
+    )
+    while True:
+        async with create_bot(settings, **options) as bot:
+            if started is not None:
+                started(bot)
+            await bot.login(token)
+            await (connect(bot) if connect is not None else bot.connect(reconnect=True))
+        if bot.next_shards is None:
+            return
+        settings = dataclasses.replace(settings, shard_ids=bot.next_shards)
+
+
 class ShardedDramawatch(Dramawatch, commands.AutoShardedBot):
     """The bot running SHARD_IDS of SHARD_COUNT shards in this process (discord.py's AutoShardedBot):
     each server's events arrive on shard (server id >> 22) % SHARD_COUNT, and its jobs run here."""
 
     # Seconds between two shards' IDENTIFY: Discord allows `max_concurrency` per 5 s (1 for most bots;
     # docs/topics/Gateway.md, "Session Start Limit"), as discord.py's default hook waits. The sandbox,
-    # which does not limit identifies, sets 0.
+    # which does not limit identifies, passes identify_wait=0.
     identify_wait = 5.0
+
+    def __init__(self, settings: Settings, *, identify_wait: float = 5.0, **options: Any) -> None:
+        super().__init__(settings, **options)
+        self.identify_wait = identify_wait
 
     async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
         if not initial and self.identify_wait > 0:
             await asyncio.sleep(self.identify_wait)
 
 
-def create_bot(settings: Settings, **options: Any) -> Dramawatch:
-    """The bot for these settings: sharded when SHARD_COUNT is set."""
+def create_bot(settings: Settings, *, identify_wait: float = 5.0, **options: Any) -> Dramawatch:
+    """The bot for these settings: sharded when SHARD_COUNT is set (`identify_wait`: seconds between
+    its shards' IDENTIFY)."""
     if settings.shard_count is not None:
         return ShardedDramawatch(
-            settings, shard_count=settings.shard_count, shard_ids=list(settings.my_shards or ()), **options
+            settings,
+            identify_wait=identify_wait,
+            shard_count=settings.shard_count,
+            shard_ids=list(settings.my_shards or ()),
+            **options,
         )
     return Dramawatch(settings, **options)
 

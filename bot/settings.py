@@ -44,6 +44,7 @@ class Settings:
     shard_ids: tuple[int, ...] | None = None  # SHARD_IDS: the shards this process runs (None: all)
     process_name: str | None = None  # PROCESS_NAME (None: made from the shards, or "main")
     job_lease_seconds: float = 60.0  # JOB_LEASE_SECONDS: a claimed job not renewed for this long is released
+    home_shards: tuple[int, ...] | None = None  # the shards this process was started for, when it runs others now
 
     @property
     def sharded(self) -> bool:

@@ -22,7 +22,7 @@ from typing import Any
 import discord
 from discord.ext import commands
 
-from bot.client import ShardedDramawatch, apply_endpoints, create_bot
+from bot.client import apply_endpoints, create_bot
 from bot.sandbox.lines import CommandParser, LineError, parse_duration, split
 from bot.sandbox.server import FailRule, RateLimits, SandboxServer
 from bot.sandbox.tvmaze import TVmazeFixture
@@ -194,9 +194,10 @@ class Sandbox:
         if self.bot_factory is not None:
             bot = self.bot_factory(settings, self.clock)
         else:
-            bot = create_bot(settings, clock=self.clock, extensions=self.extensions, guild_ready_timeout=0.05)
-        if isinstance(bot, ShardedDramawatch):
-            bot.identify_wait = 0.0  # the sandbox does not limit how fast shards identify
+            # identify_wait=0: the sandbox does not limit how fast shards identify.
+            bot = create_bot(
+                settings, clock=self.clock, extensions=self.extensions, guild_ready_timeout=0.05, identify_wait=0.0
+            )
 
         async def on_dramawatch_error(interaction: Any, error: BaseException, error_id: str) -> None:
             command = interaction.command.qualified_name if interaction.command else "interaction"

@@ -5,6 +5,12 @@ Every `lease / 3` it renews the leases of the jobs it runs, releases the jobs wh
 for `python -m bot status`. At start it refuses a name another live process uses: two processes
 under one name would renew and finish each other's claims.
 
+Shards follow the processes (when sharded): a shard no live process runs, whose last process has
+been silent for a lease, is taken over by the live process with the first name (it reconnects with
+that shard added: `on_reshard`), and handed back once a live process started for that shard
+(SHARD_IDS) is back; that process waits at start until its shards are free, so a shard never runs
+in two processes at once.
+
 Leases are in the bot's clock (the jobs' time: the sandbox's manual clock moves them); heartbeats
 are in wall time, as `status` reads them.
 """
@@ -17,11 +23,11 @@ import logging
 import os
 import socket
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from bot.scheduling.clock import Clock
 from bot.storage.jobs import JobsRepo
-from bot.storage.processes import ProcessesRepo
+from bot.storage.processes import ProcessesRepo, ProcessRow
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +46,40 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def plan(
+    me: str,
+    configured: tuple[int, ...],
+    held: tuple[int, ...],
+    count: int,
+    rows: list[ProcessRow],
+    now: datetime,
+    lease: timedelta,
+    since: datetime,
+) -> tuple[int, ...]:
+    """The shards this process should run: what it holds, less what a live process started for them
+    wants back, plus (for the live process with the first name only) every shard no live process
+    runs whose last process has been silent for a lease (and, for a shard nobody ever ran, since
+    this process started: `since`)."""
+    live = [r for r in rows if r.name != me and r.stopped_at is None and now - r.heartbeat_at <= lease]
+    wanted = {s for r in live for s in r.configured}
+    keep = {s for s in held if s in configured or s not in wanted}
+    covered = keep | {s for r in live for s in r.shard_ids}
+    last_seen: dict[int, datetime] = {}
+    for r in rows:
+        if r.name == me:
+            continue
+        for s in set(r.shard_ids) | set(r.configured):
+            seen = r.heartbeat_at if r.stopped_at is None else max(r.heartbeat_at, r.stopped_at)
+            last_seen[s] = max(last_seen.get(s, seen), seen)
+    if min([me, *(r.name for r in live)]) == me:
+        for s in range(count):
+            if s in covered or s in wanted:
+                continue
+            if now - max(last_seen.get(s, since), since) > lease:
+                keep.add(s)
+    return tuple(sorted(keep))
+
+
 class Presence:
     def __init__(
         self,
@@ -48,17 +88,28 @@ class Presence:
         clock: Clock,
         *,
         shard_ids: tuple[int, ...] = (),
+        configured: tuple[int, ...] | None = None,
         latency: Callable[[], float | None] = lambda: None,
         running: Callable[[], int] = lambda: 0,
+        on_reshard: Callable[[tuple[int, ...]], None] | None = None,
+        wake: Callable[[], None] = lambda: None,
     ) -> None:
+        """`shard_ids`: the shards this process runs now; `configured`: those it was started for
+        (default the same); `on_reshard(shards)`: run these shards instead (None: never take over);
+        `wake()`: jobs were released (the scheduler looks at the queue)."""
         self._jobs = jobs
         self._processes = processes
         self._clock = clock
         self.name = jobs.name
         self.shard_ids = shard_ids
+        self.configured = shard_ids if configured is None else configured
         self._latency = latency
         self._running = running
+        self._on_reshard = on_reshard
+        self._wake = wake
         self._task: asyncio.Task[None] | None = None
+        self._since = datetime.now(UTC)
+        self._resharding = False
         self.ticks = 0
 
     @property
@@ -81,8 +132,36 @@ class Presence:
                 f"{(now - other.heartbeat_at).total_seconds():.0f} s ago); give each process its own SHARD_IDS "
                 "or PROCESS_NAME"
             )
-        await self._processes.register(self.name, host, pid, self.shard_ids, self._jobs.shard_count, now)
+        if self.shard_ids:
+            await self._until_free(host, pid)
+        await self._processes.register(
+            self.name, host, pid, self.shard_ids, self._jobs.shard_count, datetime.now(UTC), self.configured
+        )
         self._task = asyncio.create_task(self._loop(), name="dramawatch-presence")
+
+    async def _until_free(self, host: str, pid: int) -> None:
+        """Wait (heartbeating, running no shard) while a live process runs one of this process's
+        shards: it took them over and hands them back at its next tick. At most three leases."""
+        deadline = datetime.now(UTC) + 3 * self._jobs.lease
+        while True:
+            now = datetime.now(UTC)
+            busy = sorted(
+                {
+                    s
+                    for r in await self._processes.all()
+                    if r.name != self.name and r.stopped_at is None and now - r.heartbeat_at <= self._jobs.lease
+                    for s in r.shard_ids
+                    if s in self.shard_ids
+                }
+            )
+            if not busy:
+                return
+            if now > deadline:
+                log.warning("shard(s) %s still run in another process; starting them anyway", busy)
+                return
+            log.info("waiting for shard(s) %s: another process runs them and hands them back", busy)
+            await self._processes.register(self.name, host, pid, (), self._jobs.shard_count, now, self.configured)
+            await asyncio.sleep(self.interval)
 
     async def tick(self) -> None:
         now = self._clock.now()
@@ -90,10 +169,34 @@ class Presence:
         released = await self._jobs.release_expired(now)
         if released:
             log.warning("%d job(s) of a process that stopped renewing its claims are pending again", released)
+            self._wake()
         latency = self._latency()
         latency_ms = round(latency * 1000) if latency is not None and latency == latency and latency < 1e6 else None
-        await self._processes.heartbeat(self.name, datetime.now(UTC), latency_ms, self._running())
+        wall = datetime.now(UTC)
+        await self._processes.heartbeat(self.name, wall, latency_ms, self._running())
         self.ticks += 1
+        if self._on_reshard is not None and self.shard_ids and not self._resharding:
+            wanted = plan(
+                self.name,
+                self.configured,
+                self.shard_ids,
+                self._jobs.shard_count,
+                await self._processes.all(),
+                wall,
+                self._jobs.lease,
+                self._since,
+            )
+            if wanted != self.shard_ids:
+                gained = sorted(set(wanted) - set(self.shard_ids))
+                lost = sorted(set(self.shard_ids) - set(wanted))
+                log.warning(
+                    "running shard(s) %s from now on%s%s",
+                    ",".join(map(str, wanted)),
+                    f"; taking over {gained} (no live process runs them)" if gained else "",
+                    f"; handing back {lost} (the process started for them is back)" if lost else "",
+                )
+                self._resharding = True
+                self._on_reshard(wanted)
 
     async def _loop(self) -> None:
         # Wall time between ticks (the sandbox's manual clock may stand still); stamps are the clock's.

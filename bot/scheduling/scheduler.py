@@ -94,6 +94,10 @@ class Scheduler:
     def clock(self) -> Clock:
         return self._clock
 
+    def wake(self) -> None:
+        """Look at the queue now (e.g. jobs another process left were released for this one)."""
+        self._wake.set()
+
     @property
     def running(self) -> int:
         """Jobs running in this process now."""

@@ -14,7 +14,8 @@ class ProcessRow:
     name: str
     host: str
     pid: int
-    shard_ids: tuple[int, ...]  # empty: not sharded (every server)
+    shard_ids: tuple[int, ...]  # the shards it runs now (empty: not sharded, or none yet)
+    configured: tuple[int, ...]  # the shards it was started for (SHARD_IDS)
     shard_count: int
     started_at: datetime
     heartbeat_at: datetime
@@ -23,12 +24,21 @@ class ProcessRow:
     stopped_at: datetime | None
 
 
+def _shards(text: str) -> tuple[int, ...]:
+    return tuple(int(s) for s in text.split(",") if s)
+
+
+def _text(shards: tuple[int, ...]) -> str:
+    return ",".join(map(str, shards))
+
+
 def _process(row: Row) -> ProcessRow:
     return ProcessRow(
         name=row["name"],
         host=row["host"],
         pid=row["pid"],
-        shard_ids=tuple(int(s) for s in row["shard_ids"].split(",") if s),
+        shard_ids=_shards(row["shard_ids"]),
+        configured=_shards(row["configured"]),
         shard_count=row["shard_count"],
         started_at=from_ms(row["started_at"]),
         heartbeat_at=from_ms(row["heartbeat_at"]),
@@ -50,15 +60,32 @@ class ProcessesRepo:
         return [_process(r) for r in await self._db.fetchall("SELECT * FROM processes ORDER BY name")]
 
     async def register(
-        self, name: str, host: str, pid: int, shard_ids: tuple[int, ...], shard_count: int, now: datetime
+        self,
+        name: str,
+        host: str,
+        pid: int,
+        shard_ids: tuple[int, ...],
+        shard_count: int,
+        now: datetime,
+        configured: tuple[int, ...] | None = None,
     ) -> None:
+        """Write this process's row (again): its shards now, and those it was started for."""
         await self._db.execute(
-            "INSERT INTO processes (name, host, pid, shard_ids, shard_count, started_at, heartbeat_at, running) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, 0) ON CONFLICT (name) DO UPDATE SET host = excluded.host, "
-            "pid = excluded.pid, shard_ids = excluded.shard_ids, shard_count = excluded.shard_count, "
-            "started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at, latency_ms = NULL, "
-            "running = 0, stopped_at = NULL",
-            (name, host, pid, ",".join(map(str, shard_ids)), shard_count, to_ms(now), to_ms(now)),
+            "INSERT INTO processes (name, host, pid, shard_ids, configured, shard_count, started_at, heartbeat_at, "
+            "running) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0) ON CONFLICT (name) DO UPDATE SET host = excluded.host, "
+            "pid = excluded.pid, shard_ids = excluded.shard_ids, configured = excluded.configured, "
+            "shard_count = excluded.shard_count, started_at = excluded.started_at, "
+            "heartbeat_at = excluded.heartbeat_at, latency_ms = NULL, running = 0, stopped_at = NULL",
+            (
+                name,
+                host,
+                pid,
+                _text(shard_ids),
+                _text(shard_ids if configured is None else configured),
+                shard_count,
+                to_ms(now),
+                to_ms(now),
+            ),
         )
 
     async def heartbeat(self, name: str, now: datetime, latency_ms: int | None, running: int) -> None:

@@ -13,17 +13,18 @@ import subprocess
 import sys
 from collections import Counter
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bot.client import ShardedDramawatch, create_bot, discover_extensions
+from bot.client import ShardedDramawatch, create_bot, discover_extensions, serve
 from bot.sandbox.harness import Sandbox
 from bot.scheduling import ManualClock
 from bot.settings import Settings
 from bot.storage.jobs import JobsRepo
+from bot.storage.processes import ProcessesRepo
 from tests.backends import Target, target
 from tests.e2e.conftest import Driver, text_of
 
@@ -80,9 +81,9 @@ def starting(world: Any) -> list[dict[str, Any]]:
 
 
 async def _second_bot(sb: Sandbox, settings: Settings) -> Any:
-    bot = create_bot(settings, clock=sb.clock, extensions=discover_extensions(), guild_ready_timeout=0.05)
-    assert isinstance(bot, ShardedDramawatch)
-    bot.identify_wait = 0.0
+    bot = create_bot(
+        settings, clock=sb.clock, extensions=discover_extensions(), guild_ready_timeout=0.05, identify_wait=0.0
+    )
     await bot.login(settings.token or "")
     task = asyncio.create_task(bot.connect(reconnect=True))
     await asyncio.wait_for(bot.wait_until_ready(), 15)
@@ -100,7 +101,9 @@ async def _two_processes(tmp_path: Path, pg: Target) -> None:
 
     def holding_the_server(settings: Settings, clock: ManualClock) -> Any:
         mine = dataclasses.replace(settings, shard_ids=tuple(home), job_lease_seconds=3)
-        return create_bot(mine, clock=clock, extensions=discover_extensions(), guild_ready_timeout=0.05)
+        return create_bot(
+            mine, clock=clock, extensions=discover_extensions(), guild_ready_timeout=0.05, identify_wait=0.0
+        )
 
     sb = Sandbox(db_path=pg.url, now=NOW, shard_count=2, bot_factory=holding_the_server)
     home.append((sb.world.guild_id >> 22) % 2)
@@ -161,3 +164,131 @@ async def _two_processes(tmp_path: Path, pg: Target) -> None:
         errors, violations = list(sb.errors), list(sb.violations)
         await sb.close()
     assert not errors and not violations, (errors, violations)
+
+
+@pytest.mark.postgresql
+async def test_a_dead_processs_shard_is_taken_over_and_its_job_still_posts_once(tmp_path: Path) -> None:
+    """The process holding the server dies after its watch party's start was posted but before the
+    job was recorded done. The other process takes the shard over after the lease (it reconnects with
+    both shards), claims the job again once its lease ran out, finds the post already there and posts
+    nothing more: one start post. Started again, the dead process waits until the survivor hands its
+    shard back, then runs it."""
+    async with target("postgresql", tmp_path / "unused.db") as pg:
+        await _takeover(pg)
+
+
+async def _takeover(pg: Target) -> None:
+    lease = 3.0
+    home: list[int] = []
+
+    def holding_the_server(settings: Settings, clock: ManualClock) -> Any:
+        mine = dataclasses.replace(settings, shard_ids=tuple(home), job_lease_seconds=lease)
+        return create_bot(
+            mine, clock=clock, extensions=discover_extensions(), guild_ready_timeout=0.05, identify_wait=0.0
+        )
+
+    sb = Sandbox(db_path=pg.url, now=NOW, shard_count=2, bot_factory=holding_the_server)
+    home.append((sb.world.guild_id >> 22) % 2)
+    other = 1 - home[0]
+    await sb.start()
+    bots: list[Any] = []
+    again: list[Any] = []
+    survivor: asyncio.Task[None] | None = None
+    returned: asyncio.Task[None] | None = None
+    try:
+        settings = dataclasses.replace(sb.settings(), shard_ids=(other,), job_lease_seconds=lease)
+        survivor = asyncio.create_task(
+            serve(
+                settings,
+                settings.token or "",
+                started=bots.append,
+                clock=sb.clock,
+                extensions=discover_extensions(),
+                guild_ready_timeout=0.05,
+                identify_wait=0.0,
+            )
+        )
+        await _until(lambda: bool(bots) and bots[-1].is_ready(), "the second process to be ready")
+        drive = Driver(sb)
+        await drive.as_("mod")
+        await drive.reply('/watchparty schedule drama:queen-of-tears episodes:3 start:"2026-11-27 01:00"')
+
+        # The holder posts the start, then dies before its outcome is written.
+        dead = sb.bot
+        jobs = dead.scheduler._jobs
+
+        async def never(now: Any, outcomes: Any) -> None:
+            return None
+
+        jobs.finish = never
+        await drive.ok(":advance 1h")
+        assert len(starting(sb.world)) == 1
+        running = await jobs.live_by_key("party:1:start")
+        assert running is not None and running.state == "running"
+        presence_task = dead.presence._task
+        assert presence_task is not None
+        presence_task.cancel()  # no more heartbeats, and no "stopped" mark: it died
+        dead.presence._task = None
+        await dead.close()
+
+        # The survivor takes the shard over after the lease, reconnecting with both shards.
+        await _until(lambda: len(bots) == 2 and bots[-1].is_ready(), "the takeover", within=30)
+        taker = bots[-1]
+        assert sorted(taker.shards) == [0, 1] and taker.get_guild(sb.world.guild_id) is not None
+        # Once the dead claim's lease has passed (the bot's clock), the job runs again, here: the
+        # start post is found, not sent again.
+        sb.clock.advance(timedelta(seconds=lease * 4))
+        repo = JobsRepo(taker.db)
+
+        async def done() -> bool:
+            job = await repo.get(running.id)
+            return job is not None and job.state == "done"
+
+        await _until_async(done, "the job to be done by the survivor", within=30)
+        assert len(starting(sb.world)) == 1
+        rows = {r.name: r for r in await ProcessesRepo(taker.db).all()}
+        assert rows[f"shards-{other}"].shard_ids == (0, 1) and rows[f"shards-{other}"].configured == (other,)
+
+        # The dead process is started again: it waits until the survivor hands its shard back.
+        back = dataclasses.replace(sb.settings(), shard_ids=(home[0],), job_lease_seconds=lease)
+        returned = asyncio.create_task(
+            serve(
+                back,
+                back.token or "",
+                started=again.append,
+                clock=sb.clock,
+                extensions=discover_extensions(),
+                guild_ready_timeout=0.05,
+                identify_wait=0.0,
+            )
+        )
+        await _until(lambda: bool(again) and again[-1].is_ready(), "the returning process", within=30)
+        assert again[-1].get_guild(sb.world.guild_id) is not None
+        assert len(bots) == 3 and sorted(bots[-1].shards) == [other]  # handed back: its own shard only
+        rows = {r.name: r for r in await ProcessesRepo(again[-1].db).all()}
+        assert rows[f"shards-{other}"].shard_ids == (other,) and rows[f"shards-{home[0]}"].shard_ids == (home[0],)
+    finally:
+        for bot in [*bots, *again]:
+            await bot.close()
+        for task in (survivor, returned):
+            if task is not None:
+                await asyncio.gather(task, return_exceptions=True)
+        errors, violations = list(sb.errors), list(sb.violations)
+        await sb.close()
+    assert not errors and not violations, (errors, violations)
+
+
+async def _until(condition: Any, what: str, within: float = 15) -> None:
+    deadline = asyncio.get_running_loop().time() + within
+    while not condition():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+async def _until_async(condition: Any, what: str, within: float = 15) -> None:
+    deadline = asyncio.get_running_loop().time() + within
+    while not await condition():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.1)

@@ -12,10 +12,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.scheduling import ManualClock, Scheduler
-from bot.scheduling.presence import NameInUse, Presence
+from bot.scheduling.presence import NameInUse, Presence, plan
 from bot.storage import Database
 from bot.storage.jobs import Job, JobsRepo, Outcome
-from bot.storage.processes import ProcessesRepo
+from bot.storage.processes import ProcessesRepo, ProcessRow
 from tests.backends import Target
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -157,3 +157,62 @@ async def test_a_tick_renews_this_processs_leases_and_records_its_heartbeat(db: 
     finally:
         await presence.stop()
     assert job_id
+
+
+# -- shards follow the processes (bot.scheduling.presence.plan) -------------------------------------
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+LONG_AGO = NOW - timedelta(hours=1)
+
+
+def row(
+    name: str,
+    held: tuple[int, ...],
+    *,
+    configured: tuple[int, ...] | None = None,
+    silent: float = 1.0,
+    stopped: bool = False,
+) -> ProcessRow:
+    beat = NOW - timedelta(seconds=silent)
+    return ProcessRow(
+        name=name,
+        host="h",
+        pid=1,
+        shard_ids=held,
+        configured=held if configured is None else configured,
+        shard_count=2,
+        started_at=LONG_AGO,
+        heartbeat_at=beat,
+        latency_ms=None,
+        running=0,
+        stopped_at=beat if stopped else None,
+    )
+
+
+def plan_for(me: ProcessRow, *others: ProcessRow, since: datetime = LONG_AGO) -> tuple[int, ...]:
+    return plan(me.name, me.configured, me.shard_ids, 2, [me, *others], NOW, LEASE, since)
+
+
+def test_shards_stay_put_while_every_process_is_live() -> None:
+    assert plan_for(row("a", (0,)), row("b", (1,))) == (0,)
+    assert plan_for(row("b", (1,)), row("a", (0,))) == (1,)
+
+
+def test_a_dead_processs_shards_go_to_the_first_live_name_after_the_lease() -> None:
+    dead = row("b", (1,), silent=31)
+    assert plan_for(row("a", (0,)), dead) == (0, 1)
+    assert plan_for(row("a", (0,)), row("b", (1,), silent=29)) == (0,)  # not dead long enough
+    assert plan_for(row("c", (2,)), row("a", (0,)), dead) == (2,)  # "a" is live and first: it takes them
+    assert plan_for(row("a", (0,)), row("b", (1,), silent=31, stopped=True)) == (0, 1)  # stopped for good
+
+
+def test_taken_shards_go_back_when_their_process_is_back() -> None:
+    waiting = row("b", (), configured=(1,))  # back, waiting for its shard
+    assert plan_for(row("a", (0, 1), configured=(0,)), waiting) == (0,)
+    # a shard a live process is started for is never taken over, even while it waits
+    assert plan_for(row("a", (0,)), waiting) == (0,)
+
+
+def test_a_shard_nobody_ever_ran_is_taken_only_a_lease_after_this_process_started() -> None:
+    alone = row("a", (0,))
+    assert plan_for(alone, since=NOW - timedelta(seconds=10)) == (0,)
+    assert plan_for(alone, since=NOW - timedelta(seconds=40)) == (0, 1)
