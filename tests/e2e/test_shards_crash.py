@@ -162,6 +162,7 @@ async def test_the_process_holding_the_server_is_killed_mid_burst_and_the_other_
         nonce("party", party_id, kind, part) if kind != "start" else nonce("party", party_id, kind)
         for party_id, kind, part in due
     }
+    assert len(expected) == 28  # 12 starts and 16 reminder messages (4 reminders take two)
     assert {n: c for n, c in posted.items() if c != 1} == {}, "a post was sent twice"
     assert set(posted) == expected, "a post is missing, or one nobody scheduled was sent"
     assert 5 <= made_before_kill < len(expected)  # killed mid-burst: some posts were left to the survivor
