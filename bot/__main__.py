@@ -504,6 +504,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="the bot's database: a SQLite file or a postgresql:// URL (default: a temporary file)",
     )
     sandbox.add_argument("--now", metavar="ISO-TIME", help="start the sandbox clock here, e.g. 2026-11-27T00:00:00Z")
+    sandbox.add_argument(
+        "--guilds", type=int, default=1, metavar="N", help="how many servers the sandbox has (each like the first)"
+    )
+    sandbox.add_argument(
+        "--shards", type=int, metavar="N", help="run the bot sharded, N shards (the sandbox's gateway asks for N)"
+    )
     sandbox.add_argument("--json", action="store_true", help="print one JSON object per line run")
     sandbox.add_argument(
         "-c",

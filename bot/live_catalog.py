@@ -43,6 +43,7 @@ from bot.catalog.store import (
     same_compiler,
     split_unit,
     unpack_index,
+    unpack_unit,
     unpack_units,
 )
 from bot.catalog.tvmaze import (
@@ -73,6 +74,7 @@ from bot.text import escape, plural
 log = logging.getLogger(__name__)
 
 REFRESH = "catalog.refresh"
+SYNC_SECONDS = 1.0  # how often a process sharing PostgreSQL looks for the others' catalog changes
 ADDS_PER_HOUR = 5  # per server
 AIRING = ("Running", "To Be Determined", "In Development")
 IMPORTED = Path("imported")  # the name imported packs go by in messages ("imported/slug.toml")
@@ -207,6 +209,11 @@ class LiveCatalog(CoreService):
         self._layered: set[str] = set(layered or ())  # dramas in the overlay (changed since `base`)
         self._dirty: set[str] = set()  # dramas changed during a background rebuild
         self._rebuild_task: asyncio.Task[None] | None = None
+        # Several processes on one database (PostgreSQL): each applies the others' imports, refreshes
+        # and removals (slug → digest of the imported dramas this process holds).
+        self._shared = core.db.dialect == "postgresql"
+        self._synced: dict[str, str] = {}
+        self._sync_task: asyncio.Task[None] | None = None
 
     # -- lifecycle ----------------------------------------------------------------------------------
     def jobs(self) -> Sequence[JobKind]:
@@ -215,12 +222,18 @@ class LiveCatalog(CoreService):
     async def start(self) -> None:
         if self._layered:
             self._rebuild_task = asyncio.create_task(self._rebuild(), name="catalog-index-rebuild")
+        if self._shared:
+            self._synced = await self._repo.imported()
+            self._sync_task = asyncio.create_task(self._follow_others(), name="catalog-sync")
         for slug, status in await self._repo.statuses():  # the compiled packs are not read again
             drama = self._lookups.catalog.dramas.get(slug)
             if status in AIRING and drama is not None:
                 await self._schedule_refresh(drama, soon=False)
 
     async def close(self) -> None:
+        if self._sync_task is not None:
+            self._sync_task.cancel()
+            await asyncio.gather(self._sync_task, return_exceptions=True)
         if self._rebuild_task is not None:
             self._rebuild_task.cancel()
             await asyncio.gather(self._rebuild_task, return_exceptions=True)
@@ -324,6 +337,7 @@ class LiveCatalog(CoreService):
             self._units.pop(slug, None)
             await self._swap(slug)
             await self._repo.delete([row.slug])
+            self._synced.pop(slug, None)
             return drama
 
     async def _imported(self, slug: str) -> PackRow:
@@ -399,9 +413,50 @@ class LiveCatalog(CoreService):
             else:
                 self._units[drama.slug] = previous
             raise
+        self._synced[drama.slug] = key
         moved = _moved(before, drama)
         await self._after_change(drama, moved)
         return Changed(drama, row is None, merged.changes, moved)
+
+    # -- other processes' changes (PostgreSQL) --------------------------------------------------------
+    async def _follow_others(self) -> None:
+        while True:
+            await asyncio.sleep(SYNC_SECONDS)
+            try:
+                await self.sync()
+            except Exception:
+                log.exception("catalog: could not read the other processes' changes; trying again")
+
+    async def sync(self) -> list[str]:
+        """Apply what other processes sharing the database imported, refreshed or removed since this
+        process last looked (it looks every SYNC_SECONDS); returns the slugs changed here. Moved
+        episodes are told to this process's servers' moderators (the other process told its own)."""
+        stored = await self._repo.imported()
+        changed: list[str] = []
+        async with self._change:
+            for slug, key in stored.items():
+                if self._synced.get(slug) == key:
+                    continue
+                row = await self._repo.get(slug)
+                unit = await asyncio.to_thread(unpack_unit, row.compiled) if row is not None else None
+                if row is None or unit is None or unit.drama is None:
+                    continue  # gone meanwhile, or compiled by another version: the next look sees it
+                before = self._lookups.catalog.dramas.get(slug)
+                self._units[slug] = (unit, row.digest)
+                await self._swap(slug)
+                self._synced[slug] = row.digest
+                changed.append(slug)
+                moved = _moved(before, unit.drama) if before is not None else []
+                if moved:
+                    await self._after_change(unit.drama, moved)
+            for slug in [s for s in self._synced if s not in stored]:
+                self._units.pop(slug, None)
+                self._synced.pop(slug, None)
+                await self._swap(slug)
+                changed.append(slug)
+        if changed:
+            log.info("catalog: %s changed in another process; applied here", ", ".join(changed))
+        return changed
 
     def _free_slug(self, data: ShowData, taken: set[str]) -> str | None:
         name = data.show.get("name")

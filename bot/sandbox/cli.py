@@ -30,12 +30,22 @@ def parse_now(text: str | None) -> datetime | None:
 
 
 async def run_json(
-    lines: list[str], db: str | None, now: datetime | None, catalog: Path | None = None, tvmaze: str | None = None
+    lines: list[str],
+    db: str | None,
+    now: datetime | None,
+    catalog: Path | None = None,
+    tvmaze: str | None = None,
+    *,
+    guilds: int = 1,
+    shards: int | None = None,
 ) -> int:
     from bot.sandbox.harness import Sandbox
 
     failed = False
-    async with Sandbox(db_path=db, now=now, catalog_path=catalog, tvmaze_api_base=tvmaze) as sandbox:
+    sandbox = Sandbox(
+        db_path=db, now=now, catalog_path=catalog, tvmaze_api_base=tvmaze, guilds=guilds, shard_count=shards
+    )
+    async with sandbox:
         if sandbox.violations:  # e.g. the command sync at start
             print(json.dumps({"input": "(start)", "result": None, "error": "; ".join(sandbox.violations)}))
             failed = True
@@ -67,12 +77,26 @@ def run_sandbox_cli(args: argparse.Namespace, settings: Settings) -> int:
     logging.getLogger("discord.gateway").addFilter(lambda record: "Can't keep up" not in record.getMessage())
     try:
         now = parse_now(args.now)
+        if not 1 <= args.guilds <= 1000:
+            raise SandboxUsageError(f"--guilds: give a number of servers from 1 to 1000, got {args.guilds}")
+        if args.shards is not None and not 1 <= args.shards <= 64:
+            raise SandboxUsageError(f"--shards: give a number of shards from 1 to 64, got {args.shards}")
     except SandboxUsageError as exc:
         print(f"dramawatch: error: {exc}", file=sys.stderr)
         return 2
     if args.lines and args.json:
         try:
-            return asyncio.run(run_json(args.lines, args.db, now, settings.catalog_path, tvmaze_base(settings)))
+            return asyncio.run(
+                run_json(
+                    args.lines,
+                    args.db,
+                    now,
+                    settings.catalog_path,
+                    tvmaze_base(settings),
+                    guilds=args.guilds,
+                    shards=args.shards,
+                )
+            )
         except CatalogError as exc:
             for problem in exc.problems:
                 print(problem, file=sys.stderr)
@@ -90,6 +114,8 @@ def run_sandbox_cli(args: argparse.Namespace, settings: Settings) -> int:
                 catalog=settings.catalog_path,
                 tvmaze=tvmaze_base(settings),
                 log_path=LOG_FILE if prompt else None,
+                guilds=args.guilds,
+                shards=args.shards,
             )
         )
     except KeyboardInterrupt:

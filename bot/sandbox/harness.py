@@ -48,6 +48,7 @@ Type commands as in Discord, e.g. /help or /settings timezone name:Asia/Seoul
 Meta lines:
   :as member|mod|admin|NAME     act as another user (member=alice, mod=mina, admin=sora)
   :in #channel | :in thread NAME   where your commands are typed
+  :guild N                      type in the N-th server (with --guilds; 1 is "Drama Club")
   :type /cmd option:partial     show the autocomplete choices for the last option
   :click LABEL                  press a button on the latest message that has it
   :pick OPTION                  choose an option (by label) in the latest select menu offering it
@@ -124,9 +125,11 @@ class Sandbox:
         catalog_path: str | Path | None = None,
         tvmaze_api_base: str | None = None,
         shard_count: int | None = None,
+        guilds: int = 1,
     ) -> None:
         """`shard_count`: the sandbox's gateway asks for that many shards (GET /gateway/bot) and the
-        bot runs them all (SHARD_COUNT), each server's events on its shard."""
+        bot runs them all (SHARD_COUNT), each server's events on its shard. `guilds`: how many
+        servers the world has (each built like the first, on consecutive shards)."""
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self.shard_count = shard_count
         # A postgresql:// URL runs the bot on that PostgreSQL database (DATABASE_URL); else a SQLite file.
@@ -137,6 +140,8 @@ class Sandbox:
         self.db_path = Path(db_path)
         self.clock = ManualClock(now or datetime.now(UTC).replace(microsecond=0))
         self.world = World(self.clock)
+        for _ in range(guilds - 1):
+            self.world.add_guild()
         self.server = SandboxServer(self.world)
         self.server.shard_count = shard_count or 1
         self.extensions = extensions
@@ -499,7 +504,7 @@ class Sandbox:
             )
 
     async def _command(self, line: str) -> dict[str, Any]:
-        parsed = CommandParser(self.world, self.user_id).parse(line)
+        parsed = CommandParser(self.world, self.user_id, self.world.guild_of(self.channel_id).id).parse(line)
         await self._refuse_in_archived_thread()
         start = self._counts()
         record = await self.interact(2, parsed.data)
@@ -511,7 +516,9 @@ class Sandbox:
         return await self.run_line(line)
 
     async def autocomplete(self, line: str) -> list[dict[str, Any]]:
-        parsed = CommandParser(self.world, self.user_id).parse(line, autocomplete=True)
+        parsed = CommandParser(self.world, self.user_id, self.world.guild_of(self.channel_id).id).parse(
+            line, autocomplete=True
+        )
         await self._refuse_in_archived_thread()
         record = await self.interact(4, parsed.data)
         if record.callback is None:
@@ -663,6 +670,15 @@ class Sandbox:
                 raise LineError(f"no user {rest!r}; use member, mod, admin, or alice, mina, sora")
             self.user_id = user_id
             return {"result": {"user": world.users[user_id]["username"]}}
+        if word == "guild":
+            order = list(world.guilds)
+            if not rest.isdigit() or not 1 <= int(rest) <= len(order):
+                raise LineError(f":guild takes a server's number, 1 to {len(order)}")
+            guild = world.guilds[order[int(rest) - 1]]
+            general = world.channel_by_name("general", guild.id)
+            assert general is not None
+            self.channel_id = int(general["id"])
+            return {"result": {"guild": guild.name, "id": str(guild.id)}}
         if word == "in":
             channel = self._channel_arg(rest)
             self.channel_id = int(channel["id"])
@@ -753,9 +769,14 @@ class Sandbox:
                     return thread
             names = ", ".join(t["name"] for t in world.threads()) or "none yet"
             raise LineError(f"no thread named {text[7:].strip()!r}; threads: {names}")
-        channel = world.channel_by_name(text.strip())
+        guild = world.guild_of(self.channel_id).id
+        channel = world.channel_by_name(text.strip(), guild)
         if channel is None:
-            names = ", ".join("#" + c["name"] for c in world.channels.values() if "thread_metadata" not in c)
+            names = ", ".join(
+                "#" + c["name"]
+                for c in world.channels.values()
+                if "thread_metadata" not in c and c["guild_id"] == str(guild)
+            )
             raise LineError(f"no channel {text!r}; channels: {names}")
         return channel
 

@@ -66,9 +66,11 @@ def _find(options: list[dict[str, Any]], name: str) -> dict[str, Any] | None:
 
 
 class CommandParser:
-    def __init__(self, world: World, user_id: int) -> None:
+    def __init__(self, world: World, user_id: int, guild_id: int | None = None) -> None:
+        """`guild_id`: the server the command is typed in (its channels, roles and members)."""
         self.world = world
         self.user_id = user_id
+        self.guild_id = guild_id or world.guild_id
 
     def parse(self, line: str, *, autocomplete: bool = False) -> ParsedCommand:
         if not line.startswith("/"):
@@ -221,14 +223,18 @@ class CommandParser:
         if match or text.isdigit():
             channel = world.channels.get(int(match.group(1) if match else text))
         else:
-            channel = world.channel_by_name(text)
+            channel = world.channel_by_name(text, self.guild_id)
         if channel is None:
-            names = ", ".join("#" + c["name"] for c in world.channels.values() if "thread_metadata" not in c)
+            names = ", ".join(
+                "#" + c["name"]
+                for c in world.channels.values()
+                if "thread_metadata" not in c and c.get("guild_id") == str(self.guild_id)
+            )
             raise LineError(f"{option['name']}: no channel {raw!r}; channels: {names}")
         allowed = option.get("channel_types")
         if allowed and channel["type"] not in allowed:
             raise LineError(f"{option['name']}: #{channel['name']} is not a channel of the allowed kind")
-        perms = world.permissions(self.user_id)
+        perms = world.permissions(self.user_id, guild_id=self.guild_id)
         entry: dict[str, Any] = {
             k: channel[k] for k in ("id", "name", "type", "parent_id", "guild_id", "flags") if k in channel
         }
@@ -243,7 +249,7 @@ class CommandParser:
         text = raw.strip()
         match = re.fullmatch(r"<@&(\d+)>", text)
         role = self.world.roles.get(int(match.group(1) if match else text)) if (match or text.isdigit()) else None
-        role = role or self.world.role_by_name(text)
+        role = role or self.world.role_by_name(text, self.guild_id)
         if role is None:
             names = ", ".join("@" + r["name"].lstrip("@") for r in self.world.roles.values())
             raise LineError(f"{name}: no role {raw!r}; roles: {names}")
@@ -258,7 +264,10 @@ class CommandParser:
         if user_id is None or user_id not in self.world.users:
             raise LineError(f"{name}: no user {raw!r}; users: member (alice), mod (mina), admin (sora)")
         resolved.setdefault("users", {})[str(user_id)] = self.world.users[user_id]
-        member = {k: v for k, v in self.world.members[user_id].items() if k != "user"}
-        member["permissions"] = str(self.world.permissions(user_id).value)
+        guild = self.world.guilds[self.guild_id]
+        if user_id not in guild.members:
+            raise LineError(f"{name}: {raw!r} is not a member of {guild.name}")
+        member = {k: v for k, v in guild.members[user_id].items() if k != "user"}
+        member["permissions"] = str(self.world.permissions(user_id, guild_id=self.guild_id).value)
         resolved.setdefault("members", {})[str(user_id)] = member
         return str(user_id)

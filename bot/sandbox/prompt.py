@@ -1129,6 +1129,8 @@ async def run_prompt(
     console: Console | None = None,
     history: Path | None = HISTORY_FILE,
     log_path: Path | None = None,
+    guilds: int = 1,
+    shards: int | None = None,
 ) -> int:
     """The interactive sandbox: run `lines` first, then read lines until Ctrl+D or :quit.
 
@@ -1139,7 +1141,9 @@ async def run_prompt(
     from bot.sandbox.harness import Sandbox
 
     console = console or Console(highlight=False)
-    sandbox = Sandbox(db_path=db, now=now, catalog_path=catalog, tvmaze_api_base=tvmaze)
+    sandbox = Sandbox(
+        db_path=db, now=now, catalog_path=catalog, tvmaze_api_base=tvmaze, guilds=guilds, shard_count=shards
+    )
     try:
         await sandbox.start()
     except Exception as exc:

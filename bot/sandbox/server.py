@@ -360,13 +360,15 @@ class SandboxServer:
                     await self._send(session, "RESUMED", {})
                 elif op == 8:  # request guild members: everything is in GUILD_CREATE already
                     nonce = frame["d"].get("nonce")
-                    if session is not None:
+                    asked = frame["d"].get("guild_id")
+                    wanted = int(asked) if str(asked or "").isdigit() else self.world.guild_id
+                    if session is not None and wanted in self.world.guilds:
                         await self._send(
                             session,
                             "GUILD_MEMBERS_CHUNK",
                             {
-                                "guild_id": str(self.world.guild_id),
-                                "members": list(self.world.members.values()),
+                                "guild_id": str(wanted),
+                                "members": list(self.world.guilds[wanted].members.values()),
                                 "chunk_index": 0,
                                 "chunk_count": 1,
                                 "nonce": nonce,
@@ -380,7 +382,7 @@ class SandboxServer:
     async def _identify(self, session: Session) -> None:
         world = self.world
         # A session gets the guilds of its shard only (docs/topics/Gateway.md, "Sharding").
-        guilds = [world.guild_id] if _on_shard(world.guild_id, session.shard) else []
+        guilds = [g for g in world.guilds if _on_shard(g, session.shard)]
         await self._send(
             session,
             "READY",
@@ -400,8 +402,8 @@ class SandboxServer:
                 "shard": list(session.shard),
             },
         )
-        if guilds:
-            await self._send(session, "GUILD_CREATE", world.guild_payload())
+        for guild in guilds:
+            await self._send(session, "GUILD_CREATE", world.guild_payload(guild))
 
     async def _send(self, session: Session, event: str, data: Any) -> None:
         session.seq += 1
@@ -1213,7 +1215,7 @@ class SandboxServer:
         self._delete_message(message)
         await self.dispatch(
             "MESSAGE_DELETE",
-            {"id": message["id"], "channel_id": message["channel_id"], "guild_id": str(self.world.guild_id)},
+            {"id": message["id"], "channel_id": message["channel_id"], "guild_id": channel["guild_id"]},
         )
         return web.Response(status=204)
 
@@ -1234,7 +1236,7 @@ class SandboxServer:
                 return error_response(400, MAX_PINS, f"Maximum number of pins reached for the channel ({PIN_LIMIT})")
         message["pinned"] = pinned
         await self.dispatch(
-            "CHANNEL_PINS_UPDATE", {"channel_id": params["channel_id"], "guild_id": str(self.world.guild_id)}
+            "CHANNEL_PINS_UPDATE", {"channel_id": params["channel_id"], "guild_id": channel["guild_id"]}
         )
         return web.Response(status=204)
 
@@ -1304,7 +1306,7 @@ class SandboxServer:
         thread_id = thread_id or world.snowflake()
         thread = {
             "id": str(thread_id),
-            "guild_id": str(world.guild_id),
+            "guild_id": parent["guild_id"],
             "parent_id": parent["id"],
             "owner_id": world.bot_user["id"],
             "name": name,
@@ -1445,7 +1447,7 @@ class SandboxServer:
         event_id = world.snowflake()
         event = {
             "id": str(event_id),
-            "guild_id": str(world.guild_id),
+            "guild_id": params["guild_id"],
             "channel_id": None if body.get("channel_id") is None else str(body["channel_id"]),
             "creator_id": world.bot_user["id"],
             "creator": world.bot_user,
@@ -1542,30 +1544,49 @@ class SandboxServer:
     async def op_get_guild(
         self, request: web.Request, params: Params, body: object, files: list[UploadedFile]
     ) -> web.Response:
-        payload = self.world.guild_payload()
+        guild = int(params["guild_id"]) if params["guild_id"].isdigit() else 0
+        if guild not in self.world.guilds:
+            return error_response(404, 10004, "Unknown Guild")
+        payload = self.world.guild_payload(guild)
         return json_response({k: v for k, v in payload.items() if k not in ("members", "channels", "threads")})
 
     async def op_list_guild_channels(
         self, request: web.Request, params: Params, body: object, files: list[UploadedFile]
     ) -> web.Response:
-        return json_response([c for c in self.world.channels.values() if "thread_metadata" not in c])
+        return json_response(
+            [
+                c
+                for c in self.world.channels.values()
+                if "thread_metadata" not in c and c["guild_id"] == params["guild_id"]
+            ]
+        )
 
     async def op_get_active_guild_threads(
         self, request: web.Request, params: Params, body: object, files: list[UploadedFile]
     ) -> web.Response:
-        threads = [t for t in self.world.threads() if not t["thread_metadata"]["archived"]]
+        threads = [
+            t
+            for t in self.world.threads()
+            if not t["thread_metadata"]["archived"] and t["guild_id"] == params["guild_id"]
+        ]
         return json_response({"threads": threads, "members": []})
 
     async def op_get_guild_member(
         self, request: web.Request, params: Params, body: object, files: list[UploadedFile]
     ) -> web.Response:
-        member = self.world.members.get(int(params["user_id"])) if params["user_id"].isdigit() else None
+        guild = self.world.guilds.get(int(params["guild_id"])) if params["guild_id"].isdigit() else None
+        members = guild.members if guild is not None else {}
+        member = members.get(int(params["user_id"])) if params["user_id"].isdigit() else None
         return json_response(member) if member else error_response(404, 10007, "Unknown Member")
 
     async def op_list_guild_roles(
         self, request: web.Request, params: Params, body: object, files: list[UploadedFile]
     ) -> web.Response:
-        return json_response(list(self.world.roles.values()))
+        guild = int(params["guild_id"]) if params["guild_id"].isdigit() else 0
+        world = self.world
+        return json_response(
+            [r for rid, r in world.roles.items() if world.role_guild.get(rid, world.guild_id) == guild]
+        )
 
 
 async def close_quietly(server: SandboxServer) -> None:

@@ -74,6 +74,19 @@ class InteractionRecord:
     invalidated: bool = False  # the 3 s deadline passed unanswered: the token no longer works
 
 
+@dataclass
+class GuildState:
+    """One server of the world: its roles and members (channels carry their guild_id)."""
+
+    id: int
+    name: str
+    everyone_role: int
+    moderator_role: int
+    bot_role: int
+    owner_id: int
+    members: dict[int, dict[str, Any]]
+
+
 class World:
     def __init__(self, clock: Clock) -> None:
         self.clock = clock
@@ -96,7 +109,19 @@ class World:
         self.files: dict[int, bytes] = {}  # attachment id -> content
         self.dms: dict[int, dict[str, Any]] = {}  # DM channel id -> channel (bot ↔ one user)
         self.dms_closed: set[int] = set()  # users who don't accept DMs from server members
+        self.role_guild: dict[int, int] = {}  # role id -> its server (the default one unless noted)
         self._build_default()
+        self.guilds: dict[int, GuildState] = {
+            self.guild_id: GuildState(
+                self.guild_id,
+                "Drama Club",
+                self.everyone_role,
+                self.moderator_role,
+                self.bot_role,
+                self.owner_id,
+                self.members,
+            )
+        }
 
     # -- ids and basic payloads ---------------------------------------------------------------
     def snowflake(self) -> int:
@@ -111,7 +136,8 @@ class World:
         Object): the member and channel carry the user's permissions there."""
         permissions = str(self.permissions(user_id, channel_id).value)
         channel = dict(self.channels[channel_id], permissions=permissions)
-        member = dict(self.members[user_id], permissions=permissions)
+        guild = self.guild_of(channel_id)
+        member = dict(guild.members[user_id], permissions=permissions)
         interaction_id = self.snowflake()
         token = f"aW50ZXJhY3Rpb246{interaction_id}:{secrets.token_hex(16)}"
         payload: dict[str, Any] = {
@@ -121,8 +147,8 @@ class World:
             "token": token,
             "version": 1,
             "data": data,
-            "guild_id": str(self.guild_id),
-            "guild": {"id": str(self.guild_id), "locale": "en-US", "features": []},
+            "guild_id": str(guild.id),
+            "guild": {"id": str(guild.id), "locale": "en-US", "features": []},
             "channel_id": str(channel_id),
             "channel": channel,
             "member": member,
@@ -130,7 +156,7 @@ class World:
             "locale": "en-US",
             "guild_locale": "en-US",
             "entitlements": [],
-            "authorizing_integration_owners": {"0": str(self.guild_id)},
+            "authorizing_integration_owners": {"0": str(guild.id)},
             "context": 0,
             "attachment_size_limit": 26214400,
         }
@@ -168,7 +194,17 @@ class World:
         self._add_role(role_id, name, permissions or discord.Permissions.none(), len(self.roles))
         return self.roles[role_id]
 
-    def _add_role(self, role_id: int, name: str, permissions: discord.Permissions, position: int, **extra: Any) -> int:
+    def _add_role(
+        self,
+        role_id: int,
+        name: str,
+        permissions: discord.Permissions,
+        position: int,
+        *,
+        guild: int | None = None,
+        **extra: Any,
+    ) -> int:
+        self.role_guild[role_id] = guild or self.guild_id
         self.roles[role_id] = {
             "id": str(role_id),
             "name": name,
@@ -187,7 +223,15 @@ class World:
     def _add_member(self, user: dict[str, Any], roles: list[int], alias: str | None = None) -> int:
         user_id = int(user["id"])
         self.users[user_id] = user
-        self.members[user_id] = {
+        self.members[user_id] = self._member(user, roles)
+        if alias:
+            self.aliases[alias] = user_id
+        self.aliases[user["username"]] = user_id
+        return user_id
+
+    @staticmethod
+    def _member(user: dict[str, Any], roles: list[int]) -> dict[str, Any]:
+        return {
             "user": user,
             "roles": [str(r) for r in roles],
             "joined_at": "2026-01-01T00:00:00.000000+00:00",
@@ -198,16 +242,45 @@ class World:
             "avatar": None,
             "pending": False,
         }
-        if alias:
-            self.aliases[alias] = user_id
-        self.aliases[user["username"]] = user_id
-        return user_id
 
-    def add_channel(self, name: str, type_: int, position: int, **extra: Any) -> int:
+    def add_guild(self, name: str | None = None) -> int:
+        """Another server, built like the default one (the same users: alice, mina the moderator, sora
+        the owner; the same channels). Consecutive servers' ids fall on consecutive shards."""
+        gid = self.guild_id + (len(self.guilds) << 22)
+        everyone = self._add_role(gid, "@everyone", EVERYONE_PERMISSIONS, 0, guild=gid)
+        moderator = self._add_role(gid + 10, "Moderator", MODERATOR_PERMISSIONS, 2, guild=gid)
+        bot_role = self._add_role(
+            gid + 11, "Dramawatch", BOT_PERMISSIONS, 1, guild=gid, managed=True, tags={"bot_id": self.bot_user["id"]}
+        )
+        members = {
+            user_id: self._member(self.users[user_id], roles)
+            for user_id, roles in (
+                (self.alice, []),
+                (self.mina, [moderator]),
+                (self.sora, []),
+                (int(self.bot_user["id"]), [bot_role]),
+            )
+        }
+        self.guilds[gid] = GuildState(
+            gid, name or f"Drama Club {len(self.guilds) + 1}", everyone, moderator, bot_role, self.sora, members
+        )
+        for position, channel in enumerate(("general", "recaps", "discussions", "mods")):
+            self.add_channel(channel, TEXT, position, guild=gid)
+        self.add_channel("episode-forum", FORUM, 4, guild=gid)
+        self.add_channel("Watch Party", VOICE, 5, guild=gid)
+        return gid
+
+    def guild_of(self, channel_id: int | None) -> GuildState:
+        """The server a channel (or thread) belongs to; the default one for a DM or no channel."""
+        channel = self.channels.get(channel_id) if channel_id is not None else None
+        gid = int(channel["guild_id"]) if channel is not None and channel.get("guild_id") else self.guild_id
+        return self.guilds.get(gid) or self.guilds[self.guild_id]
+
+    def add_channel(self, name: str, type_: int, position: int, *, guild: int | None = None, **extra: Any) -> int:
         channel_id = 1100000000000001000 + len(self.channels) + 1
         payload: dict[str, Any] = {
             "id": str(channel_id),
-            "guild_id": str(self.guild_id),
+            "guild_id": str(guild or self.guild_id),
             "type": type_,
             "name": name,
             "position": position,
@@ -254,17 +327,20 @@ class World:
         self.add_channel("Watch Party", VOICE, 5)
 
     # -- lookups ------------------------------------------------------------------------------
-    def channel_by_name(self, name: str) -> dict[str, Any] | None:
+    def channel_by_name(self, name: str, guild_id: int | None = None) -> dict[str, Any] | None:
+        """A channel of the server (default: the first one) by name."""
         name = name.lstrip("#").casefold()
+        gid = str(guild_id or self.guild_id)
         for channel in self.channels.values():
-            if channel["name"].casefold() == name:
+            if channel["name"].casefold() == name and channel.get("guild_id") == gid:
                 return channel
         return None
 
-    def role_by_name(self, name: str) -> dict[str, Any] | None:
+    def role_by_name(self, name: str, guild_id: int | None = None) -> dict[str, Any] | None:
         name = name.lstrip("@").casefold()
-        for role in self.roles.values():
-            if role["name"].casefold().lstrip("@") == name:
+        gid = guild_id or self.guild_id
+        for role_id, role in self.roles.items():
+            if role["name"].casefold().lstrip("@") == name and self.role_guild.get(role_id, self.guild_id) == gid:
                 return role
         return None
 
@@ -274,7 +350,9 @@ class World:
             return int(name)
         return self.aliases.get(name)
 
-    def permissions(self, user_id: int, channel_id: int | None = None) -> discord.Permissions:
+    def permissions(
+        self, user_id: int, channel_id: int | None = None, *, guild_id: int | None = None
+    ) -> discord.Permissions:
         """A member's permissions, in a channel when one is given (its overwrites applied).
 
         Discord's algorithm (topics/permissions.mdx, Permission Overwrites): the owner and
@@ -284,10 +362,14 @@ class World:
         (Inherited Permissions (Threads)); without View Channel nothing else in the channel counts
         (Implicit Permissions).
         """
-        if user_id == self.owner_id:
+        guild = self.guild_of(channel_id) if channel_id is not None else self.guilds[guild_id or self.guild_id]
+        if user_id == guild.owner_id:
             return discord.Permissions.all()
-        value = int(self.roles[self.everyone_role]["permissions"])
-        roles = [int(r) for r in self.members[user_id]["roles"]]
+        member = guild.members.get(user_id)
+        if member is None:
+            return discord.Permissions.none()
+        value = int(self.roles[guild.everyone_role]["permissions"])
+        roles = [int(r) for r in member["roles"]]
         for role_id in roles:
             value |= int(self.roles[role_id]["permissions"])
         if value & discord.Permissions(administrator=True).value:
@@ -298,7 +380,7 @@ class World:
         if channel is None:
             return discord.Permissions(value)
         overwrites = {int(o["id"]): o for o in channel.get("permission_overwrites") or []}
-        everyone = overwrites.get(self.guild_id)
+        everyone = overwrites.get(guild.id)
         if everyone is not None:
             value = (value & ~int(everyone["deny"])) | int(everyone["allow"])
         allow = deny = 0
@@ -384,14 +466,16 @@ class World:
         return [c for c in self.channels.values() if c["type"] in THREAD_TYPES]
 
     # -- gateway payloads ---------------------------------------------------------------------
-    def guild_payload(self) -> dict[str, Any]:
+    def guild_payload(self, guild_id: int | None = None) -> dict[str, Any]:
+        guild = self.guilds[guild_id or self.guild_id]
+        gid = str(guild.id)
         return {
-            "id": str(self.guild_id),
-            "name": "Drama Club",
+            "id": gid,
+            "name": guild.name,
             "icon": None,
             "splash": None,
             "discovery_splash": None,
-            "owner_id": str(self.owner_id),
+            "owner_id": str(guild.owner_id),
             "afk_channel_id": None,
             "afk_timeout": 300,
             "verification_level": 0,
@@ -412,18 +496,18 @@ class World:
             "premium_progress_bar_enabled": False,
             "large": False,
             "unavailable": False,
-            "member_count": len(self.members),
+            "member_count": len(guild.members),
             "joined_at": "2026-01-01T00:00:00.000000+00:00",
-            "roles": list(self.roles.values()),
+            "roles": [r for rid, r in self.roles.items() if self.role_guild.get(rid, self.guild_id) == guild.id],
             "emojis": [],
             "stickers": [],
-            "members": list(self.members.values()),
-            "channels": [c for c in self.channels.values() if c["type"] not in (10, 11, 12)],
-            "threads": [t for t in self.threads() if not t["thread_metadata"]["archived"]],
+            "members": list(guild.members.values()),
+            "channels": [c for c in self.channels.values() if c["type"] not in (10, 11, 12) and c["guild_id"] == gid],
+            "threads": [t for t in self.threads() if not t["thread_metadata"]["archived"] and t["guild_id"] == gid],
             "voice_states": [],
             "presences": [],
             "stage_instances": [],
-            "guild_scheduled_events": list(self.events.values()),
+            "guild_scheduled_events": [e for e in self.events.values() if e.get("guild_id") == gid],
             "soundboard_sounds": [],
         }
 
@@ -469,7 +553,7 @@ class World:
         }
         message.update(extra)
         if "guild_id" not in message and channel_id in self.channels and channel_id not in self.dms:
-            message["guild_id"] = str(self.guild_id)
+            message["guild_id"] = str(self.guild_of(channel_id).id)
         return message
 
     def store_message(self, message: dict[str, Any]) -> None:

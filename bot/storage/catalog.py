@@ -77,6 +77,11 @@ class CatalogRepo:
         rows = await self._db.fetchall("SELECT slug, status FROM catalog_packs WHERE origin = 'tvmaze' ORDER BY slug")
         return [(r["slug"], r["status"]) for r in rows]
 
+    async def imported(self) -> dict[str, str]:
+        """slug → digest of every imported drama: what another process compares with its own."""
+        rows = await self._db.fetchall("SELECT slug, digest FROM catalog_packs WHERE origin = 'tvmaze'")
+        return {r["slug"]: r["digest"] for r in rows}
+
     async def get(self, slug: str) -> PackRow | None:
         row = await self._db.fetchone(f"SELECT {_COLUMNS} FROM catalog_packs WHERE slug = ?", (slug,))  # noqa: S608
         return _row(row) if row else None

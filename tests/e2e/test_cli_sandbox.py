@@ -82,3 +82,20 @@ def test_bad_now_is_a_clear_usage_error(tmp_path: Path) -> None:
     code, results, stderr = run_sandbox("/help", cwd=tmp_path, extra=("--now", "tomorrow"))
     assert code == 2 and results == []
     assert "--now" in stderr and "Traceback" not in stderr
+
+
+def test_guilds_and_shards_options(tmp_path: Path) -> None:
+    code, results, err = run_sandbox(
+        ":guild 3",
+        ":as mod",
+        "/settings channel kind:mods channel:#mods",
+        cwd=tmp_path,
+        extra=("--guilds", "3", "--shards", "2"),
+    )
+    assert code == 0, err
+    assert results[0]["result"]["guild"] == "Drama Club 3"
+    assert "mods" in results[2]["response"]["content"]
+    code, results, err = run_sandbox(":guild 2", cwd=tmp_path)
+    assert code == 1 and results[0]["error"] == ":guild takes a server's number, 1 to 1"
+    code, _, err = run_sandbox("/help", cwd=tmp_path, extra=("--guilds", "0"))
+    assert code == 2 and "--guilds: give a number of servers from 1 to 1000" in err

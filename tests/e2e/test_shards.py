@@ -292,3 +292,71 @@ async def _until_async(condition: Any, what: str, within: float = 15) -> None:
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         await asyncio.sleep(0.1)
+
+
+@pytest.mark.postgresql
+async def test_twenty_servers_on_two_processes_each_post_once_from_its_shards_process(tmp_path: Path) -> None:
+    """20 servers (`Sandbox(guilds=20)`, as `--guilds 20`), two processes of one shard each on one
+    PostgreSQL: each process gets its shard's 10 servers; in every server a followed drama's episode
+    threads open at air time and a watch party's reminder and start are posted, each exactly once."""
+    async with target("postgresql", tmp_path / "unused.db") as pg:
+
+        def shard_zero(settings: Settings, clock: ManualClock) -> Any:
+            return create_bot(
+                dataclasses.replace(settings, shard_ids=(0,)),
+                clock=clock,
+                extensions=discover_extensions(),
+                guild_ready_timeout=0.05,
+                identify_wait=0.0,
+            )
+
+        sb = Sandbox(db_path=pg.url, now=NOW, shard_count=2, guilds=20, bot_factory=shard_zero)
+        await sb.start()
+        second, task = None, None
+        try:
+            second, task = await _second_bot(sb, dataclasses.replace(sb.settings(), shard_ids=(1,)))
+            world = sb.world
+            mine, theirs = {g.id for g in sb.bot.guilds}, {g.id for g in second.guilds}
+            assert len(mine) == len(theirs) == 10 and mine | theirs == set(world.guilds)
+            assert all((g >> 22) % 2 == 0 for g in mine) and all((g >> 22) % 2 == 1 for g in theirs)
+
+            drive = Driver(sb)
+            await drive.as_("mod")
+            await drive.ok('/catalog add query:"moonlight courier"')
+            await drive.ok(":pick Moonlight Courier (2026)")
+            # Imported by the process of the first server; the other applies it within a second.
+            both = (sb.bot, second)
+            await _until(lambda: all("moonlight-courier" in b.lookups.catalog.dramas for b in both), "the sync")
+            for n in range(1, 21):
+                await drive.ok(f":guild {n}")
+                await drive.reply("/settings channel kind:discussions channel:#discussions")
+                await drive.reply("/follow add drama:moonlight-courier")
+                scheduled = await drive.reply(
+                    '/watchparty schedule drama:moonlight-courier episodes:5 start:"2026-12-02 20:00" reminders:1h'
+                )
+                assert "#" in text_of(scheduled)
+            await drive.ok(":advance 7d")
+            await second.scheduler.settled()
+            await sb.bot.scheduler.settled()
+
+            for guild_id in world.guilds:
+                general = world.channel_by_name("general", guild_id)
+                discussions = world.channel_by_name("discussions", guild_id)
+                assert general is not None and discussions is not None
+                posts = [m.get("content") or "" for m in world.messages[int(general["id"])]]
+                assert sum("is starting now" in p for p in posts) == 1, (guild_id, posts)
+                assert sum(p.startswith("⏰ Watch party (1 hour reminder)") for p in posts) == 1, (guild_id, posts)
+                threads = Counter(t["name"] for t in world.threads() if t["parent_id"] == discussions["id"])
+                assert threads and set(threads.values()) == {1}, (guild_id, threads)
+                assert set(threads) == {
+                    "Moonlight Courier · Episode 5 · spoilers",
+                    "Moonlight Courier · Episode 6 · spoilers",
+                }
+        finally:
+            if second is not None:
+                await second.close()
+            if task is not None:
+                await asyncio.gather(task, return_exceptions=True)
+            errors, violations = list(sb.errors), list(sb.violations)
+            await sb.close()
+        assert not errors and not violations, (errors, violations)
