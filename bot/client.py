@@ -276,7 +276,7 @@ class Dramawatch(commands.Bot):
             await scheduler.stop()
         presence = getattr(self, "presence", None)
         if presence is not None:
-            await presence.stop()
+            await presence.stop(restarting=self.next_shards is not None)
         for service in reversed(self._services):
             try:
                 await service.close()

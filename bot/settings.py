@@ -17,6 +17,7 @@ from dotenv import dotenv_values
 
 LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
 DEFAULT_DATABASE_PATH = "data/dramawatch.db"
+MAX_SHARDS = 4096  # far above what Discord recommends for the largest bots (1 per ~1,000 servers)
 # The starter packs shipped with the source tree.
 DEFAULT_CATALOG_PATH = Path(__file__).resolve().parent.parent / "data" / "packs"
 
@@ -99,7 +100,7 @@ def _shard_ids(raw: str, count: int) -> tuple[int, ...]:
     found: set[int] = set()
     for part in raw.split(","):
         first, dash, last = part.strip().partition("-")
-        if not (first.isdigit() and (not dash or last.isdigit())):
+        if not (first.isascii() and first.isdigit() and (not dash or (last.isascii() and last.isdigit()))):
             raise SettingsError(f"SHARD_IDS must be shard numbers and ranges such as 0-3 or 0,2, got {raw!r}")
         low, high = int(first), int(last) if dash else int(first)
         if low > high or high >= count:
@@ -183,8 +184,10 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | Path
     if poll_raw is not None and (not poll_raw.isascii() or not poll_raw.isdigit() or int(poll_raw) < 1):
         raise SettingsError(f"FEEDS_POLL_SECONDS must be a whole number of seconds (1 or more), got {poll_raw!r}")
     count_raw = get("SHARD_COUNT")
-    if count_raw is not None and (not count_raw.isascii() or not count_raw.isdigit() or int(count_raw) < 1):
-        raise SettingsError(f"SHARD_COUNT must be a whole number of shards (1 or more), got {count_raw!r}")
+    if count_raw is not None and (
+        not count_raw.isascii() or not count_raw.isdigit() or not 1 <= int(count_raw) <= MAX_SHARDS
+    ):
+        raise SettingsError(f"SHARD_COUNT must be a whole number of shards from 1 to {MAX_SHARDS}, got {count_raw!r}")
     shard_count = int(count_raw) if count_raw else None
     ids_raw = get("SHARD_IDS")
     if ids_raw is not None and shard_count is None:

@@ -47,8 +47,10 @@ async def read_status(target: str | Path, now: datetime, lease: timedelta) -> St
     db = await Database.open(target)
     try:
         version = await db.version()
-        rows = await ProcessesRepo(db).all() if version >= 13 else []
-        queue = await JobsRepo(db).depth(now)
+        # Heartbeats came with migrations 0013-0014; a database older than that (the bot never ran
+        # on it since) has none, and one never migrated has no jobs either.
+        rows = await ProcessesRepo(db).all() if version >= 14 else []
+        queue = await JobsRepo(db).depth(now) if version >= 1 else {"due": 0, "later": 0, "running": 0}
     finally:
         await db.close()
     processes = [

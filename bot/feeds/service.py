@@ -130,7 +130,15 @@ class Feeds(CoreService):
     async def start(self) -> None:
         """At start: resend what a crash left claimed (once ready), and make sure every active feed polls."""
         now = self._clock.now()
-        await self._scheduler.schedule(RECOVER, {}, now, dedupe_key="feeds:recover")
+        # This process's servers only (several processes may share the database): each recovers what
+        # it left claimed, never what another process is posting right now.
+        shards = self._config.my_shards
+        await self._scheduler.schedule(
+            RECOVER,
+            {"shards": list(shards), "count": self._config.shard_count} if shards is not None else {},
+            now,
+            dedupe_key=f"feeds:recover:{self._config.name}",
+        )
         # Each feed polls when it is next due (at once if that has passed): a restart does not poll
         # every feed of every server at the same moment. One transaction for all of them; a feed
         # whose poll job is already there keeps it (its time is the feed's own: nothing to move).
@@ -448,14 +456,23 @@ class Feeds(CoreService):
 
     # -- posting --------------------------------------------------------------------------------
     async def recover_job(self, job: Job) -> None:
-        sent = await self.deliver(None)
+        shards, count = job.payload.get("shards"), job.payload.get("count")
+        mine = (frozenset(shards), count) if isinstance(shards, list) and isinstance(count, int) else None
+        sent = await self.deliver(None, shards=mine)
         if sent:
             log.info("resent %d feed item(s) left claimed by a stop", sent)
 
-    async def deliver(self, feed_id: int | None, *, fresh: set[str] | frozenset[str] = frozenset()) -> int:
-        """Send every claimed, unsent item (of one feed, or all); returns how many were sent. Items in
-        `fresh` were claimed by the poll calling this, so they cannot be out already: they are sent
-        without first looking for them in the channel's history."""
+    async def deliver(
+        self,
+        feed_id: int | None,
+        *,
+        fresh: set[str] | frozenset[str] = frozenset(),
+        shards: tuple[frozenset[int], int] | None = None,
+    ) -> int:
+        """Send every claimed, unsent item (of one feed, or all; with `shards` (ids, count), only of
+        servers on those shards); returns how many were sent. Items in `fresh` were claimed by the
+        poll calling this, so they cannot be out already: they are sent without first looking for
+        them in the channel's history."""
         sent = 0
         feeds: dict[int, Feed | None] = {}
         for item in await self._repo.claimed(feed_id):
@@ -463,6 +480,8 @@ class Feeds(CoreService):
                 feeds[item.feed_id] = await self._repo.get(item.feed_id)
             feed = feeds[item.feed_id]
             if feed is None:
+                continue
+            if shards is not None and (feed.guild_id >> 22) % shards[1] not in shards[0]:
                 continue
             if await self._send(feed, item, look_first=item.key not in fresh):
                 sent += 1

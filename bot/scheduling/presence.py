@@ -62,7 +62,10 @@ def plan(
     this process started: `since`)."""
     live = [r for r in rows if r.name != me and r.stopped_at is None and now - r.heartbeat_at <= lease]
     wanted = {s for r in live for s in r.configured}
-    keep = {s for s in held if s in configured or s not in wanted}
+    # A shard taken over goes back to a live process started for it; and should two live processes
+    # hold one that neither was started for, the one with the first name keeps it.
+    first_holder = {s: min(r.name for r in live if s in r.shard_ids) for s in {s for r in live for s in r.shard_ids}}
+    keep = {s for s in held if s in configured or (s not in wanted and first_holder.get(s, me) >= me)}
     covered = keep | {s for r in live for s in r.shard_ids}
     last_seen: dict[int, datetime] = {}
     for r in rows:
@@ -123,7 +126,7 @@ class Presence:
         if (
             other is not None
             and other.stopped_at is None
-            and other.pid != pid
+            and (other.host, other.pid) != (host, pid)
             and now - other.heartbeat_at < self._jobs.lease
             and (other.host != host or _alive(other.pid))
         ):
@@ -207,11 +210,17 @@ class Presence:
             except Exception:
                 log.exception("presence tick failed; trying again in %.1f s", self.interval)
 
-    async def stop(self) -> None:
+    async def stop(self, *, restarting: bool = False) -> None:
+        """Stop ticking. A process stopping for good is marked stopped; one restarting with other
+        shards (a reshard) is not: it stays live (a fresh heartbeat) so that no other process takes
+        its shards meanwhile, and its row lists its new shards once it runs them."""
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
             with contextlib.suppress(Exception):
-                await self._processes.stopped(self.name, datetime.now(UTC))
+                if restarting:
+                    await self._processes.heartbeat(self.name, datetime.now(UTC), None, 0)
+                else:
+                    await self._processes.stopped(self.name, datetime.now(UTC))

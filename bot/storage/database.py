@@ -32,10 +32,11 @@ import aiosqlite
 log = logging.getLogger(__name__)
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
-# (database, task) holding a transaction. The task is part of it because a task created inside a
-# transaction inherits this context but must not skip the lock once the transaction has ended.
-_holder: contextvars.ContextVar[tuple[Database, asyncio.Task[Any] | None] | None] = contextvars.ContextVar(
-    "dramawatch_tx", default=None
+# The (database, task) pairs holding a transaction. The task is part of it because a task created
+# inside a transaction inherits this context but must not skip the lock once the transaction has
+# ended; several databases may each hold one (a copy from SQLite into PostgreSQL).
+_holder: contextvars.ContextVar[tuple[tuple[Database, asyncio.Task[Any] | None], ...]] = contextvars.ContextVar(
+    "dramawatch_tx", default=()
 )
 
 
@@ -158,7 +159,7 @@ class Database(abc.ABC):
 
     # -- access -------------------------------------------------------------------------------
     def _in_transaction(self) -> bool:
-        return _holder.get() == (self, asyncio.current_task())
+        return (self, asyncio.current_task()) in _holder.get()
 
     @asynccontextmanager
     async def _access(self) -> AsyncIterator[None]:
@@ -175,7 +176,7 @@ class Database(abc.ABC):
             yield
             return
         async with self._lock:
-            token = _holder.set((self, asyncio.current_task()))
+            token = _holder.set((*_holder.get(), (self, asyncio.current_task())))
             try:
                 await self._begin()
                 try:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.storage.database import Database
+from bot.storage.database import Database, StorageError
 
 
 def to_ms(moment: datetime) -> int:
@@ -65,6 +65,21 @@ def _job(row: Any) -> Job:
     )
 
 
+# A pending job; a live job with the same key already there (the partial unique index
+# jobs_live_dedupe) is kept instead.
+_INSERT_JOB = (
+    "INSERT INTO jobs (kind, payload, due_at, state, dedupe_key, created_at, updated_at, guild_id) "
+    "VALUES (?, ?, ?, 'pending', ?, ?, ?, ?) "
+    "ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL AND state IN ('pending', 'running') DO NOTHING"
+)
+_INSERT_JOB_RETURNING_ID = (
+    "INSERT INTO jobs (kind, payload, due_at, state, dedupe_key, created_at, updated_at, guild_id) "
+    "VALUES (?, ?, ?, 'pending', ?, ?, ?, ?) "
+    "ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL AND state IN ('pending', 'running') DO NOTHING "
+    "RETURNING id"
+)
+
+
 def _guild(payload: dict[str, Any]) -> int | None:
     value = payload.get("guild_id")
     return value if isinstance(value, int) and not isinstance(value, bool) else None
@@ -111,9 +126,10 @@ class JobsRepo:
                 )
                 if row is not None:
                     return row["id"], False
-            job_id = await self._db.insert(
-                "INSERT INTO jobs (kind, payload, due_at, state, dedupe_key, created_at, updated_at, guild_id) "
-                "VALUES (?, ?, ?, 'pending', ?, ?, ?, ?)",
+            # ON CONFLICT: another process may add the same live key between the look and the insert
+            # (PostgreSQL's transactions don't serialise them); then its job is the one.
+            inserted = await self._db.fetchone(
+                _INSERT_JOB_RETURNING_ID,
                 (
                     kind,
                     json.dumps(payload, sort_keys=True),
@@ -124,7 +140,12 @@ class JobsRepo:
                     _guild(payload),
                 ),
             )
-        return job_id, True
+            if inserted is None:
+                live = await self.live_by_key(dedupe_key or "")
+                if live is None:
+                    raise StorageError(f"job {kind} {dedupe_key}: neither added nor found")
+                return live.id, False
+        return int(inserted["id"]), True
 
     async def get(self, job_id: int) -> Job | None:
         row = await self._db.fetchone(
@@ -184,11 +205,7 @@ class JobsRepo:
                         "UPDATE jobs SET due_at = ?, updated_at = ? WHERE id = ? AND state = 'pending'", moves
                     )
                 if new:
-                    await self._db.executemany(
-                        "INSERT INTO jobs (kind, payload, due_at, state, dedupe_key, created_at, updated_at, guild_id) "
-                        "VALUES (?, ?, ?, 'pending', ?, ?, ?, ?)",
-                        new,
-                    )
+                    await self._db.executemany(_INSERT_JOB, new)
                 changed += len(moves) + len(new)
         return changed
 

@@ -11,12 +11,13 @@ one-row table `schema_version` (SQLite keeps it in `PRAGMA user_version`).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
@@ -29,32 +30,51 @@ MIGRATION_LOCK = 0x44726D77
 
 
 def redact(url: str) -> str:
-    """The URL with its password replaced by ***: what messages and logs show."""
-    parts = urlsplit(url)
-    if parts.password is None:
+    """The URL with any password replaced by ***: what messages and logs show. Everything between
+    the scheme and the last "@" is user information (a password may hold an unencoded "/" or "#"),
+    and a `password=` query parameter is hidden too."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
         return url
-    host = parts.netloc.rsplit("@", 1)[-1]
-    user = parts.username or ""
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+    if "@" in rest:
+        userinfo, _, host = rest.rpartition("@")
+        user, colon, _password = userinfo.partition(":")
+        rest = f"{user}:***@{host}" if colon else f"{user}@{host}"
+    rest = re.sub(r"(?i)([?&]password=)[^&]*", r"\1***", rest)
+    return f"{scheme}://{rest}"
 
 
 @functools.lru_cache(maxsize=4096)
 def numbered(sql: str) -> str:
-    """`?` marks as `$1, $2, …`; a `?` inside a quoted string or identifier is left alone."""
+    """`?` marks as `$1, $2, …`; a `?` inside a quoted string or identifier, or a comment, is left alone."""
     out: list[str] = []
-    quote = ""
+    quote = ""  # the closing text of what we are inside: ', ", a newline (-- comment) or */
     n = 0
-    for char in sql:
+    i = 0
+    while i < len(sql):
+        char = sql[i]
         if quote:
-            if char == quote:
+            if sql.startswith(quote, i):
+                out.append(quote)
+                i += len(quote)
                 quote = ""
+                continue
         elif char in "'\"":
             quote = char
+        elif sql.startswith("--", i):
+            quote = "\n"
+        elif sql.startswith("/*", i):
+            quote = "*/"
+            out.append("/*")
+            i += 2
+            continue
         elif char == "?":
             n += 1
             out.append(f"${n}")
+            i += 1
             continue
         out.append(char)
+        i += 1
     return "".join(out)
 
 
@@ -72,31 +92,54 @@ def _unusable(url: str, exc: BaseException) -> StorageError:
     )
 
 
+async def _open(url: str, server_settings: Mapping[str, str] | None) -> asyncpg.Connection:
+    try:
+        return await asyncpg.connect(url, timeout=10, server_settings=dict(server_settings or {}))
+    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError, ValueError) as exc:
+        raise _unusable(url, exc) from None
+
+
 class PostgresDatabase(Database):
     dialect = "postgresql"
 
-    def __init__(self, conn: asyncpg.Connection, url: str, clock: _Now | None = None) -> None:
+    def __init__(
+        self,
+        conn: asyncpg.Connection,
+        url: str,
+        clock: _Now | None = None,
+        server_settings: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__(redact(url), clock)
         self._conn = conn
+        self._url = url
+        self._server_settings = dict(server_settings or {})
         self._tx: asyncpg.transaction.Transaction | None = None
+        self._closed = False
 
     @classmethod
     async def connect(
         cls, url: str, *, clock: _Now | None = None, server_settings: Mapping[str, str] | None = None
     ) -> PostgresDatabase:
         """Connect (10 s at most) or fail with one StorageError line that names the server."""
-        try:
-            conn = await asyncpg.connect(url, timeout=10, server_settings=dict(server_settings or {}))
-        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError, ValueError) as exc:
-            raise _unusable(url, exc) from None
-        return cls(conn, url, clock)
+        return cls(await _open(url, server_settings), url, clock, server_settings)
 
     async def close(self) -> None:
         async with self._lock:
+            self._closed = True
             await self._conn.close()
 
+    async def _connection(self) -> asyncpg.Connection:
+        """The connection, opened again if it was lost (a server restart, a failover, an idle kill):
+        the statement then runs on the new one. Inside a transaction a lost connection is an error
+        (the transaction is gone with it)."""
+        if self._conn.is_closed() and not self._closed and not self._in_transaction():
+            log.warning("the connection to %s was lost; connecting again", self.path)
+            self._conn = await _open(self._url, self._server_settings)
+        return self._conn
+
     async def _begin(self) -> None:
-        self._tx = self._conn.transaction()
+        conn = await self._connection()
+        self._tx = conn.transaction()
         await self._tx.start()
 
     async def _commit(self) -> None:
@@ -111,11 +154,11 @@ class PostgresDatabase(Database):
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         async with self._access():
-            return _changed(await self._conn.execute(numbered(sql), *params))
+            return _changed(await (await self._connection()).execute(numbered(sql), *params))
 
     async def insert(self, sql: str, params: Sequence[Any] = ()) -> int:
         async with self._access():
-            new_id = await self._conn.fetchval(numbered(sql) + " RETURNING id", *params)
+            new_id = await (await self._connection()).fetchval(numbered(sql) + " RETURNING id", *params)
         if new_id is None:
             raise StorageError(f"the insert added no row: {sql[:60]}")
         return int(new_id)
@@ -125,11 +168,11 @@ class PostgresDatabase(Database):
         if not batch:
             return
         async with self._access():
-            await self._conn.executemany(numbered(sql), batch)
+            await (await self._connection()).executemany(numbered(sql), batch)
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         async with self._access():
-            return list(await self._conn.fetch(numbered(sql), *params))
+            return list(await (await self._connection()).fetch(numbered(sql), *params))
 
     # -- copying in (bot.storage.transfer) ------------------------------------------------------
     async def columns(self) -> dict[str, set[str]]:
@@ -201,7 +244,8 @@ class PostgresDatabase(Database):
                     applied.append(migration.number)
                     current = migration.number
             finally:
-                await self._conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK)
+                with contextlib.suppress(asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
+                    await self._conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK)
         return applied
 
     async def backup(self, destination: str | Path) -> None:

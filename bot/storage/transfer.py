@@ -1,9 +1,10 @@
 """Moving a SQLite database into PostgreSQL: `python -m bot migrate --to postgresql://…`.
 
 Both ends are brought to the latest migration first, so their tables and columns match; the copy
-runs in one PostgreSQL transaction (a failure leaves the target as it was), refuses a target that
-already holds rows, keeps every id (and moves each identity sequence past the largest), and ends by
-counting every table on both sides: a difference is an error, never a warning.
+reads one consistent snapshot of the SQLite file and writes in one PostgreSQL transaction, refuses a
+target that already holds rows, keeps every id (and moves each identity sequence past the largest),
+and counts every table on both sides before it commits: a difference is an error that leaves the
+target as it was, never a warning.
 """
 
 from __future__ import annotations
@@ -74,7 +75,9 @@ async def copy_database(
         raise StorageError(
             f"the PostgreSQL database {target.path} already holds rows: {listed}; copy into an empty database"
         )
-    async with target.transaction():
+    # One read transaction on SQLite (a consistent snapshot; writers wait) and one write transaction
+    # on PostgreSQL, whose counts are checked before it commits: a difference leaves the target empty.
+    async with source.transaction(), target.transaction():
         await target.triggers(tables, enabled=False)  # rsvp_versions is copied as it is, not recounted
         for table in tables:
             columns = await _columns(source, table)
@@ -90,9 +93,9 @@ async def copy_database(
             if "id" in columns:
                 await target.move_identity(table)
         await target.triggers(tables, enabled=True)
-    counted = [Counted(t, await count(source, t), await count(target, t)) for t in tables]
-    wrong = [c for c in counted if c.source != c.target]
-    if wrong:
-        listed = ", ".join(f"{c.table} {c.source:,} → {c.target:,}" for c in wrong)
-        raise StorageError(f"the copy's row counts differ: {listed}")
+        counted = [Counted(t, await count(source, t), await count(target, t)) for t in tables]
+        wrong = [c for c in counted if c.source != c.target]
+        if wrong:
+            listed = ", ".join(f"{c.table} {c.source:,} → {c.target:,}" for c in wrong)
+            raise StorageError(f"the copy's row counts differ: {listed}; nothing was kept")
     return counted

@@ -216,3 +216,29 @@ def test_a_shard_nobody_ever_ran_is_taken_only_a_lease_after_this_process_starte
     alone = row("a", (0,))
     assert plan_for(alone, since=NOW - timedelta(seconds=10)) == (0,)
     assert plan_for(alone, since=NOW - timedelta(seconds=40)) == (0, 1)
+
+
+def test_a_shard_two_live_processes_hold_stays_with_the_first_name() -> None:
+    # After a race (both took shard 1 over), the later name gives it up; neither was started for it.
+    assert plan_for(row("b", (0, 1), configured=(0,)), row("a", (2, 1), configured=(2,))) == (0,)
+    assert plan_for(row("a", (2, 1), configured=(2,)), row("b", (0, 1), configured=(0,))) == (1, 2)
+
+
+async def test_two_processes_adding_one_live_key_at_once_get_one_job(db_target: Target, db: Database) -> None:
+    other = await db_target.open()
+    try:
+        results = await asyncio.gather(
+            *(repo(d, n).add("ping", {}, T0, T0, "only-one") for d, n in ((db, "a"), (other, "b")) for _ in range(3))
+        )
+        assert len({job_id for job_id, _ in results}) == 1
+        assert sum(created for _, created in results) == 1
+    finally:
+        await other.close()
+
+
+async def test_a_process_on_another_host_with_the_same_pid_is_another_process(db: Database) -> None:
+    import os
+
+    await ProcessesRepo(db).register("main", "another-host", os.getpid(), (), 1, datetime.now(UTC))
+    with pytest.raises(NameInUse):
+        await Presence(repo(db, "main"), ProcessesRepo(db), ManualClock(T0)).start()

@@ -58,3 +58,43 @@ async def test_processes_starting_together_apply_each_migration_once(tmp_path: P
         finally:
             for db in dbs:
                 await db.close()
+
+
+def test_comments_and_odd_passwords() -> None:
+    assert numbered("SELECT a -- it's ?\nFROM t WHERE b = ? /* ? */ AND c = ?") == (
+        "SELECT a -- it's ?\nFROM t WHERE b = $1 /* ? */ AND c = $2"
+    )
+    assert redact("postgresql://bot:s3cr/et@db:5432/dw") == "postgresql://bot:***@db:5432/dw"
+    assert redact("postgresql://bot@db/dw?password=s3cret&sslmode=require") == (
+        "postgresql://bot@db/dw?password=***&sslmode=require"
+    )
+
+
+@pytest.mark.postgresql
+async def test_a_lost_connection_is_opened_again(tmp_path: Path) -> None:
+    import asyncpg
+
+    from tests.backends import PG_URL
+
+    async with target("postgresql", tmp_path / "unused.db") as where:
+        db = await where.open()
+        try:
+            await db.migrate()
+            pid = (await db.fetchone("SELECT pg_backend_pid() AS pid"))["pid"]  # type: ignore[index]
+            admin = await asyncpg.connect(PG_URL)
+            try:
+                await admin.execute("SELECT pg_terminate_backend($1)", pid)
+            finally:
+                await admin.close()
+            for _ in range(50):  # until the client has seen the connection go
+                await asyncio.sleep(0.02)
+                try:
+                    await db.fetchone("SELECT 1")
+                    break
+                except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
+                    continue
+            row = await db.fetchone("SELECT pg_backend_pid() AS pid")
+            assert row is not None and row["pid"] != pid
+            assert await db.version() == load_migrations("postgresql")[-1].number
+        finally:
+            await db.close()

@@ -314,6 +314,8 @@ def test_shards_are_read_and_name_the_process() -> None:
     [
         ({"SHARD_IDS": "0"}, "SHARD_IDS needs SHARD_COUNT"),
         ({"SHARD_COUNT": "0"}, "SHARD_COUNT must be a whole number"),
+        ({"SHARD_COUNT": "100000000"}, "SHARD_COUNT must be a whole number of shards from 1 to 4096"),
+        ({"SHARD_COUNT": "4", "SHARD_IDS": "²"}, "SHARD_IDS must be shard numbers"),
         ({"SHARD_COUNT": "two"}, "SHARD_COUNT must be a whole number"),
         ({"SHARD_COUNT": "4", "SHARD_IDS": "2-5"}, "use 0 to 3"),
         ({"SHARD_COUNT": "4", "SHARD_IDS": "3-1"}, "is not a range of shards"),
