@@ -70,9 +70,13 @@ def text_of(response: dict[str, Any]) -> str:
 
 
 @asynccontextmanager
-async def checked_sandbox(tmp_path: Path, now: datetime = DEFAULT_NOW) -> AsyncIterator[Sandbox]:
-    """A started sandbox + bot; on exit, fails on any reported error or spec violation."""
-    sb = Sandbox(db_path=tmp_path / "bot.db", now=now, extensions=[*discover_extensions(), PROBE])
+async def checked_sandbox(
+    tmp_path: Path, now: datetime = DEFAULT_NOW, *, probe: bool = True, **options: Any
+) -> AsyncIterator[Sandbox]:
+    """A started sandbox + bot (`options`: more of Sandbox's, e.g. shard_count); on exit, fails on
+    any reported error or spec violation."""
+    extensions = [*discover_extensions(), PROBE] if probe else discover_extensions()
+    sb = Sandbox(db_path=options.pop("db_path", tmp_path / "bot.db"), now=now, extensions=extensions, **options)
     await sb.start()
     try:
         yield sb

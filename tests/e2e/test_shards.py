@@ -12,7 +12,7 @@ import os
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,12 +21,13 @@ import pytest
 
 from bot.client import ShardedDramawatch, create_bot, discover_extensions, serve
 from bot.sandbox.harness import Sandbox
+from bot.sandbox.world import World
 from bot.scheduling import ManualClock
 from bot.settings import Settings
 from bot.storage.jobs import JobsRepo
 from bot.storage.processes import ProcessesRepo
 from tests.backends import Target, target
-from tests.e2e.conftest import Driver, text_of
+from tests.e2e.conftest import Driver, checked_sandbox, text_of
 
 NOW = datetime(2026, 11, 27, 0, 0, tzinfo=UTC)
 
@@ -38,14 +39,24 @@ def guild_creates(sb: Sandbox) -> Counter[tuple[int, int]]:
 
 @pytest.fixture
 async def sharded(tmp_path: Path) -> AsyncIterator[Sandbox]:
-    sb = Sandbox(db_path=tmp_path / "bot.db", now=NOW, shard_count=4, extensions=discover_extensions())
-    await sb.start()
-    try:
+    async with checked_sandbox(tmp_path, NOW, probe=False, shard_count=4) as sb:
         yield sb
-    finally:
-        errors, violations = list(sb.errors), list(sb.violations)
-        await sb.close()
-    assert not errors and not violations, (errors, violations)
+
+
+def serving(sb: Sandbox, settings: Settings, started: Callable[[Any], None]) -> asyncio.Task[None]:
+    """Another bot process against the sandbox (its clock), as `python -m bot run` runs one: resharding
+    restarts it with its new shards; `started` is told of each bot made."""
+    return asyncio.create_task(
+        serve(
+            settings,
+            settings.token or "",
+            started=started,
+            clock=sb.clock,
+            extensions=discover_extensions(),
+            guild_ready_timeout=0.05,
+            identify_wait=0.0,
+        )
+    )
 
 
 async def test_one_process_runs_every_shard_and_each_server_arrives_on_its_own(sharded: Sandbox) -> None:
@@ -96,18 +107,25 @@ async def test_two_processes_split_the_shards_on_one_postgresql(tmp_path: Path) 
         await _two_processes(tmp_path, pg)
 
 
-async def _two_processes(tmp_path: Path, pg: Target) -> None:
-    home: list[int] = []
+def process_of(shards: tuple[int, ...], lease: float = 60.0) -> Callable[[Settings, ManualClock], Any]:
+    """The sandbox's own bot as a process running these shards (of 2), with this lease."""
 
-    def holding_the_server(settings: Settings, clock: ManualClock) -> Any:
-        mine = dataclasses.replace(settings, shard_ids=tuple(home), job_lease_seconds=3)
+    def make(settings: Settings, clock: ManualClock) -> Any:
+        mine = dataclasses.replace(settings, shard_ids=shards, job_lease_seconds=lease)
         return create_bot(
             mine, clock=clock, extensions=discover_extensions(), guild_ready_timeout=0.05, identify_wait=0.0
         )
 
-    sb = Sandbox(db_path=pg.url, now=NOW, shard_count=2, bot_factory=holding_the_server)
-    home.append((sb.world.guild_id >> 22) % 2)
-    other = 1 - home[0]
+    return make
+
+
+# The sandbox's first server and the shard (of 2) it is on.
+HOME = (World(ManualClock(NOW)).guild_id >> 22) % 2
+
+
+async def _two_processes(tmp_path: Path, pg: Target) -> None:
+    home, other = [HOME], 1 - HOME
+    sb = Sandbox(db_path=pg.url, now=NOW, shard_count=2, bot_factory=process_of((HOME,), 3))
     await sb.start()
     second, task = None, None
     try:
@@ -179,17 +197,8 @@ async def test_a_dead_processs_shard_is_taken_over_and_its_job_still_posts_once(
 
 async def _takeover(pg: Target) -> None:
     lease = 3.0
-    home: list[int] = []
-
-    def holding_the_server(settings: Settings, clock: ManualClock) -> Any:
-        mine = dataclasses.replace(settings, shard_ids=tuple(home), job_lease_seconds=lease)
-        return create_bot(
-            mine, clock=clock, extensions=discover_extensions(), guild_ready_timeout=0.05, identify_wait=0.0
-        )
-
-    sb = Sandbox(db_path=pg.url, now=NOW, shard_count=2, bot_factory=holding_the_server)
-    home.append((sb.world.guild_id >> 22) % 2)
-    other = 1 - home[0]
+    home, other = [HOME], 1 - HOME
+    sb = Sandbox(db_path=pg.url, now=NOW, shard_count=2, bot_factory=process_of((HOME,), lease))
     await sb.start()
     bots: list[Any] = []
     again: list[Any] = []
@@ -197,17 +206,7 @@ async def _takeover(pg: Target) -> None:
     returned: asyncio.Task[None] | None = None
     try:
         settings = dataclasses.replace(sb.settings(), shard_ids=(other,), job_lease_seconds=lease)
-        survivor = asyncio.create_task(
-            serve(
-                settings,
-                settings.token or "",
-                started=bots.append,
-                clock=sb.clock,
-                extensions=discover_extensions(),
-                guild_ready_timeout=0.05,
-                identify_wait=0.0,
-            )
-        )
+        survivor = serving(sb, settings, bots.append)
         await _until(lambda: bool(bots) and bots[-1].is_ready(), "the second process to be ready")
         drive = Driver(sb)
         await drive.as_("mod")
@@ -251,17 +250,7 @@ async def _takeover(pg: Target) -> None:
 
         # The dead process is started again: it waits until the survivor hands its shard back.
         back = dataclasses.replace(sb.settings(), shard_ids=(home[0],), job_lease_seconds=lease)
-        returned = asyncio.create_task(
-            serve(
-                back,
-                back.token or "",
-                started=again.append,
-                clock=sb.clock,
-                extensions=discover_extensions(),
-                guild_ready_timeout=0.05,
-                identify_wait=0.0,
-            )
-        )
+        returned = serving(sb, back, again.append)
         await _until(lambda: bool(again) and again[-1].is_ready(), "the returning process", within=30)
         assert again[-1].get_guild(sb.world.guild_id) is not None
         assert len(bots) == 3 and sorted(bots[-1].shards) == [other]  # handed back: its own shard only
@@ -300,17 +289,7 @@ async def test_twenty_servers_on_two_processes_each_post_once_from_its_shards_pr
     PostgreSQL: each process gets its shard's 10 servers; in every server a followed drama's episode
     threads open at air time and a watch party's reminder and start are posted, each exactly once."""
     async with target("postgresql", tmp_path / "unused.db") as pg:
-
-        def shard_zero(settings: Settings, clock: ManualClock) -> Any:
-            return create_bot(
-                dataclasses.replace(settings, shard_ids=(0,)),
-                clock=clock,
-                extensions=discover_extensions(),
-                guild_ready_timeout=0.05,
-                identify_wait=0.0,
-            )
-
-        sb = Sandbox(db_path=pg.url, now=NOW, shard_count=2, guilds=20, bot_factory=shard_zero)
+        sb = Sandbox(db_path=pg.url, now=NOW, shard_count=2, guilds=20, bot_factory=process_of((0,)))
         await sb.start()
         second, task = None, None
         try:

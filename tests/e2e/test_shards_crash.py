@@ -47,6 +47,42 @@ async def open_pg(pg: Target) -> PostgresDatabase:
     return await PostgresDatabase.connect(PG_URL, server_settings={"search_path": pg.schema})
 
 
+async def starting_party(
+    db: PostgresDatabase, scheduler: Scheduler, guild_id: int, general: int, mina: int, episode: int, going: int
+) -> Party:
+    """A Queen of Tears watch party starting now (announced in `general`, `going` members), with its
+    start due now and its 1-minute reminder due a minute ago (late, as after downtime)."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    parties, rsvps = PartiesRepo(db), RsvpRepo(db)
+    party = await parties.create(
+        Party(
+            guild_id=guild_id,
+            drama="queen-of-tears",
+            first_episode=episode,
+            last_episode=episode,
+            start_at=now,
+            end_at=now + timedelta(minutes=70),
+            timezone="UTC",
+            channel_id=None,
+            location="Online",
+            repeat="none",
+            reminders=(1,),
+            note="",
+            created_by=mina,
+        )
+    )
+    party = party.with_(announce_channel=general)
+    await parties.update(party)
+    members = [1_300_000_000_000_000_000 + party.id * 1000 + i for i in range(going)]
+    await rsvps.set_many(party.id, [(member, "going") for member in members])
+    payload = {"party_id": party.id, "guild_id": guild_id}
+    await scheduler.ensure(
+        REMIND, {**payload, "minutes": 1}, now - timedelta(minutes=1), dedupe_key=f"party:{party.id}:remind:1"
+    )
+    await scheduler.ensure(START, payload, now, dedupe_key=f"party:{party.id}:start")
+    return party
+
+
 async def schedule(pg: Target, guild_id: int, general: int, mina: int) -> list[tuple[int, str, int]]:
     """Parties starting now, each with its 1-minute reminder due now too (late, as after downtime);
     returns every message due: (party, kind, part)."""
@@ -57,36 +93,10 @@ async def schedule(pg: Target, guild_id: int, general: int, mina: int) -> list[t
     try:
         await db.migrate()
         await ServerSettings(db).update(guild_id, announcements_channel_id=general)
-        parties, rsvps = PartiesRepo(db), RsvpRepo(db)
+        rsvps = RsvpRepo(db)
         scheduler = Scheduler(JobsRepo(db, shard_count=2), SystemClock())
-        now = datetime.now(UTC).replace(microsecond=0)
         for n in range(PARTIES):
-            party = await parties.create(
-                Party(
-                    guild_id=guild_id,
-                    drama=drama.slug,
-                    first_episode=n + 1,
-                    last_episode=n + 1,
-                    start_at=now,
-                    end_at=now + timedelta(minutes=70),
-                    timezone="UTC",
-                    channel_id=None,
-                    location="Online",
-                    repeat="none",
-                    reminders=(1,),
-                    note="",
-                    created_by=mina,
-                )
-            )
-            party = party.with_(announce_channel=general)
-            await parties.update(party)
-            members = [1_300_000_000_000_000_000 + party.id * 1000 + i for i in range(150 if n % 3 == 0 else 6)]
-            await rsvps.set_many(party.id, [(member, "going") for member in members])
-            payload = {"party_id": party.id, "guild_id": guild_id}
-            await scheduler.ensure(
-                REMIND, {**payload, "minutes": 1}, now - timedelta(minutes=1), dedupe_key=f"party:{party.id}:remind:1"
-            )
-            await scheduler.ensure(START, payload, now, dedupe_key=f"party:{party.id}:start")
+            party = await starting_party(db, scheduler, guild_id, general, mina, n + 1, 150 if n % 3 == 0 else 6)
             parts = reminder_texts(drama, party, await rsvps.going(party.id), 1)
             due += [(party.id, "remind:1", i) for i in range(len(parts))]
             due.append((party.id, "start", 0))
@@ -205,7 +215,6 @@ async def test_twenty_servers_two_processes_one_killed_mid_burst_every_post_exac
         try:
             await db.migrate()
             settings, follows, feeds_repo = ServerSettings(db), FollowsRepo(db), FeedsRepo(db)
-            parties, rsvps = PartiesRepo(db), RsvpRepo(db)
             scheduler = Scheduler(JobsRepo(db, shard_count=2), SystemClock())
             now = datetime.now(UTC).replace(microsecond=0)
             for guild_id in world.guilds:
@@ -224,28 +233,7 @@ async def test_twenty_servers_two_processes_one_killed_mid_burst_every_post_exac
                     now,
                     dedupe_key=job_key(guild_id, "queen-of-tears", 3),
                 )
-                party = await parties.create(
-                    Party(
-                        guild_id=guild_id,
-                        drama="queen-of-tears",
-                        first_episode=5,
-                        last_episode=5,
-                        start_at=now,
-                        end_at=now + timedelta(minutes=70),
-                        timezone="UTC",
-                        channel_id=None,
-                        location="Online",
-                        repeat="none",
-                        reminders=(1,),
-                        note="",
-                        created_by=world.mina,
-                    )
-                )
-                await parties.update(party.with_(announce_channel=general))
-                await rsvps.set_many(party.id, [(1_300_000_000_000_000_000 + party.id, "going")])
-                payload = {"party_id": party.id, "guild_id": guild_id}
-                await scheduler.ensure(REMIND, {**payload, "minutes": 1}, now, dedupe_key=f"party:{party.id}:remind:1")
-                await scheduler.ensure(START, payload, now, dedupe_key=f"party:{party.id}:start")
+                await starting_party(db, scheduler, guild_id, general, world.mina, 5, 1)
                 for j in range(FEEDS_PER_GUILD):
                     name = f"g{guild_id}-f{j}"
                     link = f"http://example.test/{name}/item-1"
