@@ -251,10 +251,16 @@ class JobsRepo:
         marks = ", ".join("?" for _ in exclude_kinds)
         only, params = _shard_filter(shards, self.shard_count)
         where = "state = 'pending' AND due_at <= ?" + (f" AND kind NOT IN ({marks})" if exclude_kinds else "") + only
-        skip = " FOR UPDATE SKIP LOCKED" if self._db.dialect == "postgresql" else ""
+        # PostgreSQL: the rows are locked as they are picked (SKIP LOCKED), and the outer `state` test
+        # is read again after any wait for a lock. SQLite has one writer: no second test, which would
+        # also lead its planner to scan every pending job through the state index (30 ms a claim at
+        # 200,000 pending jobs).
+        postgres = self._db.dialect == "postgresql"
+        skip = " FOR UPDATE SKIP LOCKED" if postgres else ""
+        again = "state = 'pending' AND " if postgres else ""
         sql = (
             "UPDATE jobs SET state = 'running', attempts = attempts + 1, updated_at = ?, claimed_by = ?, "  # noqa: S608 - only "?" marks
-            f"lease_until = ? WHERE state = 'pending' AND id IN (SELECT id FROM jobs WHERE {where} ORDER BY due_at, id "
+            f"lease_until = ? WHERE {again}id IN (SELECT id FROM jobs WHERE {where} ORDER BY due_at, id "
             f"LIMIT ?{skip}) "
             "RETURNING id, kind, payload, due_at, state, attempts, last_error, dedupe_key"
         )

@@ -284,10 +284,12 @@ async def _until_async(condition: Any, what: str, within: float = 15) -> None:
 
 
 @pytest.mark.postgresql
-async def test_twenty_servers_on_two_processes_each_post_once_from_its_shards_process(tmp_path: Path) -> None:
+async def test_twenty_servers_on_two_processes_split_by_shard_and_every_post_once(tmp_path: Path) -> None:
     """20 servers (`Sandbox(guilds=20)`, as `--guilds 20`), two processes of one shard each on one
-    PostgreSQL: each process gets its shard's 10 servers; in every server a followed drama's episode
-    threads open at air time and a watch party's reminder and start are posted, each exactly once."""
+    PostgreSQL: each process gets its shard's 10 servers (and only a process of a server's shard runs
+    its jobs: `test_two_processes_split_the_shards_on_one_postgresql`); in every server a followed
+    drama's episode threads open at air time and a watch party's reminder and start are posted, each
+    exactly once."""
     async with target("postgresql", tmp_path / "unused.db") as pg:
         sb = Sandbox(db_path=pg.url, now=NOW, shard_count=2, guilds=20, bot_factory=process_of((0,)))
         await sb.start()
