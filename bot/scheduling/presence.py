@@ -113,7 +113,6 @@ class Presence:
         self._task: asyncio.Task[None] | None = None
         self._since = datetime.now(UTC)
         self._resharding = False
-        self.ticks = 0
 
     @property
     def interval(self) -> float:
@@ -177,7 +176,6 @@ class Presence:
         latency_ms = round(latency * 1000) if latency is not None and latency == latency and latency < 1e6 else None
         wall = datetime.now(UTC)
         await self._processes.heartbeat(self.name, wall, latency_ms, self._running())
-        self.ticks += 1
         if self._on_reshard is not None and self.shard_ids and not self._resharding:
             wanted = plan(
                 self.name,

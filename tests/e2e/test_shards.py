@@ -13,6 +13,7 @@ import subprocess
 import sys
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -91,14 +92,29 @@ def starting(world: Any) -> list[dict[str, Any]]:
     return [m for ms in world.messages.values() for m in ms if "is starting now" in (m.get("content") or "")]
 
 
-async def _second_bot(sb: Sandbox, settings: Settings) -> Any:
-    bot = create_bot(
-        settings, clock=sb.clock, extensions=discover_extensions(), guild_ready_timeout=0.05, identify_wait=0.0
-    )
-    await bot.login(settings.token or "")
-    task = asyncio.create_task(bot.connect(reconnect=True))
-    await asyncio.wait_for(bot.wait_until_ready(), 15)
-    return bot, task
+@asynccontextmanager
+async def with_second_process(sb: Sandbox, shards: tuple[int, ...], lease: float = 60.0) -> AsyncIterator[Any]:
+    """The sandbox (started here) and a second bot process against it running `shards`; on exit both
+    stop, and any error the sandbox's bot reported or spec violation fails the test."""
+    await sb.start()
+    bot, task = None, None
+    try:
+        settings = dataclasses.replace(sb.settings(), shard_ids=shards, job_lease_seconds=lease)
+        bot = create_bot(
+            settings, clock=sb.clock, extensions=discover_extensions(), guild_ready_timeout=0.05, identify_wait=0.0
+        )
+        await bot.login(settings.token or "")
+        task = asyncio.create_task(bot.connect(reconnect=True))
+        await asyncio.wait_for(bot.wait_until_ready(), 15)
+        yield bot
+    finally:
+        if bot is not None:
+            await bot.close()
+        if task is not None:
+            await asyncio.gather(task, return_exceptions=True)
+        errors, violations = list(sb.errors), list(sb.violations)
+        await sb.close()
+    assert not errors and not violations, (errors, violations)
 
 
 @pytest.mark.postgresql
@@ -126,11 +142,7 @@ HOME = (World(ManualClock(NOW)).guild_id >> 22) % 2
 async def _two_processes(tmp_path: Path, pg: Target) -> None:
     home, other = [HOME], 1 - HOME
     sb = Sandbox(db_path=pg.url, now=NOW, shard_count=2, bot_factory=process_of((HOME,), 3))
-    await sb.start()
-    second, task = None, None
-    try:
-        settings = dataclasses.replace(sb.settings(), shard_ids=(other,), job_lease_seconds=3)
-        second, task = await _second_bot(sb, settings)
+    async with with_second_process(sb, (other,), 3) as second:
         assert sb.bot.get_guild(sb.world.guild_id) is not None
         assert list(second.guilds) == []  # its shard has no server
         assert guild_creates(sb) == {(home[0], 2): 1}
@@ -174,14 +186,6 @@ async def _two_processes(tmp_path: Path, pg: Target) -> None:
         await drive.ok(":advance 2d")
         assert len(starting(sb.world)) == 1
         assert second.scheduler.running == 0
-    finally:
-        if second is not None:
-            await second.close()
-        if task is not None:
-            await asyncio.gather(task, return_exceptions=True)
-        errors, violations = list(sb.errors), list(sb.violations)
-        await sb.close()
-    assert not errors and not violations, (errors, violations)
 
 
 @pytest.mark.postgresql
@@ -292,10 +296,7 @@ async def test_twenty_servers_on_two_processes_split_by_shard_and_every_post_onc
     exactly once."""
     async with target("postgresql", tmp_path / "unused.db") as pg:
         sb = Sandbox(db_path=pg.url, now=NOW, shard_count=2, guilds=20, bot_factory=process_of((0,)))
-        await sb.start()
-        second, task = None, None
-        try:
-            second, task = await _second_bot(sb, dataclasses.replace(sb.settings(), shard_ids=(1,)))
+        async with with_second_process(sb, (1,)) as second:
             world = sb.world
             mine, theirs = {g.id for g in sb.bot.guilds}, {g.id for g in second.guilds}
             assert len(mine) == len(theirs) == 10 and mine | theirs == set(world.guilds)
@@ -333,11 +334,3 @@ async def test_twenty_servers_on_two_processes_split_by_shard_and_every_post_onc
                     "Moonlight Courier · Episode 5 · spoilers",
                     "Moonlight Courier · Episode 6 · spoilers",
                 }
-        finally:
-            if second is not None:
-                await second.close()
-            if task is not None:
-                await asyncio.gather(task, return_exceptions=True)
-            errors, violations = list(sb.errors), list(sb.violations)
-            await sb.close()
-        assert not errors and not violations, (errors, violations)
